@@ -1,0 +1,176 @@
+//! All problems of every stage in one type, "did you mean", and rendering (human or JSON).
+//! miette's rendering lives here, in `cli.rs` and `main.rs` only.
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, JSONReportHandler};
+use thiserror::Error;
+
+use crate::interp::CheckError;
+use crate::source::SourceFile;
+use crate::syntax::SyntaxError;
+
+/// A problem with an input file, from any front-end stage.
+#[derive(Debug, Error, Diagnostic)]
+pub enum Problem {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Syntax(#[from] SyntaxError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Check(#[from] CheckError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Input(#[from] InputError),
+}
+
+impl Problem {
+    pub fn is_error(&self) -> bool {
+        !matches!(self.severity(), Some(miette::Severity::Warning | miette::Severity::Advice))
+    }
+
+    pub fn code_str(&self) -> String {
+        self.code().map(|c| c.to_string()).unwrap_or_default()
+    }
+}
+
+/// Problems with the file as bytes, before any parsing.
+#[derive(Debug, Error, Diagnostic)]
+pub enum InputError {
+    #[error("cannot read `{path}`: {reason}")]
+    #[diagnostic(code(stress::io::read))]
+    Read { path: String, reason: String },
+
+    #[error("`{path}` is not UTF-8 text (invalid byte at offset {offset})")]
+    #[diagnostic(code(stress::input::not_utf8), help("a .stress file is UTF-8 text; is this the right file?"))]
+    NotUtf8 { path: String, offset: usize },
+}
+
+/// The closest candidate to `word`, if one is close enough to be a likely typo.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(f64, &str)> = None;
+    for candidate in candidates {
+        if candidate == word {
+            continue;
+        }
+        let score = strsim::jaro_winkler(word, candidate);
+        let close = strsim::levenshtein(word, candidate) <= (word.len().max(3) / 3).max(1) || score > 0.88;
+        if close && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// How to render problems.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RenderOptions {
+    pub color: bool,
+    pub unicode: bool,
+    pub width: usize,
+}
+
+impl RenderOptions {
+    /// Fixed options for snapshots: no color, unicode, 80 columns.
+    pub fn plain() -> Self {
+        Self { color: false, unicode: true, width: 80 }
+    }
+}
+
+/// One diagnostic, rendered as a human reads it (rustc style).
+pub fn render(diagnostic: &dyn Diagnostic, file: Option<&SourceFile>, opts: RenderOptions) -> String {
+    let theme = match (opts.color, opts.unicode) {
+        (true, true) => GraphicalTheme::unicode(),
+        (false, true) => GraphicalTheme::unicode_nocolor(),
+        (true, false) => GraphicalTheme::ascii(),
+        (false, false) => GraphicalTheme::none(),
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(opts.width).with_context_lines(1).tab_width(4);
+    let mut out = String::new();
+    let result = match file {
+        Some(file) => {
+            let with_source = WithSource { inner: diagnostic, source: file.named_source() };
+            handler.render_report(&mut out, &with_source)
+        }
+        None => handler.render_report(&mut out, diagnostic),
+    };
+    if result.is_err() {
+        out = format!("{diagnostic}\n");
+    }
+    out
+}
+
+/// One diagnostic as a JSON object (miette's JSON handler), for editors and CI.
+pub fn render_json(diagnostic: &dyn Diagnostic, file: Option<&SourceFile>) -> String {
+    let handler = JSONReportHandler::new();
+    let mut out = String::new();
+    let result = match file {
+        Some(file) => {
+            let with_source = WithSource { inner: diagnostic, source: file.named_source() };
+            handler.render_report(&mut out, &with_source)
+        }
+        None => handler.render_report(&mut out, diagnostic),
+    };
+    if result.is_err() {
+        out = serde_json::json!({ "message": diagnostic.to_string() }).to_string();
+    }
+    out
+}
+
+/// Attaches a file's text to a diagnostic whose spans point into it.
+struct WithSource<'a> {
+    inner: &'a dyn Diagnostic,
+    source: miette::NamedSource<std::sync::Arc<str>>,
+}
+
+impl std::fmt::Debug for WithSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.inner, f)
+    }
+}
+
+impl std::fmt::Display for WithSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.inner, f)
+    }
+}
+
+impl std::error::Error for WithSource<'_> {}
+
+impl Diagnostic for WithSource<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.code()
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.inner.severity()
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.help()
+    }
+    fn url<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.inner.url()
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.inner.labels()
+    }
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
+        self.inner.related()
+    }
+    fn diagnostic_source(&self) -> Option<&dyn Diagnostic> {
+        self.inner.diagnostic_source()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        let names = ["high_429s", "slow_provider", "baseline"];
+        assert_eq!(did_you_mean("hgh_429s", names), Some("high_429s"));
+        assert_eq!(did_you_mean("basline", names), Some("baseline"));
+        assert_eq!(did_you_mean("zzz", names), None);
+    }
+}

@@ -1,0 +1,30 @@
+//! `stress`: statically checked load, fault-injection and SLO testing from one `.stress` file.
+//!
+//! ```text
+//!  .stress text
+//!      │ syntax::parse          (pest lives only here)
+//!      ▼
+//!  ast::File                    syntax-shaped, every node has a Span
+//!      │ interp::check          names, composition `a + b`, units, value rules → all problems at once
+//!      ▼
+//!  interp::Checked              AST + resolved scope
+//!      │ interp::lower          infallible: check already proved what lower needs
+//!      ▼
+//!  plan::Plan                   scenarios, stages, fault rules, SLOs (with origin spans)
+//!      │ engine::run            tokio + reqwest; faults injected; samples → metrics
+//!      ▼
+//!  metrics::Metrics             hdrhistogram per (test, scenario, step, phase)
+//!      │ slo::evaluate   ─────► slo::Verdict
+//!      ▼
+//!  report                       text | markdown | json       exit: 0 pass · 1 SLO failed · 2 invalid · 3 could not run
+//! ```
+
+pub mod ast;
+pub mod diag;
+pub mod interp;
+pub mod metrics;
+pub mod plan;
+pub mod source;
+pub mod syntax;
+pub mod units;
+pub mod mock;

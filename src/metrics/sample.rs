@@ -1,0 +1,101 @@
+//! What the engine reports to the metrics collector: one `Attempt` per request attempt, one
+//! `Iteration` per finished iteration. Times are microseconds since the test's start.
+
+use serde::Serialize;
+
+/// Why a request attempt failed, by kind (never by error string).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// The request's timeout elapsed.
+    Timeout,
+    /// The connection could not be made (refused, unreachable, DNS).
+    Connect,
+    /// The connection broke mid-request or mid-response.
+    Reset,
+    /// An HTTP status counted as failure (≥ 400 with no `check`).
+    Status,
+    /// A `check` evaluated to false.
+    Check,
+    /// The response body could not be read or decoded.
+    Body,
+}
+
+/// The fault a rule injected for this attempt.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Injected {
+    /// Index into the scenario's `rules`.
+    pub rule: usize,
+    /// `None` for a delay-only rule.
+    pub fault: Option<crate::plan::Fault>,
+}
+
+/// A captured value of one attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptureValue {
+    Number(f64),
+    Bool(bool),
+}
+
+/// One request attempt, finished.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Attempt {
+    /// Index into `Test::scenarios`.
+    pub scenario: usize,
+    /// Index into `Workload::step_names`.
+    pub step: usize,
+    /// Index into `Profile::phases` of the stage the iteration started in.
+    pub phase: Option<usize>,
+    pub user: u32,
+    pub iteration: u64,
+    /// Call number at the injection point, from 0, per scenario (retries included).
+    pub call: u64,
+    /// 0 for the first try.
+    pub attempt: u32,
+    /// When the attempt should have started (open model: the schedule; closed: the send).
+    pub intended_us: u64,
+    pub sent_us: u64,
+    pub done_us: u64,
+    pub status: Option<u16>,
+    pub error: Option<ErrorClass>,
+    /// Counted as a failed request (transport error, timeout, failed check, or ≥ 400 with no check).
+    pub failed: bool,
+    pub injected: Option<Injected>,
+    /// (index into `Workload::captures`, value)
+    pub captures: Vec<(usize, CaptureValue)>,
+}
+
+impl Attempt {
+    /// Latency from the intended start: what a user waiting for it saw.
+    pub fn latency_us(&self) -> u64 {
+        self.done_us.saturating_sub(self.intended_us)
+    }
+
+    /// Service time from the actual send.
+    pub fn service_us(&self) -> u64 {
+        self.done_us.saturating_sub(self.sent_us)
+    }
+}
+
+/// One iteration of the workload, finished.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Iteration {
+    pub scenario: usize,
+    pub phase: Option<usize>,
+    pub user: u32,
+    pub iteration: u64,
+    pub intended_us: u64,
+    pub started_us: u64,
+    pub done_us: u64,
+    pub outcome: crate::plan::Outcome,
+    /// Retries over all requests of the iteration.
+    pub retries: u32,
+    /// (reason, retries for it)
+    pub retries_by: Vec<(crate::plan::RetryOn, u32)>,
+    /// Sum of `cost` captures, in dollars.
+    pub cost: f64,
+    pub budget_exceeded_during_retry: bool,
+    /// Per step (index into `step_names`): the step's own time (all attempts, backoffs, polls).
+    pub step_durations_us: Vec<(usize, u64)>,
+}

@@ -1,0 +1,162 @@
+//! Literal text → typed value: numbers, quantities with units, money, string escapes.
+//! Pure functions; the builder attaches spans to the errors.
+
+use crate::ast::ExprKind;
+use crate::units::{
+    Bytes, Duration, Money, Percent, Rate, duration_unit_micros, rate_unit_secs, size_unit_bytes,
+};
+
+/// Why a literal is wrong, with a help line that shows the fix.
+#[derive(Debug, PartialEq)]
+pub(crate) enum LiteralError {
+    Unit { help: String },
+    Number,
+}
+
+pub(crate) fn number(text: &str) -> Result<f64, LiteralError> {
+    let cleaned: String = text.chars().filter(|c| *c != '_').collect();
+    let value: f64 = cleaned.parse().map_err(|_| LiteralError::Number)?;
+    if value.is_finite() && value <= 1e15 { Ok(value) } else { Err(LiteralError::Number) }
+}
+
+const DURATION_UNITS: &[&str] = &["us", "ms", "s", "m", "h"];
+const SIZE_UNITS: &[&str] = &["B", "KB", "MB", "GB", "KiB", "MiB", "GiB"];
+
+/// `number` followed by `unit` (the grammar's `quantity`).
+pub(crate) fn quantity(number_text: &str, unit: &str) -> Result<ExprKind, LiteralError> {
+    let value = number(number_text)?;
+    if unit == "%" {
+        return Ok(ExprKind::Percent(Percent(value)));
+    }
+    if let Some(per) = unit.strip_prefix('/') {
+        return match rate_unit_secs(per) {
+            Some(secs) => Ok(ExprKind::Rate(Rate(value / secs))),
+            None => Err(unit_error(number_text, unit, &format!("a rate is per `s`, `m` or `h`: write `{number_text}/s`"))),
+        };
+    }
+    if let Some((size, per)) = unit.split_once('/') {
+        let bytes = size_unit_bytes(size);
+        let secs = rate_unit_secs(per);
+        return match (bytes, secs) {
+            (Some(b), Some(s)) => Ok(ExprKind::Bandwidth(Bytes((value * b / s).round() as u64))),
+            _ => Err(unit_error(number_text, unit, &format!("a bandwidth is a size per time, like `{number_text}KiB/s`"))),
+        };
+    }
+    if unit == "xx" {
+        return match number_text.parse::<u16>() {
+            Ok(class @ 1..=5) => Ok(ExprKind::StatusClass(class)),
+            _ => Err(unit_error(number_text, unit, "a status class is `1xx` to `5xx`")),
+        };
+    }
+    if let Some(micros) = duration_unit_micros(unit) {
+        return Ok(ExprKind::Duration(Duration((value * micros).round() as u64)));
+    }
+    if let Some(bytes) = size_unit_bytes(unit) {
+        return Ok(ExprKind::Size(Bytes((value * bytes).round() as u64)));
+    }
+    if unit.chars().any(|c| c.is_ascii_digit()) {
+        return compound_duration(number_text, unit);
+    }
+    Err(unit_error(number_text, unit, &suggest_unit(number_text, unit)))
+}
+
+/// `1m30s`: the first number and unit, then more number-unit pairs.
+fn compound_duration(number_text: &str, unit: &str) -> Result<ExprKind, LiteralError> {
+    let full = format!("{number_text}{unit}");
+    crate::units::parse_duration(&full)
+        .map(ExprKind::Duration)
+        .map_err(|_| unit_error(number_text, unit, "a compound duration reads like `1m30s` or `1h15m`"))
+}
+
+fn unit_error(_number: &str, _unit: &str, help: &str) -> LiteralError {
+    LiteralError::Unit { help: help.to_string() }
+}
+
+fn suggest_unit(number_text: &str, unit: &str) -> String {
+    let lower = unit.to_ascii_lowercase();
+    let spelled = match lower.as_str() {
+        "sec" | "secs" | "second" | "seconds" => Some("s"),
+        "msec" | "msecs" | "millis" | "millisecond" | "milliseconds" => Some("ms"),
+        "min" | "mins" | "minute" | "minutes" => Some("m"),
+        "hr" | "hrs" | "hour" | "hours" => Some("h"),
+        "usec" | "micros" | "microseconds" => Some("us"),
+        "kb" => Some("KB"),
+        "kib" => Some("KiB"),
+        "mb" => Some("MB"),
+        "mib" => Some("MiB"),
+        "gb" => Some("GB"),
+        "gib" => Some("GiB"),
+        "b" => Some("B"),
+        _ => None,
+    };
+    if let Some(fix) = spelled {
+        return format!("write `{number_text}{fix}`");
+    }
+    let all: Vec<&str> = DURATION_UNITS.iter().chain(SIZE_UNITS).copied().collect();
+    if let Some(best) = crate::diag::did_you_mean(unit, all.iter().copied()) {
+        return format!("did you mean `{number_text}{best}`?");
+    }
+    "units are durations (us, ms, s, m, h), sizes (B, KB, MB, GB, KiB, MiB, GiB), `%`, rates (`/s`, `/m`, `/h`) and `$` for money".to_string()
+}
+
+pub(crate) fn money(number_text: &str) -> Result<Money, LiteralError> {
+    number(number_text).map(Money)
+}
+
+/// One escape sequence (with its backslash) → the text it stands for.
+pub(crate) fn escape(text: &str) -> Option<String> {
+    let body = text.strip_prefix('\\')?;
+    let ch = match body {
+        "\"" => '"',
+        "\\" => '\\',
+        "/" => '/',
+        "n" => '\n',
+        "t" => '\t',
+        "r" => '\r',
+        "b" => '\u{8}',
+        "f" => '\u{c}',
+        "$" => '$',
+        "'" => '\'',
+        _ => {
+            let hex = body.strip_prefix("u{")?.strip_suffix('}')?;
+            if hex.is_empty() || hex.len() > 6 {
+                return None;
+            }
+            char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+        }
+    };
+    Some(ch.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_read_their_units() {
+        assert_eq!(quantity("150", "ms"), Ok(ExprKind::Duration(Duration(150_000))));
+        assert_eq!(quantity("1", "m30s"), Ok(ExprKind::Duration(Duration(90_000_000))));
+        assert_eq!(quantity("30", "%"), Ok(ExprKind::Percent(Percent(30.0))));
+        assert_eq!(quantity("3600", "/h"), Ok(ExprKind::Rate(Rate(1.0))));
+        assert_eq!(quantity("64", "KiB"), Ok(ExprKind::Size(Bytes(65536))));
+        assert_eq!(quantity("64", "KiB/s"), Ok(ExprKind::Bandwidth(Bytes(65536))));
+        assert_eq!(quantity("5", "xx"), Ok(ExprKind::StatusClass(5)));
+    }
+
+    #[test]
+    fn a_misspelled_unit_gets_the_fix() {
+        let Err(LiteralError::Unit { help }) = quantity("5", "sec") else { panic!() };
+        assert_eq!(help, "write `5s`");
+        let Err(LiteralError::Unit { help }) = quantity("5", "mss") else { panic!() };
+        assert!(help.contains("did you mean `5ms`"), "{help}");
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(escape("\\n").as_deref(), Some("\n"));
+        assert_eq!(escape("\\u{1F600}").as_deref(), Some("😀"));
+        assert_eq!(escape("\\$").as_deref(), Some("$"));
+        assert_eq!(escape("\\q"), None);
+        assert_eq!(escape("\\u{110000}"), None);
+    }
+}
