@@ -20,10 +20,14 @@
 //! ```
 
 pub mod ast;
+pub mod cli;
 pub mod diag;
+pub mod eval;
+pub mod fmt;
 pub mod interp;
 pub mod metrics;
 pub mod plan;
+mod run;
 pub mod source;
 pub mod syntax;
 pub mod units;

@@ -1,4 +1,5 @@
-//! Problems found by `check`.
+//! Problems found by `check`: every one has a stable code, a label on the exact span and, where
+//! it helps, a suggestion. Only derives `Diagnostic`; rendering is `diag`'s job.
 
 use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
@@ -6,10 +7,305 @@ use thiserror::Error;
 #[derive(Debug, Error, Diagnostic, Clone, PartialEq)]
 pub enum CheckError {
     #[error("nothing to run: `{file}` declares no test")]
-    #[diagnostic(code(stress::check::nothing_to_run), help("add a `test \"name\" {{ workload …  profile {{ users 1, iterations 1 }} }}`"))]
+    #[diagnostic(
+        code(stress::check::nothing_to_run),
+        help("add a test: `test \"smoke\" {{ workload NAME  profile {{ users 1, iterations 1 }} }}`")
+    )]
     NothingToRun {
         file: String,
         #[label("no `test` in this file")]
         span: Option<SourceSpan>,
     },
+
+    #[error("`{name}` is defined twice")]
+    #[diagnostic(code(stress::check::duplicate_name), help("names share one namespace per file; rename one of them"))]
+    DuplicateName {
+        name: String,
+        #[label(primary, "defined again here")]
+        second: SourceSpan,
+        #[label("first defined here")]
+        first: SourceSpan,
+    },
+
+    #[error("unknown {kind} `{name}`")]
+    #[diagnostic(code(stress::check::unknown_name))]
+    UnknownName {
+        kind: &'static str,
+        name: String,
+        #[label("not defined in this file")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("`{name}` is a {found}, not a {expected}")]
+    #[diagnostic(code(stress::check::wrong_kind))]
+    WrongKind {
+        name: String,
+        expected: &'static str,
+        found: &'static str,
+        #[label(primary, "a {expected} is needed here")]
+        span: SourceSpan,
+        #[label("`{name}` is defined here")]
+        defined: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("scenario `{name}` includes itself")]
+    #[diagnostic(code(stress::check::composition_cycle), help("a composition `a + b` may not lead back to the scenario it defines"))]
+    CompositionCycle {
+        name: String,
+        #[label("part of the cycle")]
+        span: SourceSpan,
+    },
+
+    #[error("`let {name}` depends on itself")]
+    #[diagnostic(code(stress::check::let_cycle))]
+    LetCycle {
+        name: String,
+        #[label("used here, inside its own definition")]
+        span: SourceSpan,
+    },
+
+    #[error("expected {expected}, found {found}")]
+    #[diagnostic(code(stress::check::unit_mismatch))]
+    UnitMismatch {
+        expected: String,
+        found: String,
+        #[label("this is {found}")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("a bare number where {expected} is expected")]
+    #[diagnostic(code(stress::check::missing_unit))]
+    MissingUnit {
+        expected: String,
+        #[label("no unit")]
+        span: SourceSpan,
+        #[help]
+        help: String,
+    },
+
+    #[error("cannot compare {left} with {right}")]
+    #[diagnostic(code(stress::check::incomparable), help("both sides of a comparison need the same kind of quantity"))]
+    Incomparable {
+        left: String,
+        right: String,
+        #[label(primary, "{right}")]
+        right_span: SourceSpan,
+        #[label("{left}")]
+        left_span: SourceSpan,
+    },
+
+    #[error("a probability must be between 0% and 100%, found {value}")]
+    #[diagnostic(code(stress::check::bad_probability))]
+    BadProbability {
+        value: String,
+        #[label("out of range")]
+        span: SourceSpan,
+    },
+
+    #[error("the weights of `choose` add up to {sum}, not 100%")]
+    #[diagnostic(code(stress::check::bad_weights), help("give the branches weights that sum to 100%"))]
+    BadWeights {
+        sum: String,
+        #[label("these branches")]
+        span: SourceSpan,
+    },
+
+    #[error("{what} must be {rule}")]
+    #[diagnostic(code(stress::check::not_positive))]
+    NotPositive {
+        what: &'static str,
+        rule: &'static str,
+        #[label("{what} is {value}")]
+        span: SourceSpan,
+        value: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("`{status}` is not a fault status")]
+    #[diagnostic(code(stress::check::bad_status), help("an injected status is an HTTP error: 400 to 599"))]
+    BadStatus {
+        status: String,
+        #[label("not 400–599")]
+        span: SourceSpan,
+    },
+
+    #[error("unknown capture `{name}`")]
+    #[diagnostic(code(stress::check::unknown_capture))]
+    UnknownCapture {
+        name: String,
+        #[label("no request of workload `{workload}` captures this")]
+        span: SourceSpan,
+        workload: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("capture `{name}` is {found}, but {wanted} needs {expected}")]
+    #[diagnostic(code(stress::check::capture_type))]
+    CaptureType {
+        name: String,
+        found: &'static str,
+        wanted: String,
+        expected: &'static str,
+        #[label(primary, "{found} capture")]
+        span: SourceSpan,
+        #[label("captured here")]
+        defined: SourceSpan,
+    },
+
+    #[error("unknown phase `{name}`")]
+    #[diagnostic(code(stress::check::unknown_phase))]
+    UnknownPhase {
+        name: String,
+        #[label("no stage of this test's profile is named `{name}`")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("`poll` gives up after {within}, before its first retry at {every}")]
+    #[diagnostic(code(stress::check::poll_within), help("make `within` longer than `every`"))]
+    PollWithin {
+        within: String,
+        every: String,
+        #[label("shorter than `every`")]
+        span: SourceSpan,
+    },
+
+    #[error("`poll` needs `{clause}`")]
+    #[diagnostic(code(stress::check::poll_clause))]
+    PollClause {
+        clause: &'static str,
+        #[label("this poll has no `{clause}`")]
+        span: SourceSpan,
+        #[help]
+        help: String,
+    },
+
+    #[error("data file `{path}` cannot be read: {reason}")]
+    #[diagnostic(code(stress::check::missing_data_file), help("paths are relative to the .stress file's folder"))]
+    MissingDataFile {
+        path: String,
+        reason: String,
+        #[label("here")]
+        span: SourceSpan,
+    },
+
+    #[error("test `{test}` has no {what}")]
+    #[diagnostic(code(stress::check::incomplete_test))]
+    IncompleteTest {
+        test: String,
+        what: &'static str,
+        #[label("needs a `{what}`")]
+        span: SourceSpan,
+        #[help]
+        help: String,
+    },
+
+    #[error("`{what}` is given twice")]
+    #[diagnostic(code(stress::check::duplicate_statement))]
+    DuplicateStatement {
+        what: String,
+        #[label(primary, "given again here")]
+        second: SourceSpan,
+        #[label("first given here")]
+        first: SourceSpan,
+    },
+
+    #[error("unknown {context} `{name}`")]
+    #[diagnostic(code(stress::check::unknown_setting))]
+    UnknownSetting {
+        context: &'static str,
+        name: String,
+        #[label("not a {context}")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(code(stress::check::bad_value))]
+    BadValue {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(code(stress::check::bad_arguments))]
+    BadArguments {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("`{fault}` is a wire fault; it can only be injected at a proxy")]
+    #[diagnostic(
+        code(stress::check::wire_fault_at_client),
+        help("use `inject at proxy NAME` with a `proxy` in front of the upstream, or a client fault (a status, `timeout`, `connection_error`)")
+    )]
+    WireFaultAtClient {
+        fault: String,
+        #[label(primary, "needs a proxy")]
+        span: SourceSpan,
+        #[label("faults of this test are injected at the client")]
+        inject: Option<SourceSpan>,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(code(stress::check::bad_slo))]
+    BadSlo {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{message}")]
+    #[diagnostic(code(stress::check::bad_profile))]
+    BadProfile {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{kind} `{name}` is never used")]
+    #[diagnostic(code(stress::check::unused), severity(Warning), help("use it in a test, or remove it"))]
+    Unused {
+        kind: &'static str,
+        name: String,
+        #[label("declared here")]
+        span: SourceSpan,
+    },
+}
+
+impl CheckError {
+    /// Where the problem is, for sorting.
+    pub fn offset(&self) -> usize {
+        use miette::Diagnostic;
+        self.labels()
+            .and_then(|mut labels| {
+                let all: Vec<_> = labels.by_ref().collect();
+                all.iter().find(|l| l.primary()).or(all.first()).map(|l| l.offset())
+            })
+            .unwrap_or(0)
+    }
 }

@@ -1,6 +1,44 @@
 //! Stage 2 and 3: `check` (names, kinds, units, value rules → every problem at once) and
 //! `lower` (checked AST → executable `plan::Plan`, infallible).
 
+mod check;
 mod error;
+mod exprs;
+mod lower;
+mod scope;
+mod types;
 
 pub use error::CheckError;
+
+use std::path::Path;
+
+use crate::ast;
+use crate::source::SourceFile;
+
+/// A file that passed `check`: what `lower` needs.
+pub struct Checked<'a> {
+    pub file: &'a SourceFile,
+    pub ast: &'a ast::File,
+    /// Warnings found while checking (errors make `check` fail).
+    pub warnings: Vec<CheckError>,
+    base_dir: Option<&'a Path>,
+}
+
+/// Checks a parsed file. `base_dir` resolves data file paths (None: not checked).
+/// Returns every problem, sorted by position, when any is an error.
+pub fn check<'a>(file: &'a SourceFile, ast: &'a ast::File, base_dir: Option<&'a Path>) -> Result<Checked<'a>, Vec<CheckError>> {
+    use miette::Diagnostic;
+    let mut checker = check::Checker::new(file, ast, base_dir);
+    checker.run();
+    let mut problems = checker.problems;
+    problems.sort_by_key(CheckError::offset);
+    problems.dedup();
+    let is_warning = |p: &CheckError| matches!(p.severity(), Some(miette::Severity::Warning));
+    if problems.iter().all(is_warning) {
+        Ok(Checked { file, ast, warnings: problems, base_dir })
+    } else {
+        Err(problems)
+    }
+}
+
+pub use lower::lower;

@@ -1,7 +1,29 @@
 //! Stage: samples → metrics. HdrHistograms (microseconds, 3 significant digits) per
 //! test × scenario × step × phase, counts by status and error class, outcomes. hdrhistogram
 //! is used only in this module.
+//!
+//! - [`Collector`] receives the engine's events (`attempt`, `iteration`, `dropped`) and keeps
+//!   one [`Bucket`] per scenario × [`Segment`] (stage × chaos part), plus the time windows
+//!   `in every D` and `abort if … over D` need.
+//! - [`Collector::finish`] gives [`Metrics`], mergeable with [`Metrics::merge`].
+//! - A [`Selection`] reads a union of buckets (a phase, a window) as one.
 
+mod bucket;
+mod collector;
+mod histogram;
+mod record;
 mod sample;
+mod segment;
+mod select;
 
+#[cfg(test)]
+pub(crate) mod testkit;
+#[cfg(test)]
+mod tests;
+
+pub use bucket::{Bucket, ERROR_CLASSES, IterationAgg, LATE_AFTER_US, Needs, OUTCOMES, RequestAgg};
+pub use collector::{AbortRecord, Collector, MergeError, Metrics, ScenarioMetrics, WindowKey, needs_of};
+pub use histogram::{CAPTURE_SCALE, COUNT_SCALE, Histogram, MAX_TRACKABLE, MONEY_SCALE};
 pub use sample::{Attempt, CaptureValue, ErrorClass, Injected, Iteration};
+pub use segment::{ChaosPart, PhaseSelect, Segment, Timeline};
+pub use select::Selection;

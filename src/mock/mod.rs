@@ -2,7 +2,8 @@
 //! command-line arguments ([`MockLlmArgs`]) with their small latency/token-range parsers, and the
 //! standalone entry point ([`serve_standalone`]).
 //!
-//! The HTTP side (routes, capacity, cache, response bodies) lives in [`server`](self::start).
+//! The HTTP side (routes, capacity, cache, response bodies) lives in the `server` submodule,
+//! reached through [`start`] and [`MockServer`].
 //! This module does not read `.stress` files: the engine builds a [`MockConfig`] from a
 //! `target llm mock { ... }` block itself and calls [`start`].
 //!

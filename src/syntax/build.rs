@@ -218,9 +218,22 @@ impl<'s> Builder<'s> {
         self.problems.borrow_mut().push(problem);
     }
 
+    /// A pair's span, without the whitespace and comments pest's implicit whitespace may have
+    /// consumed at its end (before an optional part that was absent).
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(s.start(), s.end())
+        let start = s.start();
+        let mut end = s.end();
+        loop {
+            let trimmed = self.src[start..end].trim_end_matches([' ', '\t', '\r', '\n']);
+            end = start + trimmed.len();
+            let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+            match comment_start(&trimmed[line_start..]) {
+                Some(hash) if line_start + hash > 0 => end = start + line_start + hash,
+                _ => break,
+            }
+        }
+        Span::new(start, end)
     }
 
     fn name(&self, pair: Pair<'_, Rule>) -> Name {
@@ -1178,4 +1191,29 @@ fn keyword_list(keywords: &[(&str, Rule)]) -> String {
     words.dedup();
     let refs: Vec<&str> = words.iter().map(String::as_str).collect();
     super::error::join_alternatives(&refs)
+}
+
+/// Where a `#` comment starts on one line, outside string literals.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q == '"' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '#' => return Some(i),
+                _ => {}
+            },
+        }
+    }
+    None
 }

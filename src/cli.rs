@@ -1,0 +1,337 @@
+//! The command line (clap): `check`, `plan`, `fmt`, `run`, `mock llm`. Decides exit codes in
+//! one place: 0 clean/passed · 1 SLO failed · 2 invalid input or usage · 3 could not run ·
+//! 130 interrupted.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diag::{InputError, Problem, RenderOptions};
+use crate::source::SourceFile;
+
+/// Statically checked load, fault-injection and SLO testing from one `.stress` file.
+///
+/// A `.stress` file declares targets, workloads, fault scenarios, load profiles and tests with
+/// SLOs. `stress check` finds every mistake before anything runs; `stress run` drives the load,
+/// injects the faults, measures honestly and exits 0 or 1 on the SLOs, so CI can gate on it.
+///
+/// Exit codes: 0 all SLOs held (or no problem found) · 1 an SLO failed · 2 invalid file or
+/// usage (nothing ran) · 3 the run could not proceed · 130 interrupted.
+#[derive(Debug, Parser)]
+#[command(name = "stress", version, about, long_about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// When to color output.
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    color: Color,
+    /// How to print diagnostics: for people, or one JSON object per line for editors and CI.
+    #[arg(long, value_enum, default_value_t = DiagnosticsFormat::Human, global = true)]
+    diagnostics: DiagnosticsFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum DiagnosticsFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse and check files, print every problem, run nothing.
+    Check {
+        /// The .stress files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Treat warnings (such as unused declarations) as errors.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Print the lowered, executable plan of a file.
+    Plan {
+        /// The .stress file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PlanFormat::Yaml)]
+        format: PlanFormat,
+    },
+    /// Rewrite files in the canonical format (comments kept).
+    Fmt {
+        /// The .stress files to format in place.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Change nothing; exit 1 if any file would change.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run the tests of files: drive load, inject faults, evaluate SLOs.
+    Run(RunArgs),
+    /// Run an embedded mock service on its own.
+    Mock {
+        #[command(subcommand)]
+        kind: MockKind,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MockKind {
+    /// The mock LLM (OpenAI /v1/chat/completions and Anthropic /v1/messages shapes).
+    Llm(crate::mock::MockLlmArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The .stress files to run.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Run only the test with this name.
+    #[arg(long)]
+    pub test: Option<String>,
+    /// Run only the scenario with this name.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Seed for every random decision (overrides `seed` in the file; default 0).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override a `let` constant: `--set name=value` (value in the language's syntax).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Write artifacts (reports, logs) to this folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum PlanFormat {
+    Yaml,
+    Json,
+}
+
+/// Parses arguments, runs, returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let ui = Ui::new(cli.color, cli.diagnostics);
+    let code = match cli.command {
+        Command::Check { files, deny_warnings } => check(&ui, &files, deny_warnings),
+        Command::Plan { file, format } => plan(&ui, &file, format),
+        Command::Fmt { files, check } => fmt(&ui, &files, check),
+        Command::Run(args) => run(&ui, &args),
+        Command::Mock { kind: MockKind::Llm(args) } => mock_llm(args),
+    };
+    ExitCode::from(code)
+}
+
+/// How to print for this invocation.
+pub(crate) struct Ui {
+    color: bool,
+    json: bool,
+}
+
+impl Ui {
+    fn new(color: Color, format: DiagnosticsFormat) -> Self {
+        let color = match color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        };
+        Ui { color, json: format == DiagnosticsFormat::Json }
+    }
+
+    fn width() -> usize {
+        std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
+    }
+
+    /// Prints problems (sorted) to stderr.
+    pub(crate) fn problems(&self, file: Option<&SourceFile>, problems: &[Problem]) {
+        let mut err = std::io::stderr().lock();
+        for problem in problems {
+            if self.json {
+                let _ = writeln!(err, "{}", crate::diag::render_json(problem, file));
+            } else {
+                let opts = RenderOptions { color: self.color, unicode: true, width: Self::width() };
+                let _ = write!(err, "{}", crate::diag::render(problem, file, opts));
+                let _ = writeln!(err);
+            }
+        }
+    }
+}
+
+/// Reads a file as UTF-8 text.
+pub(crate) fn read_source(path: &Path) -> Result<SourceFile, Problem> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| InputError::Read { path: name.clone(), reason: e.to_string() })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
+        Err(e) => Err(InputError::NotUtf8 { path: name, offset: e.utf8_error().valid_up_to() }.into()),
+    }
+}
+
+/// The front end on one file: read → parse → check. Runs on a thread with a large stack so
+/// that no input, however deeply nested, can overflow it.
+pub(crate) fn front_end(path: &Path) -> FrontEnd {
+    let path = path.to_path_buf();
+    std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || front_end_inner(&path))
+        .expect("spawning the front-end thread")
+        .join()
+        .unwrap_or_else(|_| FrontEnd { file: None, problems: vec![], plan: None, failed: true })
+}
+
+pub(crate) struct FrontEnd {
+    pub(crate) file: Option<SourceFile>,
+    pub(crate) problems: Vec<Problem>,
+    pub(crate) plan: Option<crate::plan::Plan>,
+    pub(crate) failed: bool,
+}
+
+fn front_end_inner(path: &Path) -> FrontEnd {
+    let file = match read_source(path) {
+        Ok(file) => file,
+        Err(problem) => return FrontEnd { file: None, problems: vec![problem], plan: None, failed: true },
+    };
+    let ast = match crate::syntax::parse(&file) {
+        Ok(ast) => ast,
+        Err(errors) => {
+            let problems = errors.into_iter().map(Problem::from).collect();
+            return FrontEnd { file: Some(file), problems, plan: None, failed: true };
+        }
+    };
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let result = crate::interp::check(&file, &ast, Some(&base_dir));
+    match result {
+        Ok(checked) => {
+            let plan = crate::interp::lower(&checked);
+            let problems = checked.warnings.into_iter().map(Problem::from).collect();
+            FrontEnd { file: Some(file.clone()), problems, plan: Some(plan), failed: false }
+        }
+        Err(errors) => {
+            let problems = errors.into_iter().map(Problem::from).collect();
+            FrontEnd { file: Some(file.clone()), problems, plan: None, failed: true }
+        }
+    }
+}
+
+fn summary_line(ui: &Ui, name: &str, problems: &[Problem]) {
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    let warnings = problems.len() - errors;
+    if ui.json {
+        return;
+    }
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    if errors > 0 {
+        eprintln!("error: {name}: {}{}", plural(errors, "error"), if warnings > 0 { format!(", {}", plural(warnings, "warning")) } else { String::new() });
+    } else if warnings > 0 {
+        eprintln!("warning: {name}: {}", plural(warnings, "warning"));
+    }
+}
+
+fn check(ui: &Ui, files: &[PathBuf], deny_warnings: bool) -> u8 {
+    let mut code = 0;
+    for path in files {
+        let result = front_end(path);
+        ui.problems(result.file.as_ref(), &result.problems);
+        summary_line(ui, &path.display().to_string(), &result.problems);
+        if result.failed || (deny_warnings && !result.problems.is_empty()) {
+            code = 2;
+        } else if !ui.json {
+            println!("{}: ok", path.display());
+        }
+    }
+    code
+}
+
+fn plan(ui: &Ui, path: &Path, format: PlanFormat) -> u8 {
+    let result = front_end(path);
+    ui.problems(result.file.as_ref(), &result.problems);
+    let Some(plan) = result.plan else {
+        summary_line(ui, &path.display().to_string(), &result.problems);
+        return 2;
+    };
+    let text = match format {
+        PlanFormat::Json => serde_json::to_string_pretty(&plan).expect("a plan serializes to JSON") + "\n",
+        // Through JSON's data model: serde_yaml cannot write nested enums directly.
+        PlanFormat::Yaml => {
+            let value = serde_json::to_value(&plan).expect("a plan serializes to JSON");
+            serde_yaml::to_string(&value).expect("JSON values serialize to YAML")
+        }
+    };
+    print!("{text}");
+    0
+}
+
+fn fmt(ui: &Ui, files: &[PathBuf], check_only: bool) -> u8 {
+    let mut code = 0;
+    for path in files {
+        let file = match read_source(path) {
+            Ok(f) => f,
+            Err(p) => {
+                ui.problems(None, &[p]);
+                code = 2;
+                continue;
+            }
+        };
+        let ast = match crate::syntax::parse(&file) {
+            Ok(ast) => ast,
+            Err(errors) => {
+                let problems: Vec<Problem> = errors.into_iter().map(Problem::from).collect();
+                ui.problems(Some(&file), &problems);
+                summary_line(ui, &file.name, &problems);
+                code = 2;
+                continue;
+            }
+        };
+        let formatted = crate::fmt::format(&file, &ast);
+        if formatted == *file.text {
+            continue;
+        }
+        if check_only {
+            println!("would reformat {}", path.display());
+            if code == 0 {
+                code = 1;
+            }
+        } else if let Err(e) = std::fs::write(path, formatted) {
+            ui.problems(None, &[InputError::Read { path: path.display().to_string(), reason: e.to_string() }.into()]);
+            code = 2;
+        } else {
+            println!("formatted {}", path.display());
+        }
+    }
+    code
+}
+
+fn run(ui: &Ui, args: &RunArgs) -> u8 {
+    crate::run::run(ui, args)
+}
+
+fn mock_llm(args: crate::mock::MockLlmArgs) -> u8 {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return 3;
+        }
+    };
+    match runtime.block_on(crate::mock::serve_standalone(args)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}

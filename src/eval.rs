@@ -1,0 +1,663 @@
+//! Runtime evaluation of `plan::Expr` trees, shared by the engine (checks, captures, bodies,
+//! `set`, fault `when` rules) and the metrics (`count(…)`/`rate(…)` predicates over request
+//! records). Input: a pre-built expression and a [`Scope`]; output: a [`Value`] or an
+//! [`EvalError`]. Nothing is parsed here and nothing panics on user data: a missing JSON field
+//! is `none`, a type mismatch is an error the caller records (a failed check).
+//!
+//! Two scopes are provided: [`Env`], a virtual user's state (builtins, `set` variables, data
+//! sets, responses, seeded RNG, `next` counters), and [`Record`], one finished request attempt
+//! (`status`, `call`, `fault`, `step`, …).
+
+mod value;
+
+pub use value::Value;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, OnceLock};
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::ast::BinaryOp;
+use crate::metrics::{Attempt, CaptureValue};
+use crate::plan::{Builtin, Expr, Fault, Func, ResponseField};
+
+/// An expression that could not be evaluated at run time. The engine counts it as a failed
+/// check (or a failed step) and goes on; it never aborts the run.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum EvalError {
+    #[error("cannot apply `{op}` to {lhs} and {rhs}")]
+    Types { op: &'static str, lhs: &'static str, rhs: &'static str },
+    #[error("cannot apply `{op}` to {operand}")]
+    Type { op: &'static str, operand: &'static str },
+    #[error("division by zero")]
+    DivisionByZero,
+    #[error("unknown variable `{0}`")]
+    UnknownVar(String),
+    #[error("unknown data set `{0}`")]
+    UnknownData(String),
+    #[error("`{0}` is not available here")]
+    NotAvailable(&'static str),
+    #[error("step `{0}` has no response yet in this iteration")]
+    NoResponse(String),
+    #[error("environment variable `{0}` is not set")]
+    EnvNotSet(String),
+    #[error("{func}(): {message}")]
+    BadArgument { func: &'static str, message: String },
+}
+
+/// A response field, with a header name already evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field<'a> {
+    Status,
+    Json,
+    Body,
+    /// Microseconds from the intended start to the end of the response.
+    Latency,
+    Header(&'a str),
+}
+
+/// What names mean while evaluating. Every method has a conservative default so a scope only
+/// implements what it can answer.
+pub trait Scope {
+    /// `user`, `iteration`, `scenario`, `test`, and the request-record fields.
+    fn builtin(&mut self, builtin: &Builtin) -> Result<Value, EvalError>;
+    /// A `set` variable or a `repeat … as` counter (in a request record: a capture).
+    fn var(&mut self, name: &str) -> Result<Value, EvalError>;
+    /// A data set, as a list.
+    fn data(&mut self, name: &str) -> Result<Value, EvalError> {
+        Err(EvalError::UnknownData(name.to_string()))
+    }
+    /// A field of the current response (`step == None`) or of an earlier step's last response.
+    fn response(&mut self, step: Option<&str>, field: Field<'_>) -> Result<Value, EvalError>;
+    /// The seeded RNG behind `pick`, `uniform`, `uuid`, `words` and ranges.
+    fn rng(&mut self) -> Option<&mut ChaCha8Rng> {
+        None
+    }
+    /// The next index (`< len`) of the round robin at call site `site`.
+    fn next_index(&mut self, _site: usize, _len: usize) -> Option<usize> {
+        None
+    }
+}
+
+// ── Responses ─────────────────────────────────────────────────────────
+
+/// A received (or synthesized) HTTP response, as expressions see it. The body is parsed as
+/// JSON lazily, at most once, the first time `json` is read.
+#[derive(Debug, Default)]
+pub struct Response {
+    /// `None` for a transport error or a timeout.
+    pub status: Option<u16>,
+    /// Names in lower case. Empty when no expression of the workload reads headers.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub latency_us: u64,
+    json: OnceLock<Value>,
+    text: OnceLock<Arc<str>>,
+}
+
+impl Response {
+    pub fn new(status: Option<u16>, headers: Vec<(String, String)>, body: Vec<u8>, latency_us: u64) -> Self {
+        Response { status, headers, body, latency_us, json: OnceLock::new(), text: OnceLock::new() }
+    }
+
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON; `none` when it is not JSON.
+    pub fn json(&self) -> &Value {
+        self.json.get_or_init(|| Value::from_json_slice(&self.body).unwrap_or(Value::Null))
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> Arc<str> {
+        self.text.get_or_init(|| String::from_utf8_lossy(&self.body).into()).clone()
+    }
+
+    /// Reads one field.
+    pub fn field(&self, field: Field<'_>) -> Value {
+        match field {
+            Field::Status => self.status.map_or(Value::Null, |s| Value::Number(f64::from(s))),
+            Field::Json => self.json().clone(),
+            Field::Body => Value::Str(self.text()),
+            Field::Latency => Value::Number(self.latency_us as f64),
+            Field::Header(name) => self.header(name).map_or(Value::Null, Value::from),
+        }
+    }
+}
+
+// ── The virtual user's scope ──────────────────────────────────────────
+
+/// A virtual user's evaluation state. It lives as long as the VU (within one scenario run):
+/// `set` variables, the RNG and the `next` counters carry over from one iteration to the next.
+///
+/// `next(list)` is a round robin per VU and per call site (the `next(…)` expression in the
+/// plan): VU `u`'s k-th evaluation of one site yields `list[(u + k) % len]`, so VUs start at
+/// different elements and each walks the whole list.
+#[derive(Debug)]
+pub struct Env {
+    pub user: u32,
+    /// This VU's iteration, from 0.
+    pub iteration: u64,
+    pub scenario: Arc<str>,
+    pub test: Arc<str>,
+    /// `Workload::step_names`, to resolve `NAME.json…`.
+    pub step_names: Arc<[String]>,
+    pub data: Arc<HashMap<String, Value>>,
+    pub vars: HashMap<String, Value>,
+    pub rng: ChaCha8Rng,
+    /// The response of the request being handled (or the last one).
+    pub current: Option<Arc<Response>>,
+    /// Last response of each step in this iteration, by index into `step_names`.
+    pub last: Vec<Option<Arc<Response>>>,
+    next: HashMap<usize, usize>,
+}
+
+impl Env {
+    pub fn new(
+        user: u32,
+        scenario: Arc<str>,
+        test: Arc<str>,
+        step_names: Arc<[String]>,
+        data: Arc<HashMap<String, Value>>,
+        rng: ChaCha8Rng,
+    ) -> Self {
+        let last = vec![None; step_names.len()];
+        Env {
+            user,
+            iteration: 0,
+            scenario,
+            test,
+            step_names,
+            data,
+            vars: HashMap::new(),
+            rng,
+            current: None,
+            last,
+            next: HashMap::new(),
+        }
+    }
+
+    /// Forgets the responses of the previous iteration (variables stay).
+    pub fn start_iteration(&mut self, iteration: u64) {
+        self.iteration = iteration;
+        self.current = None;
+        self.last.iter_mut().for_each(|slot| *slot = None);
+    }
+}
+
+impl Scope for Env {
+    fn builtin(&mut self, builtin: &Builtin) -> Result<Value, EvalError> {
+        Ok(match builtin {
+            Builtin::User => Value::Number(f64::from(self.user)),
+            Builtin::Iteration => Value::Number(self.iteration as f64),
+            Builtin::Scenario => Value::Str(self.scenario.clone()),
+            Builtin::Test => Value::Str(self.test.clone()),
+            Builtin::Call => return Err(EvalError::NotAvailable("call")),
+            Builtin::Attempt => return Err(EvalError::NotAvailable("attempt")),
+            Builtin::Injected => return Err(EvalError::NotAvailable("injected")),
+            Builtin::Fault => return Err(EvalError::NotAvailable("fault")),
+            Builtin::Step => return Err(EvalError::NotAvailable("step")),
+        })
+    }
+
+    fn var(&mut self, name: &str) -> Result<Value, EvalError> {
+        self.vars.get(name).cloned().ok_or_else(|| EvalError::UnknownVar(name.to_string()))
+    }
+
+    fn data(&mut self, name: &str) -> Result<Value, EvalError> {
+        self.data.get(name).cloned().ok_or_else(|| EvalError::UnknownData(name.to_string()))
+    }
+
+    fn response(&mut self, step: Option<&str>, field: Field<'_>) -> Result<Value, EvalError> {
+        let response = match step {
+            None => self.current.as_ref().ok_or(EvalError::NotAvailable("a response"))?,
+            Some(step) => {
+                let index = self.step_names.iter().position(|s| s == step);
+                index
+                    .and_then(|i| self.last.get(i))
+                    .and_then(Option::as_ref)
+                    .ok_or_else(|| EvalError::NoResponse(step.to_string()))?
+            }
+        };
+        Ok(response.field(field))
+    }
+
+    fn rng(&mut self) -> Option<&mut ChaCha8Rng> {
+        Some(&mut self.rng)
+    }
+
+    fn next_index(&mut self, site: usize, len: usize) -> Option<usize> {
+        let counter = self.next.entry(site).or_insert(self.user as usize);
+        let index = *counter % len;
+        *counter = counter.wrapping_add(1);
+        Some(index)
+    }
+}
+
+// ── The request record's scope ────────────────────────────────────────
+
+/// One request attempt as `count(…)`, `rate(…)` and fault `when` rules see it.
+#[derive(Clone, Copy, Debug)]
+pub struct Record<'a> {
+    pub call: u64,
+    pub attempt: u32,
+    pub user: u32,
+    pub iteration: u64,
+    /// The step's name.
+    pub step: &'a str,
+    pub status: Option<u16>,
+    pub latency_us: u64,
+    pub injected: bool,
+    /// The injected failure, `None` for none (or a delay-only rule).
+    pub fault: Option<&'a Fault>,
+    pub captures: &'a [(usize, CaptureValue)],
+    /// `Workload::captures`, to resolve a capture by name (empty: captures are unknown).
+    pub capture_names: &'a [String],
+}
+
+impl<'a> Record<'a> {
+    /// The record of a finished attempt.
+    pub fn of(attempt: &'a Attempt, step_names: &'a [String], capture_names: &'a [String]) -> Self {
+        Record {
+            call: attempt.call,
+            attempt: attempt.attempt,
+            user: attempt.user,
+            iteration: attempt.iteration,
+            step: step_names.get(attempt.step).map_or("", String::as_str),
+            status: attempt.status,
+            latency_us: attempt.latency_us(),
+            injected: attempt.injected.is_some(),
+            fault: attempt.injected.as_ref().and_then(|i| i.fault.as_ref()),
+            captures: &attempt.captures,
+            capture_names,
+        }
+    }
+}
+
+/// The value of a fault in a request record: a status as a number, other faults by keyword.
+pub fn fault_value(fault: Option<&Fault>) -> Value {
+    match fault {
+        None => Value::Null,
+        Some(Fault::Status { status, .. }) => Value::Number(f64::from(*status)),
+        Some(Fault::Timeout) => Value::from("timeout"),
+        Some(Fault::ConnectionError) => Value::from("connection_error"),
+        Some(Fault::Reset) => Value::from("reset"),
+        Some(Fault::Hang) => Value::from("hang"),
+        Some(Fault::Truncate) => Value::from("truncate"),
+        Some(Fault::Bandwidth { .. }) => Value::from("bandwidth"),
+    }
+}
+
+/// A fault keyword in an expression (`fault == timeout`, `fault == none`, `fault == 429`).
+fn fault_kind_value(kind: &str) -> Value {
+    match kind {
+        "none" => Value::Null,
+        _ => kind.parse::<u16>().map_or_else(|_| Value::from(kind), |s| Value::Number(f64::from(s))),
+    }
+}
+
+impl Scope for Record<'_> {
+    fn builtin(&mut self, builtin: &Builtin) -> Result<Value, EvalError> {
+        Ok(match builtin {
+            Builtin::User => Value::Number(f64::from(self.user)),
+            Builtin::Iteration => Value::Number(self.iteration as f64),
+            Builtin::Call => Value::Number(self.call as f64),
+            Builtin::Attempt => Value::Number(f64::from(self.attempt)),
+            Builtin::Injected => Value::Bool(self.injected),
+            Builtin::Fault => fault_value(self.fault),
+            Builtin::Step => Value::from(self.step),
+            Builtin::Scenario => return Err(EvalError::NotAvailable("scenario")),
+            Builtin::Test => return Err(EvalError::NotAvailable("test")),
+        })
+    }
+
+    /// A capture of this attempt; `none` when the attempt did not capture it.
+    fn var(&mut self, name: &str) -> Result<Value, EvalError> {
+        let Some(index) = self.capture_names.iter().position(|c| c == name) else {
+            return Err(EvalError::UnknownVar(name.to_string()));
+        };
+        Ok(self.captures.iter().find(|(i, _)| *i == index).map_or(Value::Null, |(_, v)| match v {
+            CaptureValue::Number(n) => Value::Number(*n),
+            CaptureValue::Bool(b) => Value::Bool(*b),
+        }))
+    }
+
+    fn response(&mut self, step: Option<&str>, field: Field<'_>) -> Result<Value, EvalError> {
+        if step.is_some() {
+            return Err(EvalError::NotAvailable("an earlier step's response"));
+        }
+        Ok(match field {
+            Field::Status => self.status.map_or(Value::Null, |s| Value::Number(f64::from(s))),
+            Field::Latency => Value::Number(self.latency_us as f64),
+            Field::Json | Field::Body | Field::Header(_) => Value::Null,
+        })
+    }
+}
+
+/// Evaluates a `count(…)`/`rate(…)` predicate over a finished attempt. Errors count as false;
+/// `status` is `none` for an attempt without an HTTP status, so `status >= 500` is false.
+/// Capture names are unknown here (see [`eval_record_with_captures`]).
+pub fn eval_record(expr: &Expr, attempt: &Attempt, step_names: &[String]) -> bool {
+    eval_record_with_captures(expr, attempt, step_names, &[])
+}
+
+/// [`eval_record`] where a bare name is a capture of the attempt (`rate(cached)`).
+pub fn eval_record_with_captures(
+    expr: &Expr,
+    attempt: &Attempt,
+    step_names: &[String],
+    capture_names: &[String],
+) -> bool {
+    let mut record = Record::of(attempt, step_names, capture_names);
+    eval(expr, &mut record).is_ok_and(|v| v.truthy())
+}
+
+// ── Evaluation ────────────────────────────────────────────────────────
+
+/// Evaluates an expression.
+pub fn eval<S: Scope + ?Sized>(expr: &Expr, scope: &mut S) -> Result<Value, EvalError> {
+    Ok(match expr {
+        Expr::Null => Value::Null,
+        Expr::Bool(b) => Value::Bool(*b),
+        Expr::Number(n) => Value::Number(*n),
+        Expr::Str(s) => Value::from(s.as_str()),
+        Expr::Template(_) => {
+            let mut text = String::new();
+            render_into(expr, scope, &mut text)?;
+            Value::from(text)
+        }
+        Expr::List(items) => Value::list(items.iter().map(|e| eval(e, scope)).collect::<Result<_, _>>()?),
+        Expr::Object(entries) => Value::object(
+            entries.iter().map(|(k, e)| Ok((k.clone(), eval(e, scope)?))).collect::<Result<_, EvalError>>()?,
+        ),
+        Expr::Builtin(b) => scope.builtin(b)?,
+        Expr::Var(name) => scope.var(name)?,
+        Expr::Data(name) => scope.data(name)?,
+        Expr::Response(field) => response_field(scope, None, field)?,
+        Expr::StepResponse { step, field } => response_field(scope, Some(step), field)?,
+        Expr::FaultKind(kind) => fault_kind_value(kind),
+        Expr::Field(base, name) => match eval(base, scope)? {
+            Value::Object(entries) => entries.iter().find(|(k, _)| k == name).map_or(Value::Null, |(_, v)| v.clone()),
+            _ => Value::Null,
+        },
+        Expr::Index(base, index) => {
+            let base = eval(base, scope)?;
+            let index = eval(index, scope)?;
+            index_value(&base, &index)
+        }
+        Expr::Call { func, args } => call(expr as *const Expr as usize, *func, args, scope)?,
+        Expr::Not(e) => Value::Bool(!eval(e, scope)?.truthy()),
+        Expr::Neg(e) => match eval(e, scope)? {
+            Value::Number(n) => Value::Number(-n),
+            other => return Err(EvalError::Type { op: "-", operand: other.type_name() }),
+        },
+        Expr::Binary { op, lhs, rhs } => binary(*op, lhs, rhs, scope)?,
+    })
+}
+
+/// Appends an expression's text (a template's parts, or any value's display) to `out`.
+pub fn render_into<S: Scope + ?Sized>(expr: &Expr, scope: &mut S, out: &mut String) -> Result<(), EvalError> {
+    match expr {
+        Expr::Template(parts) => {
+            for part in parts {
+                render_into(part, scope, out)?;
+            }
+        }
+        Expr::Str(s) => out.push_str(s),
+        other => {
+            let value = eval(other, scope)?;
+            match &value {
+                Value::Str(s) => out.push_str(s),
+                // Writing to a String cannot fail.
+                v => write!(out, "{v}").expect("writing to a String"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Appends an expression as JSON to `out` without building intermediate values for its
+/// literal parts (a request body is mostly literal).
+pub fn json_into<S: Scope + ?Sized>(expr: &Expr, scope: &mut S, out: &mut Vec<u8>) -> Result<(), EvalError> {
+    match expr {
+        Expr::Object(entries) => {
+            out.push(b'{');
+            for (i, (key, value)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json(out, key.as_str());
+                out.push(b':');
+                json_into(value, scope, out)?;
+            }
+            out.push(b'}');
+        }
+        Expr::List(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_into(item, scope, out)?;
+            }
+            out.push(b']');
+        }
+        Expr::Str(s) => write_json(out, s.as_str()),
+        Expr::Template(_) => {
+            let mut text = String::new();
+            render_into(expr, scope, &mut text)?;
+            write_json(out, text.as_str());
+        }
+        other => write_json(out, &eval(other, scope)?),
+    }
+    Ok(())
+}
+
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Serializing a str or a Value into a Vec cannot fail (non-finite numbers become null).
+    serde_json::to_writer(out, value).expect("JSON serialization of a plain value");
+}
+
+fn response_field<S: Scope + ?Sized>(scope: &mut S, step: Option<&str>, field: &ResponseField) -> Result<Value, EvalError> {
+    match field {
+        ResponseField::Status => scope.response(step, Field::Status),
+        ResponseField::Json => scope.response(step, Field::Json),
+        ResponseField::Body => scope.response(step, Field::Body),
+        ResponseField::Latency => scope.response(step, Field::Latency),
+        ResponseField::Header(name) => {
+            let name = eval(name, scope)?;
+            let text = name.to_string();
+            scope.response(step, Field::Header(&text))
+        }
+    }
+}
+
+fn index_value(base: &Value, index: &Value) -> Value {
+    match (base, index) {
+        (Value::List(items), Value::Number(n)) if n.fract() == 0.0 => {
+            let len = items.len() as f64;
+            let i = if *n < 0.0 { len + n } else { *n };
+            if i >= 0.0 && i < len { items[i as usize].clone() } else { Value::Null }
+        }
+        (Value::Object(_), Value::Str(key)) => base.get(key).cloned().unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+/// Equality across types: different types are unequal, never an error.
+fn equal(a: &Value, b: &Value) -> bool {
+    a == b
+}
+
+fn binary<S: Scope + ?Sized>(op: BinaryOp, lhs: &Expr, rhs: &Expr, scope: &mut S) -> Result<Value, EvalError> {
+    // Short-circuit first: the right side may not be evaluable when the left decides.
+    match op {
+        BinaryOp::And => {
+            return Ok(Value::Bool(eval(lhs, scope)?.truthy() && eval(rhs, scope)?.truthy()));
+        }
+        BinaryOp::Or => {
+            return Ok(Value::Bool(eval(lhs, scope)?.truthy() || eval(rhs, scope)?.truthy()));
+        }
+        _ => {}
+    }
+    let a = eval(lhs, scope)?;
+    let b = eval(rhs, scope)?;
+    let mismatch = || EvalError::Types { op: op.symbol(), lhs: a.type_name(), rhs: b.type_name() };
+    Ok(match op {
+        BinaryOp::And | BinaryOp::Or => unreachable!("handled above"),
+        BinaryOp::Eq => Value::Bool(equal(&a, &b)),
+        BinaryOp::Ne => Value::Bool(!equal(&a, &b)),
+        BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+            let ordering = match (&a, &b) {
+                (Value::Null, _) | (_, Value::Null) => return Ok(Value::Bool(false)),
+                (Value::Number(x), Value::Number(y)) => x.partial_cmp(y),
+                (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
+                _ => return Err(mismatch()),
+            };
+            let Some(ordering) = ordering else { return Ok(Value::Bool(false)) };
+            Value::Bool(match op {
+                BinaryOp::Lt => ordering.is_lt(),
+                BinaryOp::Le => ordering.is_le(),
+                BinaryOp::Gt => ordering.is_gt(),
+                _ => ordering.is_ge(),
+            })
+        }
+        BinaryOp::Add => match (&a, &b) {
+            (Value::Number(x), Value::Number(y)) => Value::Number(x + y),
+            (Value::List(x), Value::List(y)) => Value::list(x.iter().chain(y.iter()).cloned().collect()),
+            (Value::Str(_), _) | (_, Value::Str(_)) => Value::from(format!("{a}{b}")),
+            _ => return Err(mismatch()),
+        },
+        BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
+            let (Value::Number(x), Value::Number(y)) = (&a, &b) else { return Err(mismatch()) };
+            let (x, y) = (*x, *y);
+            Value::Number(match op {
+                BinaryOp::Sub => x - y,
+                BinaryOp::Mul => x * y,
+                BinaryOp::Div if y == 0.0 => return Err(EvalError::DivisionByZero),
+                BinaryOp::Div => x / y,
+                BinaryOp::Mod if y == 0.0 => return Err(EvalError::DivisionByZero),
+                _ => x % y,
+            })
+        }
+        BinaryOp::Range => {
+            let (Value::Number(x), Value::Number(y)) = (&a, &b) else { return Err(mismatch()) };
+            let rng = scope.rng().ok_or(EvalError::NotAvailable("a random pick"))?;
+            uniform(rng, *x, *y)
+        }
+    })
+}
+
+/// A uniform pick in `[lo, hi]`: an integer when both ends are integral.
+fn uniform(rng: &mut ChaCha8Rng, a: f64, b: f64) -> Value {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    if lo.fract() == 0.0 && hi.fract() == 0.0 && hi - lo < 9e15 {
+        Value::Number(rng.random_range(lo as i64..=hi as i64) as f64)
+    } else {
+        Value::Number(lo + (hi - lo) * rng.random::<f64>())
+    }
+}
+
+fn call<S: Scope + ?Sized>(site: usize, func: Func, args: &[Expr], scope: &mut S) -> Result<Value, EvalError> {
+    let name = func_name(func);
+    let bad = |message: &str| EvalError::BadArgument { func: name, message: message.to_string() };
+    let values = args.iter().map(|a| eval(a, scope)).collect::<Result<Vec<_>, _>>()?;
+    let number = |i: usize| values.get(i).and_then(Value::as_f64).ok_or_else(|| bad("expected a number"));
+    let list = |i: usize| match values.get(i) {
+        Some(Value::List(items)) if items.is_empty() => Err(bad("the list is empty")),
+        Some(Value::List(items)) => Ok(items.clone()),
+        _ => Err(bad("expected a list")),
+    };
+    Ok(match func {
+        Func::Env => {
+            let var = values.first().and_then(Value::as_str).ok_or_else(|| bad("expected a variable name"))?;
+            match std::env::var(var) {
+                Ok(v) => Value::from(v),
+                Err(_) => values.get(1).cloned().ok_or_else(|| EvalError::EnvNotSet(var.to_string()))?,
+            }
+        }
+        Func::Pick => {
+            let items = list(0)?;
+            let rng = scope.rng().ok_or(EvalError::NotAvailable("pick()"))?;
+            items[rng.random_range(0..items.len())].clone()
+        }
+        Func::Next => {
+            let items = list(0)?;
+            let i = scope.next_index(site, items.len()).ok_or(EvalError::NotAvailable("next()"))?;
+            items[i % items.len()].clone()
+        }
+        Func::Uniform => {
+            let (a, b) = (number(0)?, number(1)?);
+            uniform(scope.rng().ok_or(EvalError::NotAvailable("uniform()"))?, a, b)
+        }
+        Func::Words => {
+            let n = number(0)?;
+            let rng = scope.rng().ok_or(EvalError::NotAvailable("words()"))?;
+            Value::from(words(rng, n.max(0.0).min(1e6) as usize))
+        }
+        Func::Uuid => Value::from(uuid(scope.rng().ok_or(EvalError::NotAvailable("uuid()"))?)),
+        Func::Len => match values.first() {
+            Some(Value::Str(s)) => Value::Number(s.chars().count() as f64),
+            Some(Value::List(items)) => Value::Number(items.len() as f64),
+            Some(Value::Object(entries)) => Value::Number(entries.len() as f64),
+            Some(Value::Null) => Value::Number(0.0),
+            _ => return Err(bad("expected a string, list or object")),
+        },
+    })
+}
+
+fn func_name(func: Func) -> &'static str {
+    match func {
+        Func::Env => "env",
+        Func::Pick => "pick",
+        Func::Next => "next",
+        Func::Uniform => "uniform",
+        Func::Words => "words",
+        Func::Uuid => "uuid",
+        Func::Len => "len",
+    }
+}
+
+const WORDS: [&str; 64] = [
+    "lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed", "do",
+    "eiusmod", "tempor", "incididunt", "ut", "labore", "et", "dolore", "magna", "aliqua", "enim",
+    "ad", "minim", "veniam", "quis", "nostrud", "exercitation", "ullamco", "laboris", "nisi",
+    "aliquip", "ex", "ea", "commodo", "consequat", "duis", "aute", "irure", "in", "reprehenderit",
+    "voluptate", "velit", "esse", "cillum", "eu", "fugiat", "nulla", "pariatur", "excepteur",
+    "sint", "occaecat", "cupidatat", "non", "proident", "sunt", "culpa", "qui", "officia",
+    "deserunt", "mollit", "anim", "id", "est", "laborum", "vitae",
+];
+
+/// `n` filler words drawn from the seeded RNG (reproducible for a seed and VU).
+fn words(rng: &mut ChaCha8Rng, n: usize) -> String {
+    let mut text = String::with_capacity(n * 7);
+    for i in 0..n {
+        if i > 0 {
+            text.push(' ');
+        }
+        text.push_str(WORDS[rng.random_range(0..WORDS.len())]);
+    }
+    text
+}
+
+/// A version 4 UUID from the seeded RNG.
+fn uuid(rng: &mut ChaCha8Rng) -> String {
+    let mut bytes: [u8; 16] = rng.random();
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let mut text = String::with_capacity(36);
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            text.push('-');
+        }
+        write!(text, "{b:02x}").expect("writing to a String");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests;

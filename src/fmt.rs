@@ -1,0 +1,1419 @@
+//! `stress fmt`: the canonical text of a `.stress` file.
+//!
+//! # Canonical style
+//!
+//! - **Layout.** Two-space indentation, one statement per line, blocks written `name {` …
+//!   `}`, an empty block as `{}`. Statements that the input separated with commas go on lines
+//!   of their own. Top-level declarations are separated by exactly one blank line. Inside a
+//!   block (and between the entries of a multi-line object or list) one blank line is kept
+//!   where the input had one or more, so grouping survives; never right after `{` or before
+//!   `}`. No trailing whitespace; the file ends with exactly one newline; CRLF becomes LF
+//!   (also inside `"""` strings).
+//! - **Short forms.** A profile (named or inline in a test) whose stages are only `users` and
+//!   `iterations` is written on one line: `profile { users 10, iterations 20 }`. A `budget`
+//!   is written on one line: `budget { time 10s, cost $0.01 }`. A scenario with exactly one
+//!   rule that was written on one line stays on one line: `scenario s { error_rate(30%, 429) }`.
+//!   A short form is broken into one statement per line when a comment sits inside its braces.
+//! - **Objects and lists** are broken over lines, one entry per line with a trailing comma,
+//!   iff they spanned several lines in the input or their one-line rendering would end past
+//!   column 100; otherwise they are written `{ key: value, k2: v2 }` and `[1, 2, 3]`.
+//! - **Expressions.** One space around binary operators (`a + b`, `status == 200`), none
+//!   around `..` (`2s..5s`); calls `f(a, factor: 2)`; paths `json.a.b[0]`; phase qualifiers
+//!   `p95(latency) during c200`. Parentheses are kept as written; none are added. Literals
+//!   (numbers, units, money, status classes, strings of all kinds) are copied from the source
+//!   text byte for byte, so `1m30s` stays `1m30s` and escapes are untouched.
+//! - **Poll clauses** (`every`, `until`, `within`) stay on the `poll` line (or the line of its
+//!   closing `}`) when that line then fits in 100 columns; otherwise each clause goes on a
+//!   continuation line indented 4 spaces more than the `poll` statement.
+//! - **Comments** are all kept. A comment on a line of its own stays on its own line, at the
+//!   indentation of the statement (or entry) that follows it; comments before a closing `}`
+//!   stay inside that block; comments at the start or end of the file stay there. A comment
+//!   after code stays at the end of the line of the statement (or entry, or `{`) it followed,
+//!   two spaces after it. A comment inside an expression that is joined onto one line ends
+//!   that line, and the expression continues on a line indented 4 spaces more.
+//! - **Commas kept for meaning.** Where putting the next statement on its own line would
+//!   change how it parses, the separating comma is kept at the end of the line: a `limit` or
+//!   `max users` stage after a stage that takes modifiers (`hold 10 users for 1m,` then
+//!   `limit 5/s` is a separate stage, not a modifier), a `jitter` line after a `backoff`
+//!   without one, and an SLO assertion that starts with `(`, `[` or `-`.
+//!
+//! Formatting is idempotent and keeps the syntax tree unchanged (except for spans, and line
+//! endings inside `"""` strings).
+
+use crate::ast::*;
+use crate::source::{SourceFile, Span};
+
+/// Column limit for objects, lists and poll clauses.
+const WIDTH: usize = 100;
+
+/// Canonical text of a parsed file. Keeps every comment. Idempotent:
+/// `format(parse(format(x))) == format(x)`.
+pub fn format(file: &SourceFile, ast: &File) -> String {
+    let mut p = Printer::new(&file.text);
+    p.file(ast);
+    p.finish()
+}
+
+// ── Comments ─────────────────────────────────────────────────────────
+
+/// A `# …` comment: byte range in the source (without the line break) and its text with
+/// trailing whitespace removed.
+#[derive(Clone, Debug)]
+struct Comment {
+    start: usize,
+    end: usize,
+    text: String,
+}
+
+/// Every comment of `src`, in order. `#` inside string literals is not a comment; inside a
+/// `${…}` interpolation it is (as for the parser).
+fn scan_comments(src: &str) -> Vec<Comment> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mode {
+        /// Code; `depth` counts open `{` inside an interpolation.
+        Code { depth: usize },
+        Str,
+        Triple,
+        Raw,
+    }
+    let b = src.as_bytes();
+    let mut stack = vec![Mode::Code { depth: 0 }];
+    let mut comments = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let top = *stack.last().expect("the bottom of the stack is never popped");
+        let c = b[i];
+        match top {
+            Mode::Code { depth } => match c {
+                b'#' => {
+                    let start = i;
+                    while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
+                        i += 1;
+                    }
+                    let text = src[start..i].trim_end().to_string();
+                    comments.push(Comment { start, end: i, text });
+                    continue;
+                }
+                b'"' if b[i..].starts_with(b"\"\"\"") => {
+                    stack.push(Mode::Triple);
+                    i += 3;
+                    continue;
+                }
+                b'"' => stack.push(Mode::Str),
+                b'\'' => stack.push(Mode::Raw),
+                b'{' if stack.len() > 1 => *stack.last_mut().unwrap() = Mode::Code { depth: depth + 1 },
+                b'}' if stack.len() > 1 => {
+                    if depth == 0 {
+                        stack.pop();
+                    } else {
+                        *stack.last_mut().unwrap() = Mode::Code { depth: depth - 1 };
+                    }
+                }
+                _ => {}
+            },
+            Mode::Str => match c {
+                b'\\' => {
+                    let next = b.get(i + 1).copied();
+                    i += if matches!(next, Some(b'\n' | b'\r') | None) { 1 } else { 2 };
+                    continue;
+                }
+                b'"' | b'\n' | b'\r' => {
+                    stack.pop();
+                }
+                b'$' if b.get(i + 1) == Some(&b'{') => {
+                    stack.push(Mode::Code { depth: 0 });
+                    i += 2;
+                    continue;
+                }
+                _ => {}
+            },
+            Mode::Triple => match c {
+                b'\\' => {
+                    i += 2;
+                    continue;
+                }
+                b'"' if b[i..].starts_with(b"\"\"\"") => {
+                    stack.pop();
+                    i += 3;
+                    continue;
+                }
+                b'$' if b.get(i + 1) == Some(&b'{') => {
+                    stack.push(Mode::Code { depth: 0 });
+                    i += 2;
+                    continue;
+                }
+                _ => {}
+            },
+            Mode::Raw => {
+                if matches!(c, b'\'' | b'\n' | b'\r') {
+                    stack.pop();
+                }
+            }
+        }
+        i += 1;
+    }
+    comments
+}
+
+// ── Flat rendering (one line, no comments) ───────────────────────────
+
+fn slice(src: &str, span: Span) -> &str {
+    &src[span.start as usize..span.end as usize]
+}
+
+/// The one-line rendering of an expression.
+fn flat(src: &str, e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Number { .. }
+        | ExprKind::Duration(_)
+        | ExprKind::Percent(_)
+        | ExprKind::Rate(_)
+        | ExprKind::Size(_)
+        | ExprKind::Bandwidth(_)
+        | ExprKind::Money(_)
+        | ExprKind::StatusClass(_)
+        | ExprKind::Str(_)
+        | ExprKind::RawStr(_) => slice(src, e.span).to_string(),
+        ExprKind::List(items) => {
+            let items: Vec<String> = items.iter().map(|x| flat(src, x)).collect();
+            format!("[{}]", items.join(", "))
+        }
+        ExprKind::Object(entries) if entries.is_empty() => "{}".to_string(),
+        ExprKind::Object(entries) => {
+            let entries: Vec<String> =
+                entries.iter().map(|en| format!("{}: {}", slice(src, en.key.span), flat(src, &en.value))).collect();
+            format!("{{ {} }}", entries.join(", "))
+        }
+        ExprKind::Name(n) => n.text.clone(),
+        ExprKind::Field { base, field } => format!("{}.{}", flat(src, base), field.text),
+        ExprKind::Index { base, index } => format!("{}[{}]", flat(src, base), flat(src, index)),
+        ExprKind::Call { callee, args } => {
+            let args: Vec<String> = args
+                .iter()
+                .map(|a| match &a.name {
+                    Some(n) => format!("{}: {}", n.text, flat(src, &a.value)),
+                    None => flat(src, &a.value),
+                })
+                .collect();
+            format!("{}({})", flat(src, callee), args.join(", "))
+        }
+        ExprKind::Unary { op, operand } => format!("{}{}", unary_symbol(*op), flat(src, operand)),
+        ExprKind::Binary { op: BinaryOp::Range, lhs, rhs } => format!("{}..{}", flat(src, lhs), flat(src, rhs)),
+        ExprKind::Binary { op, lhs, rhs } => format!("{} {} {}", flat(src, lhs), op.symbol(), flat(src, rhs)),
+        ExprKind::Phase { base, phase, name } => format!("{} {} {}", flat(src, base), phase_word(*phase), name.text),
+        ExprKind::Paren(inner) => format!("({})", flat(src, inner)),
+    }
+}
+
+fn unary_symbol(op: UnaryOp) -> &'static str {
+    match op {
+        UnaryOp::Not => "!",
+        UnaryOp::Neg => "-",
+    }
+}
+
+fn phase_word(phase: PhaseKind) -> &'static str {
+    match phase {
+        PhaseKind::Before => "before",
+        PhaseKind::During => "during",
+        PhaseKind::After => "after",
+    }
+}
+
+fn poll_word(kind: PollClauseKind) -> &'static str {
+    match kind {
+        PollClauseKind::Every => "every",
+        PollClauseKind::Until => "until",
+        PollClauseKind::Within => "within",
+    }
+}
+
+/// Whether an expression holds a list or an object (something that can be broken over lines).
+fn has_seq(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::List(_) | ExprKind::Object(_) => true,
+        ExprKind::Field { base, .. } | ExprKind::Phase { base, .. } => has_seq(base),
+        ExprKind::Index { base, index } => has_seq(base) || has_seq(index),
+        ExprKind::Call { callee, args } => has_seq(callee) || args.iter().any(|a| has_seq(&a.value)),
+        ExprKind::Unary { operand, .. } => has_seq(operand),
+        ExprKind::Binary { lhs, rhs, .. } => has_seq(lhs) || has_seq(rhs),
+        ExprKind::Paren(inner) => has_seq(inner),
+        _ => false,
+    }
+}
+
+// ── Printer ──────────────────────────────────────────────────────────
+
+/// What goes before the next line that starts a comment or a statement.
+#[derive(Clone, Copy, PartialEq)]
+enum Blank {
+    /// Nothing (right after `{`, at the start of the file).
+    Suppress,
+    /// A blank line iff the source had one.
+    Preserve,
+    /// Always a blank line (between top-level declarations).
+    Force,
+}
+
+struct Printer<'s> {
+    src: &'s str,
+    comments: Vec<Comment>,
+    /// Byte `i` of the source is inside a comment.
+    in_comment: Vec<bool>,
+    /// Index of the first comment not yet printed.
+    next: usize,
+    out: String,
+    /// The current line, without its indentation.
+    line: String,
+    /// Indentation of the current line (set when its first text is put).
+    line_indent: usize,
+    /// Indentation of the current block, in spaces.
+    indent: usize,
+    /// Extra indentation of continuation lines of the current statement.
+    cont: usize,
+    /// Source offset just after the last thing printed.
+    last: usize,
+    blank: Blank,
+}
+
+impl<'s> Printer<'s> {
+    fn new(src: &'s str) -> Self {
+        let comments = scan_comments(src);
+        let mut in_comment = vec![false; src.len()];
+        for c in &comments {
+            in_comment[c.start..c.end].iter_mut().for_each(|b| *b = true);
+        }
+        Printer {
+            src,
+            comments,
+            in_comment,
+            next: 0,
+            out: String::new(),
+            line: String::new(),
+            line_indent: 0,
+            indent: 0,
+            cont: 0,
+            last: 0,
+            blank: Blank::Suppress,
+        }
+    }
+
+    fn finish(mut self) -> String {
+        self.end_line();
+        let out = self.out.replace("\r\n", "\n");
+        let trimmed = out.trim_end_matches('\n');
+        if trimmed.is_empty() { String::new() } else { format!("{trimmed}\n") }
+    }
+
+    // ── Source helpers ──
+
+    /// The end of `span` without trailing whitespace and comments (a parser rule that ends
+    /// with an optional part can include them).
+    fn tight_end(&self, span: Span) -> usize {
+        let b = self.src.as_bytes();
+        let start = span.start as usize;
+        let mut end = span.end as usize;
+        while end > start && (b[end - 1].is_ascii_whitespace() || self.in_comment[end - 1]) {
+            end -= 1;
+        }
+        end
+    }
+
+    /// The first `ch` at or after `from` that is not inside a comment.
+    fn find(&self, from: usize, ch: u8) -> usize {
+        let b = self.src.as_bytes();
+        let mut i = from;
+        while i < b.len() && (b[i] != ch || self.in_comment[i]) {
+            i += 1;
+        }
+        i
+    }
+
+    /// Whether a comment starts in `start..end`.
+    fn has_comment(&self, start: usize, end: usize) -> bool {
+        let i = self.comments.partition_point(|c| c.start < start);
+        self.comments.get(i).is_some_and(|c| c.start < end)
+    }
+
+    fn multiline(&self, start: usize, end: usize) -> bool {
+        self.src.get(start..end).is_some_and(|t| t.contains(['\n', '\r']))
+    }
+
+    /// Whether the source between `from` and `to` holds an empty line.
+    fn has_blank(&self, from: usize, to: usize) -> bool {
+        let Some(gap) = self.src.get(from..to) else { return false };
+        let mut newlines = 0;
+        for c in gap.chars() {
+            match c {
+                '\n' => {
+                    newlines += 1;
+                    if newlines >= 2 {
+                        return true;
+                    }
+                }
+                ' ' | '\t' | '\r' => {}
+                _ => newlines = 0,
+            }
+        }
+        false
+    }
+
+    // ── Output primitives ──
+
+    fn col(&self) -> usize {
+        if self.line.is_empty() { self.indent + self.cont } else { self.line_indent + self.line.chars().count() }
+    }
+
+    /// The indentation of the current line (or of the next one, when it is empty).
+    fn current_indent(&self) -> usize {
+        if self.line.is_empty() { self.indent + self.cont } else { self.line_indent }
+    }
+
+    fn put(&mut self, text: &str) {
+        if self.line.is_empty() {
+            self.line_indent = self.indent + self.cont;
+        }
+        self.line.push_str(text);
+    }
+
+    /// A space, unless at the start of a line or after one.
+    fn sp(&mut self) {
+        if !self.line.is_empty() && !self.line.ends_with(' ') {
+            self.line.push(' ');
+        }
+    }
+
+    /// Text that stands for source `start..end`: comments before it are printed first;
+    /// comments inside it are part of the text (they are inside a literal).
+    fn token(&mut self, text: &str, start: usize, end: usize) {
+        self.flush(start);
+        self.put(text);
+        self.last = self.last.max(end);
+        while self.comments.get(self.next).is_some_and(|c| c.start < end) {
+            self.next += 1;
+        }
+    }
+
+    fn name(&mut self, name: &Name) {
+        self.token(&name.text, name.span.start as usize, name.span.end as usize);
+    }
+
+    /// A keyword or punctuation whose position is not tracked; comments before `before` are
+    /// printed first.
+    fn kw(&mut self, word: &str, before: Span) {
+        self.flush(before.start as usize);
+        self.sp();
+        self.put(word);
+    }
+
+    fn finish_line(&mut self) {
+        let text = self.line.trim_end();
+        if !text.is_empty() {
+            self.out.push_str(&" ".repeat(self.line_indent));
+            self.out.push_str(text);
+            self.out.push('\n');
+        }
+        self.line.clear();
+    }
+
+    /// Ends the current line, with the comment that followed its last code in the source.
+    fn end_line(&mut self) {
+        if self.line.is_empty() {
+            return;
+        }
+        if let Some(c) = self.comments.get(self.next)
+            && c.start >= self.last
+            && self.src[self.last..c.start].bytes().all(|b| matches!(b, b' ' | b'\t' | b','))
+        {
+            let text = c.text.clone();
+            let end = c.end;
+            self.next += 1;
+            self.last = end;
+            let kept = self.line.trim_end().len();
+            self.line.truncate(kept);
+            self.line.push_str("  ");
+            self.line.push_str(&text);
+        }
+        self.finish_line();
+    }
+
+    fn blank_before(&mut self, pos: usize) {
+        let blank = match self.blank {
+            Blank::Suppress => false,
+            Blank::Preserve => self.has_blank(self.last, pos),
+            Blank::Force => true,
+        };
+        if blank && !self.out.is_empty() && !self.out.ends_with("\n\n") {
+            self.out.push('\n');
+        }
+        self.blank = Blank::Preserve;
+    }
+
+    /// Prints the comments that start before `pos`: on lines of their own at the start of a
+    /// line; in the middle of one, the first ends that line and the code continues on a
+    /// continuation line.
+    fn flush(&mut self, pos: usize) {
+        while let Some(c) = self.comments.get(self.next)
+            && c.start < pos
+        {
+            let (start, end, text) = (c.start, c.end, c.text.clone());
+            self.next += 1;
+            if self.line.is_empty() {
+                self.blank_before(start);
+                self.put(&text);
+            } else {
+                let kept = self.line.trim_end().len();
+                self.line.truncate(kept);
+                self.line.push_str("  ");
+                self.line.push_str(&text);
+                self.cont = self.cont.max(4);
+            }
+            self.last = self.last.max(end);
+            self.finish_line();
+        }
+    }
+
+    /// Starts a statement (or entry) at `pos` on a new line.
+    fn begin(&mut self, pos: usize) {
+        self.end_line();
+        self.cont = 0;
+        self.flush(pos);
+        self.blank_before(pos);
+    }
+
+    // ── Blocks ──
+
+    /// `{ items }` with one item per line. `from` is where to look for the `{`.
+    fn block<T>(
+        &mut self,
+        from: usize,
+        items: &[T],
+        span: impl Fn(&T) -> Span,
+        mut print: impl FnMut(&mut Self, &T),
+        needs_comma: impl Fn(&T, &T) -> bool,
+    ) {
+        let open = self.find(from, b'{');
+        self.sp();
+        self.token("{", open, open + 1);
+        let after = items.last().map_or(open + 1, |i| self.tight_end(span(i)));
+        let close = self.find(after, b'}');
+        if items.is_empty() && !self.has_comment(open, close) {
+            self.token("}", close, close + 1);
+            return;
+        }
+        let base = self.current_indent();
+        let saved = (self.indent, self.cont);
+        self.end_line();
+        self.indent = base + 2;
+        self.blank = Blank::Suppress;
+        for (i, item) in items.iter().enumerate() {
+            let s = span(item);
+            self.begin(s.start as usize);
+            print(self, item);
+            self.last = self.last.max(self.tight_end(s));
+            if let Some(next) = items.get(i + 1)
+                && needs_comma(item, next)
+            {
+                self.put(",");
+            }
+        }
+        self.end_line();
+        self.cont = 0;
+        self.flush(close);
+        self.indent = base;
+        self.cont = 0;
+        self.token("}", close, close + 1);
+        (self.indent, self.cont) = saved;
+        self.blank = Blank::Preserve;
+    }
+
+    /// `{ a, b }` on the current line. `from` is where to look for the `{`.
+    fn compact<T>(&mut self, from: usize, items: &[T], span: impl Fn(&T) -> Span, mut print: impl FnMut(&mut Self, &T)) {
+        let open = self.find(from, b'{');
+        self.sp();
+        self.token("{", open, open + 1);
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                self.put(",");
+            }
+            self.sp();
+            print(self, item);
+            self.last = self.last.max(self.tight_end(span(item)));
+        }
+        let after = items.last().map_or(open + 1, |i| self.tight_end(span(i)));
+        let close = self.find(after, b'}');
+        if !items.is_empty() {
+            self.sp();
+        }
+        self.token("}", close, close + 1);
+    }
+
+    /// Whether the braces found from `from` hold a comment.
+    fn braces_have_comment(&self, from: usize) -> bool {
+        let open = self.find(from, b'{');
+        // The matching `}`: braces inside strings cannot occur in the short forms checked here
+        // except inside string literals of values, which are skipped by depth counting only
+        // when balanced; a comment check up to the first comment-free `}` at depth 0 suffices.
+        let b = self.src.as_bytes();
+        let mut depth = 0usize;
+        let mut i = open;
+        while i < b.len() {
+            if !self.in_comment[i] {
+                match b[i] {
+                    b'{' => depth += 1,
+                    b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+        self.has_comment(open, i)
+    }
+
+    // ── File ──
+
+    fn file(&mut self, file: &File) {
+        self.blank = Blank::Suppress;
+        for item in &file.items {
+            let span = item.span();
+            self.begin(span.start as usize);
+            self.item(item);
+            self.last = self.last.max(self.tight_end(span));
+            self.end_line();
+            self.blank = Blank::Force;
+        }
+        self.cont = 0;
+        self.indent = 0;
+        self.flush(self.src.len() + 1);
+        self.end_line();
+    }
+
+    fn item(&mut self, item: &Item) {
+        match item {
+            Item::Let(x) => {
+                self.put("let");
+                self.sp();
+                self.name(&x.name);
+                self.kw("=", x.value.span);
+                self.sp();
+                self.expr(&x.value);
+            }
+            Item::Data(x) => {
+                self.put("data");
+                self.sp();
+                self.name(&x.name);
+                self.kw("=", x.source.span);
+                self.sp();
+                self.expr(&x.source);
+            }
+            Item::Target(x) => {
+                self.put("target");
+                self.sp();
+                self.name(&x.name);
+                match &x.kind {
+                    TargetKind::Url(url) => {
+                        self.kw("=", url.span);
+                        self.sp();
+                        self.expr(url);
+                    }
+                    TargetKind::Mock(settings) => {
+                        self.sp();
+                        self.put("mock");
+                        self.settings(x.name.span.end as usize, settings);
+                    }
+                }
+            }
+            Item::Service(x) => {
+                self.put("service");
+                self.sp();
+                self.name(&x.name);
+                self.block(x.name.span.end as usize, &x.stmts, |s| s.span, Self::service_stmt, |_, _| false);
+            }
+            Item::Proxy(x) => {
+                self.put("proxy");
+                self.sp();
+                self.name(&x.name);
+                self.settings(x.name.span.end as usize, &x.settings);
+            }
+            Item::Workload(x) => {
+                self.put("workload");
+                self.sp();
+                self.name(&x.name);
+                self.steps(x.name.span.end as usize, &x.steps);
+            }
+            Item::Scenario(x) => self.scenario(x),
+            Item::Profile(x) => {
+                self.put("profile");
+                self.sp();
+                self.name(&x.name);
+                self.stages(x.name.span.end as usize, &x.stages);
+            }
+            Item::Test(x) => {
+                self.put("test");
+                self.sp();
+                self.expr(&x.name);
+                self.block(x.name.span.end as usize, &x.stmts, |s| s.span, Self::test_stmt, |_, _| false);
+            }
+        }
+    }
+
+    fn settings(&mut self, from: usize, settings: &[Setting]) {
+        self.block(
+            from,
+            settings,
+            |s| s.span,
+            |p, s| {
+                p.name(&s.key);
+                p.sp();
+                p.expr(&s.value);
+            },
+            |_, next| matches!(next.key.text.as_str(), "before" | "during" | "after"),
+        );
+    }
+
+    fn service_stmt(&mut self, stmt: &ServiceStmt) {
+        match &stmt.kind {
+            ServiceStmtKind::Exec(e) => {
+                self.put("exec");
+                self.sp();
+                self.expr(e);
+            }
+            ServiceStmtKind::Env(e) => {
+                self.put("env");
+                self.sp();
+                self.expr(e);
+            }
+            ServiceStmtKind::Ready { probe, address, within } => {
+                self.put("ready");
+                self.sp();
+                self.put(match probe {
+                    ProbeKind::Http => "http",
+                    ProbeKind::Tcp => "tcp",
+                });
+                self.sp();
+                self.expr(address);
+                self.kw("within", within.span);
+                self.sp();
+                self.expr(within);
+            }
+        }
+    }
+
+    // ── Workloads ──
+
+    fn steps(&mut self, from: usize, steps: &[Step]) {
+        self.block(from, steps, |s| s.span, Self::step, |_, _| false);
+    }
+
+    fn step(&mut self, step: &Step) {
+        match &step.kind {
+            StepKind::Request(r) => self.request("request", r),
+            StepKind::Poll(poll) => self.poll(poll),
+            StepKind::Think(e) => {
+                self.put("think");
+                self.sp();
+                self.expr(e);
+            }
+            StepKind::Repeat { count, var, steps } => {
+                self.put("repeat");
+                self.sp();
+                self.expr(count);
+                let mut from = count.span.end as usize;
+                if let Some(var) = var {
+                    self.kw("as", var.span);
+                    self.sp();
+                    self.name(var);
+                    from = var.span.end as usize;
+                }
+                self.steps(from, steps);
+            }
+            StepKind::Set { name, value } => {
+                self.put("set");
+                self.sp();
+                self.name(name);
+                self.kw("=", value.span);
+                self.sp();
+                self.expr(value);
+            }
+            StepKind::Probability { probability, steps } => {
+                self.put("with probability");
+                self.sp();
+                self.expr(probability);
+                self.steps(probability.span.end as usize, steps);
+            }
+            StepKind::Choose(arms) => {
+                self.put("choose");
+                self.block(
+                    step.span.start as usize,
+                    arms,
+                    |a| a.span,
+                    |p, arm| {
+                        p.expr(&arm.weight);
+                        p.put(":");
+                        p.steps(arm.weight.span.end as usize, &arm.steps);
+                    },
+                    |_, _| false,
+                );
+            }
+            StepKind::Retry(retry) => self.retry(retry),
+            StepKind::Budget(items) => {
+                self.put("budget");
+                let from = step.span.start as usize;
+                let item = |p: &mut Self, b: &BudgetItem| {
+                    p.put(match b.kind {
+                        BudgetKind::Time => "time",
+                        BudgetKind::Cost => "cost",
+                    });
+                    p.sp();
+                    p.expr(&b.value);
+                };
+                if self.braces_have_comment(from) {
+                    self.block(from, items, |b| b.span, item, |_, _| false);
+                } else {
+                    self.compact(from, items, |b| b.span, item);
+                }
+            }
+        }
+    }
+
+    /// `request NAME: METHOD TARGET path { … }` (also the head of a `poll`).
+    fn request(&mut self, keyword: &str, r: &Request) {
+        self.put(keyword);
+        self.sp();
+        self.name(&r.name);
+        self.put(":");
+        self.sp();
+        self.name(&r.method);
+        self.sp();
+        self.name(&r.target);
+        self.sp();
+        self.expr(&r.path);
+        if !r.stmts.is_empty() {
+            self.block(r.path.span.end as usize, &r.stmts, |s| s.span, Self::request_stmt, |_, _| false);
+        }
+    }
+
+    fn poll(&mut self, poll: &Poll) {
+        self.request("poll", &poll.request);
+        let Some(last) = poll.clauses.last() else { return };
+        let region_end = self.tight_end(last.span);
+        let width: usize = poll
+            .clauses
+            .iter()
+            .map(|c| 2 + poll_word(c.kind).len() + flat(self.src, &c.value).chars().count())
+            .sum();
+        let inline = !self.has_comment(self.last, region_end)
+            && !poll.clauses.iter().any(|c| self.multiline(c.value.span.start as usize, c.value.span.end as usize))
+            && self.col() + width <= WIDTH;
+        for clause in &poll.clauses {
+            if inline {
+                self.kw(poll_word(clause.kind), clause.value.span);
+            } else {
+                self.end_line();
+                self.cont = 4;
+                self.flush(clause.span.start as usize);
+                self.put(poll_word(clause.kind));
+            }
+            self.sp();
+            self.expr(&clause.value);
+        }
+    }
+
+    fn request_stmt(&mut self, stmt: &RequestStmt) {
+        let (word, value) = match &stmt.kind {
+            RequestStmtKind::Header { name, value } => {
+                self.put("header");
+                self.sp();
+                self.expr(name);
+                self.kw("=", value.span);
+                self.sp();
+                self.expr(value);
+                return;
+            }
+            RequestStmtKind::Capture { name, value } => {
+                self.put("capture");
+                self.sp();
+                self.name(name);
+                self.kw("=", value.span);
+                self.sp();
+                self.expr(value);
+                return;
+            }
+            RequestStmtKind::Retry(retry) => return self.retry(retry),
+            RequestStmtKind::OnFailure(action) => {
+                self.put("on failure");
+                self.sp();
+                self.name(action);
+                return;
+            }
+            RequestStmtKind::Query(e) => ("query", e),
+            RequestStmtKind::Json(e) => ("json", e),
+            RequestStmtKind::Body(e) => ("body", e),
+            RequestStmtKind::Form(e) => ("form", e),
+            RequestStmtKind::Timeout(e) => ("timeout", e),
+            RequestStmtKind::Check(e) => ("check", e),
+        };
+        self.put(word);
+        self.sp();
+        self.expr(value);
+    }
+
+    fn retry(&mut self, retry: &Retry) {
+        self.put("retry");
+        self.block(
+            retry.span.start as usize,
+            &retry.stmts,
+            |s| s.span,
+            |p, stmt| match &stmt.kind {
+                RetryStmtKind::Attempts(e) => {
+                    p.put("attempts");
+                    p.sp();
+                    p.expr(e);
+                }
+                RetryStmtKind::On(items) => {
+                    p.put("on");
+                    for (i, e) in items.iter().enumerate() {
+                        if i > 0 {
+                            p.put(",");
+                        }
+                        p.sp();
+                        p.expr(e);
+                    }
+                }
+                RetryStmtKind::Backoff { backoff, jitter } => {
+                    p.put("backoff");
+                    p.sp();
+                    p.expr(backoff);
+                    if let Some(j) = jitter {
+                        p.kw("jitter", j.span);
+                        p.sp();
+                        p.name(j);
+                    }
+                }
+                RetryStmtKind::Jitter(j) => {
+                    p.put("jitter");
+                    p.sp();
+                    p.name(j);
+                }
+                RetryStmtKind::RespectRetryAfter(respect) => {
+                    p.put(if *respect { "respect retry_after" } else { "ignore retry_after" });
+                }
+            },
+            |prev, next| {
+                matches!(prev.kind, RetryStmtKind::Backoff { jitter: None, .. })
+                    && matches!(next.kind, RetryStmtKind::Jitter(_))
+            },
+        );
+    }
+
+    // ── Scenarios ──
+
+    fn scenario(&mut self, s: &Scenario) {
+        self.put("scenario");
+        self.sp();
+        self.name(&s.name);
+        match &s.body {
+            ScenarioBody::Compose(expr) => {
+                self.kw("=", expr.span);
+                self.sp();
+                self.scenario_expr(expr);
+            }
+            ScenarioBody::Rules(rules) => {
+                let from = s.name.span.end as usize;
+                let end = self.tight_end(s.span);
+                if rules.len() == 1 && !self.multiline(s.span.start as usize, end) && !self.has_comment(from, end) {
+                    self.compact(from, rules, |r| r.span, Self::rule);
+                } else {
+                    self.block(from, rules, |r| r.span, Self::rule, |prev, next| {
+                        matches!(&prev.kind, RuleKind::When { fault, .. } if fault.retry_after.is_none())
+                            && matches!(&next.kind, RuleKind::Call { name, .. } if name.text == "retry_after")
+                    });
+                }
+            }
+        }
+    }
+
+    fn scenario_expr(&mut self, e: &ScenarioExpr) {
+        for (i, part) in e.parts.iter().enumerate() {
+            if i > 0 {
+                self.kw("+", part.span);
+                self.sp();
+            }
+            self.name(part);
+        }
+    }
+
+    fn rule(&mut self, rule: &crate::ast::Rule) {
+        match &rule.kind {
+            RuleKind::Call { name, args } => {
+                self.name(name);
+                self.put("(");
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        self.put(",");
+                        self.sp();
+                    }
+                    if let Some(n) = &arg.name {
+                        self.name(n);
+                        self.put(":");
+                        self.sp();
+                    }
+                    self.fault(&arg.value);
+                }
+                let close = self.find(args.last().map_or(name.span.end as usize, |a| self.tight_end(a.span)), b')');
+                self.token(")", close, close + 1);
+            }
+            RuleKind::When { condition, fault } => {
+                self.put("when");
+                self.sp();
+                self.expr(condition);
+                self.kw("=>", fault.span);
+                self.sp();
+                self.fault(fault);
+            }
+        }
+    }
+
+    fn fault(&mut self, f: &FaultExpr) {
+        self.expr(&f.value);
+        if let Some(after) = &f.retry_after {
+            self.kw("retry_after", after.span);
+            self.sp();
+            self.expr(after);
+        }
+    }
+
+    // ── Profiles ──
+
+    /// A stage block: on one line when it holds only `users` and `iterations` and no comment.
+    fn stages(&mut self, from: usize, stages: &[Stage]) {
+        let short = stages
+            .iter()
+            .all(|s| s.mods.is_empty() && matches!(s.kind, StageKind::Users(_) | StageKind::Iterations(_)));
+        if short && !self.braces_have_comment(from) {
+            self.compact(from, stages, |s| s.span, Self::stage);
+        } else {
+            self.block(from, stages, |s| s.span, Self::stage, |prev, next| {
+                matches!(
+                    prev.kind,
+                    StageKind::Hold { .. }
+                        | StageKind::RampUsers { .. }
+                        | StageKind::RampRate { .. }
+                        | StageKind::Rate { .. }
+                        | StageKind::Pause(_)
+                ) && matches!(next.kind, StageKind::Limit(_) | StageKind::MaxUsers(_))
+            });
+        }
+    }
+
+    fn stage(&mut self, stage: &Stage) {
+        match &stage.kind {
+            StageKind::Users(e) => {
+                self.put("users");
+                self.sp();
+                self.expr(e);
+            }
+            StageKind::Iterations(e) => {
+                self.put("iterations");
+                self.sp();
+                self.expr(e);
+            }
+            StageKind::Hold { users, duration } => {
+                self.put("hold");
+                self.sp();
+                self.expr(users);
+                self.kw("users for", duration.span);
+                self.sp();
+                self.expr(duration);
+            }
+            StageKind::RampUsers { to, over } => {
+                self.put("ramp to");
+                self.sp();
+                self.expr(to);
+                self.kw("users over", over.span);
+                self.sp();
+                self.expr(over);
+            }
+            StageKind::RampRate { to, over } => {
+                self.put("ramp rate to");
+                self.sp();
+                self.expr(to);
+                self.kw("over", over.span);
+                self.sp();
+                self.expr(over);
+            }
+            StageKind::Rate { rate, duration } => {
+                self.put("rate");
+                self.sp();
+                self.expr(rate);
+                self.kw("for", duration.span);
+                self.sp();
+                self.expr(duration);
+            }
+            StageKind::Pause(e) => {
+                self.put("pause");
+                self.sp();
+                self.expr(e);
+            }
+            StageKind::Repeat { count, stages } => {
+                self.put("repeat");
+                self.sp();
+                self.expr(count);
+                self.stages(count.span.end as usize, stages);
+            }
+            StageKind::MaxUsers(e) => {
+                self.put("max users");
+                self.sp();
+                self.expr(e);
+            }
+            StageKind::Limit(e) => {
+                self.put("limit");
+                self.sp();
+                self.expr(e);
+            }
+        }
+        for m in &stage.mods {
+            match &m.kind {
+                StageModKind::Limit(e) => {
+                    self.kw("limit", m.span);
+                    self.sp();
+                    self.expr(e);
+                }
+                StageModKind::MaxUsers(e) => {
+                    self.kw("max users", m.span);
+                    self.sp();
+                    self.expr(e);
+                }
+                StageModKind::As(name) => {
+                    self.kw("as", m.span);
+                    self.sp();
+                    self.name(name);
+                }
+            }
+        }
+    }
+
+    // ── Tests ──
+
+    fn test_stmt(&mut self, stmt: &TestStmt) {
+        match &stmt.kind {
+            TestStmtKind::Workload(name) => {
+                self.put("workload");
+                self.sp();
+                self.name(name);
+            }
+            TestStmtKind::Profile(ProfileRef::Named(name)) => {
+                self.put("profile");
+                self.sp();
+                self.name(name);
+            }
+            TestStmtKind::Profile(ProfileRef::Inline(stages)) => {
+                self.put("profile");
+                self.stages(stmt.span.start as usize, stages);
+            }
+            TestStmtKind::Scenarios(list) => {
+                self.put("scenarios");
+                self.scenario_list(list);
+            }
+            TestStmtKind::Inject(InjectAt::Client) => self.put("inject at client"),
+            TestStmtKind::Inject(InjectAt::Proxy(name)) => {
+                self.put("inject at proxy");
+                self.sp();
+                self.name(name);
+            }
+            TestStmtKind::Seed(e) => {
+                self.put("seed");
+                self.sp();
+                self.expr(e);
+            }
+            TestStmtKind::Services(names) => {
+                self.put("services");
+                for (i, n) in names.iter().enumerate() {
+                    if i > 0 {
+                        self.put(",");
+                    }
+                    self.sp();
+                    self.name(n);
+                }
+            }
+            TestStmtKind::Chaos(chaos) => {
+                self.put("chaos from");
+                self.sp();
+                self.expr(&chaos.from);
+                self.kw("to", chaos.to.span);
+                self.sp();
+                self.expr(&chaos.to);
+                self.block(chaos.to.span.end as usize, &chaos.stmts, |s| s.span, Self::chaos_stmt, |_, _| false);
+            }
+            TestStmtKind::Slo(stmts) => {
+                self.put("slo");
+                self.block(stmt.span.start as usize, stmts, |s| s.span, Self::slo_stmt, slo_needs_comma);
+            }
+        }
+    }
+
+    fn scenario_list(&mut self, list: &[ScenarioExpr]) {
+        for (i, e) in list.iter().enumerate() {
+            if i > 0 {
+                self.put(",");
+            }
+            self.sp();
+            self.scenario_expr(e);
+        }
+    }
+
+    fn chaos_stmt(&mut self, stmt: &ChaosStmt) {
+        let (edge, action) = match &stmt.kind {
+            ChaosStmtKind::Faults(list) => {
+                self.put("faults");
+                self.scenario_list(list);
+                return;
+            }
+            ChaosStmtKind::Start(a) => ("start", a),
+            ChaosStmtKind::Stop(a) => ("stop", a),
+        };
+        self.put(edge);
+        self.sp();
+        match action {
+            Action::Exec(e) => {
+                self.put("exec");
+                self.sp();
+                self.expr(e);
+            }
+            Action::Http { method, url, json } => {
+                self.put("http");
+                self.sp();
+                self.name(method);
+                self.sp();
+                self.expr(url);
+                if let Some(json) = json {
+                    self.kw("json", json.span);
+                    self.sp();
+                    self.expr(json);
+                }
+            }
+        }
+    }
+
+    fn slo_stmt(&mut self, stmt: &SloStmt) {
+        match &stmt.kind {
+            SloStmtKind::Assert { prefixes, expr, every } => {
+                for prefix in prefixes {
+                    self.put(match prefix.kind {
+                        SloPrefixKind::Scenario => "scenario",
+                        SloPrefixKind::Step => "step",
+                    });
+                    self.sp();
+                    self.name(&prefix.name);
+                    self.put(":");
+                    self.sp();
+                }
+                self.expr(expr);
+                if let Some(every) = every {
+                    self.kw("in every", every.span);
+                    self.sp();
+                    self.expr(every);
+                }
+            }
+            SloStmtKind::Abort { condition, over } => {
+                self.put("abort if");
+                self.sp();
+                self.expr(condition);
+                if let Some(over) = over {
+                    self.kw("over", over.span);
+                    self.sp();
+                    self.expr(over);
+                }
+            }
+        }
+    }
+
+    // ── Expressions ──
+
+    fn expr(&mut self, e: &Expr) {
+        let (start, end) = (e.span.start as usize, e.span.end as usize);
+        if !self.multiline(start, end) && !self.has_comment(start, end) {
+            let text = flat(self.src, e);
+            if !has_seq(e) || self.col() + text.chars().count() <= WIDTH {
+                self.token(&text, start, end);
+                return;
+            }
+        }
+        self.flush(start);
+        match &e.kind {
+            ExprKind::Number { .. }
+            | ExprKind::Duration(_)
+            | ExprKind::Percent(_)
+            | ExprKind::Rate(_)
+            | ExprKind::Size(_)
+            | ExprKind::Bandwidth(_)
+            | ExprKind::Money(_)
+            | ExprKind::StatusClass(_)
+            | ExprKind::Str(_)
+            | ExprKind::RawStr(_) => {
+                let text = slice(self.src, e.span);
+                self.token(text, start, end);
+            }
+            ExprKind::Name(n) => self.name(n),
+            ExprKind::List(items) => self.seq(e.span, '[', ']', items, |x| x.span, |p, x| p.expr(x)),
+            ExprKind::Object(entries) => self.seq(
+                e.span,
+                '{',
+                '}',
+                entries,
+                |en| en.span,
+                |p, en| {
+                    let key = slice(p.src, en.key.span);
+                    p.token(key, en.key.span.start as usize, en.key.span.end as usize);
+                    p.put(":");
+                    p.sp();
+                    p.expr(&en.value);
+                },
+            ),
+            ExprKind::Field { base, field } => {
+                self.expr(base);
+                // `.name` is one token: no comment may come between the dot and the name.
+                let dot = self.find(self.tight_end(base.span), b'.');
+                self.token(&format!(".{}", field.text), dot, field.span.end as usize);
+            }
+            ExprKind::Index { base, index } => {
+                self.expr(base);
+                self.put("[");
+                self.expr(index);
+                self.put("]");
+            }
+            ExprKind::Call { callee, args } => {
+                self.expr(callee);
+                self.put("(");
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        self.put(",");
+                        self.sp();
+                    }
+                    if let Some(n) = &arg.name {
+                        self.name(n);
+                        self.put(":");
+                        self.sp();
+                    }
+                    self.expr(&arg.value);
+                }
+                let close = end - 1;
+                self.token(")", close, end);
+            }
+            ExprKind::Unary { op, operand } => {
+                self.put(unary_symbol(*op));
+                self.expr(operand);
+            }
+            ExprKind::Binary { op: BinaryOp::Range, lhs, rhs } => {
+                self.expr(lhs);
+                self.flush(rhs.span.start as usize);
+                self.put("..");
+                self.expr(rhs);
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                self.expr(lhs);
+                self.kw(op.symbol(), rhs.span);
+                self.sp();
+                self.expr(rhs);
+            }
+            ExprKind::Phase { base, phase, name } => {
+                self.expr(base);
+                self.kw(phase_word(*phase), name.span);
+                self.sp();
+                self.name(name);
+            }
+            ExprKind::Paren(inner) => {
+                self.put("(");
+                self.expr(inner);
+                self.token(")", end - 1, end);
+            }
+        }
+    }
+
+    /// A list or an object that does not stay on one line: one entry per line, trailing commas.
+    fn seq<T>(
+        &mut self,
+        span: Span,
+        open: char,
+        close: char,
+        items: &[T],
+        item_span: impl Fn(&T) -> Span,
+        mut print: impl FnMut(&mut Self, &T),
+    ) {
+        let (start, end) = (span.start as usize, span.end as usize);
+        self.token(&open.to_string(), start, start + 1);
+        if items.is_empty() && !self.has_comment(start, end) {
+            self.token(&close.to_string(), end - 1, end);
+            return;
+        }
+        let base = self.current_indent();
+        let saved = (self.indent, self.cont);
+        self.end_line();
+        self.indent = base + 2;
+        self.blank = Blank::Suppress;
+        for item in items {
+            let s = item_span(item);
+            self.begin(s.start as usize);
+            print(self, item);
+            self.last = self.last.max(self.tight_end(s));
+            self.put(",");
+        }
+        self.end_line();
+        self.cont = 0;
+        self.flush(end - 1);
+        self.indent = base;
+        self.cont = 0;
+        self.token(&close.to_string(), end - 1, end);
+        (self.indent, self.cont) = saved;
+        self.blank = Blank::Preserve;
+    }
+}
+
+/// Whether the next assertion would be read as part of the previous one without a comma.
+fn slo_needs_comma(_prev: &SloStmt, next: &SloStmt) -> bool {
+    let SloStmtKind::Assert { prefixes, expr, .. } = &next.kind else { return false };
+    if !prefixes.is_empty() {
+        return false;
+    }
+    starts_ambiguously(expr)
+}
+
+/// Whether an expression starts with something that could continue the expression before it:
+/// `-`, `(`, `[`, or one of the words `before`, `during`, `after`, `in`, `over`.
+fn starts_ambiguously(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Unary { op: UnaryOp::Neg, .. } | ExprKind::Paren(_) | ExprKind::List(_) => true,
+        ExprKind::Name(n) => matches!(n.text.as_str(), "before" | "during" | "after" | "in" | "over"),
+        ExprKind::Field { base, .. } | ExprKind::Index { base, .. } | ExprKind::Phase { base, .. } => {
+            starts_ambiguously(base)
+        }
+        ExprKind::Call { callee, .. } => starts_ambiguously(callee),
+        ExprKind::Binary { lhs, .. } => starts_ambiguously(lhs),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) fn fmt_str(text: &str) -> String {
+        let file = SourceFile::new("t.stress", text);
+        let ast = crate::syntax::parse(&file).unwrap_or_else(|e| panic!("input does not parse: {e:#?}\n{text}"));
+        format(&file, &ast)
+    }
+
+    #[test]
+    fn dump() {
+        for name in ["agents", "bad_day", "circuit_breaker", "gateway_chaos", "pool_exhaustion", "quickstart"] {
+            let path = format!("{}/scenarios/{name}.stress", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(path).unwrap();
+            println!("=== {name}\n{}", fmt_str(&text));
+        }
+    }
+}
