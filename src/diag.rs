@@ -44,6 +44,47 @@ pub enum InputError {
     NotUtf8 { path: String, offset: usize },
 }
 
+/// Every diagnostic code stress emits (documented in docs/language.md, one golden case each).
+pub const CODES: &[&str] = &[
+    "stress::check::bad_arguments",
+    "stress::check::bad_probability",
+    "stress::check::bad_profile",
+    "stress::check::bad_slo",
+    "stress::check::bad_status",
+    "stress::check::bad_value",
+    "stress::check::bad_weights",
+    "stress::check::capture_type",
+    "stress::check::composition_cycle",
+    "stress::check::duplicate_name",
+    "stress::check::duplicate_statement",
+    "stress::check::incomparable",
+    "stress::check::incomplete_test",
+    "stress::check::let_cycle",
+    "stress::check::missing_data_file",
+    "stress::check::missing_unit",
+    "stress::check::not_positive",
+    "stress::check::nothing_to_run",
+    "stress::check::poll_clause",
+    "stress::check::poll_within",
+    "stress::check::unit_mismatch",
+    "stress::check::unknown_capture",
+    "stress::check::unknown_name",
+    "stress::check::unknown_phase",
+    "stress::check::unknown_setting",
+    "stress::check::unused",
+    "stress::check::wire_fault_at_client",
+    "stress::check::wrong_kind",
+    "stress::input::not_utf8",
+    "stress::io::read",
+    "stress::parse::bad_escape",
+    "stress::parse::bad_number",
+    "stress::parse::bad_unit",
+    "stress::parse::too_deep",
+    "stress::parse::unexpected",
+    "stress::parse::unknown_statement",
+    "stress::parse::unterminated_string",
+];
+
 /// The closest candidate to `word`, if one is close enough to be a likely typo.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;

@@ -10,14 +10,14 @@
 //! - for `abort if … over D`, a ring of short slots placed by *end* time (what finished
 //!   recently), pruned as the run goes: see [`Collector::recent`].
 //!
-//! `count(…)`/`rate(…)` predicates are evaluated once per attempt on arrival.
+//! `count(…)`/`rate(…)` predicates are evaluated once per attempt on arrival
+//! (`eval::eval_record_with_captures`), so they cost one counter each, not a replay of the log.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::plan::{Expr, Metric, Plan, Quantity, SloExpr, Test};
 
 use super::bucket::{Bucket, Needs};
-use super::record::{self, RecordNames};
 use super::segment::{Segment, Timeline};
 use super::select::Selection;
 use super::{Attempt, Iteration};
@@ -294,8 +294,11 @@ impl Collector {
     /// One finished request attempt.
     pub fn attempt(&mut self, a: Attempt) {
         let m = &mut self.metrics;
-        let names = RecordNames { step_names: &m.step_names, captures: &m.captures };
-        let matched: Vec<bool> = m.predicates.iter().map(|p| record::matches(p, &a, names)).collect();
+        let matched: Vec<bool> = m
+            .predicates
+            .iter()
+            .map(|p| crate::eval::eval_record_with_captures(p, &a, &m.step_names, &m.captures))
+            .collect();
         let Some(s) = m.scenarios.get_mut(a.scenario) else { return };
         let segment = m.timeline.segment(a.phase, a.intended_us);
         s.segments.entry(segment).or_default().add_attempt(&a, &matched, &Needs::all());

@@ -11,7 +11,6 @@
 mod bucket;
 mod collector;
 mod histogram;
-mod record;
 mod sample;
 mod segment;
 mod select;
@@ -23,7 +22,7 @@ mod tests;
 
 pub use bucket::{Bucket, ERROR_CLASSES, IterationAgg, LATE_AFTER_US, Needs, OUTCOMES, RequestAgg};
 pub use collector::{AbortRecord, Collector, MergeError, Metrics, ScenarioMetrics, WindowKey, needs_of};
-pub use histogram::{CAPTURE_SCALE, COUNT_SCALE, Histogram, MAX_TRACKABLE, MONEY_SCALE};
+pub use histogram::{CAPTURE_SCALE, COUNT_SCALE, Histogram, MAX_TRACKABLE, MONEY_SCALE, SIGFIG};
 pub use sample::{Attempt, CaptureValue, ErrorClass, Injected, Iteration};
 pub use segment::{ChaosPart, PhaseSelect, Segment, Timeline};
 pub use select::Selection;
