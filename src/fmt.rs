@@ -10,7 +10,8 @@
 //!   `}`. No trailing whitespace; the file ends with exactly one newline; CRLF becomes LF
 //!   (also inside `"""` strings).
 //! - **Short forms.** A profile (named or inline in a test) whose stages are only `users` and
-//!   `iterations` is written on one line: `profile { users 10, iterations 20 }`. A `budget`
+//!   `iterations`, or that has a single stage other than `repeat`, is written on one line:
+//!   `profile { users 10, iterations 20 }`, `profile { rate 200/s for 30s max users 100 }`. A `budget`
 //!   is written on one line: `budget { time 10s, cost $0.01 }`. A scenario with exactly one
 //!   rule that was written on one line stays on one line: `scenario s { error_rate(30%, 429) }`.
 //!   A short form is broken into one statement per line when a comment sits inside its braces.
@@ -990,11 +991,13 @@ impl<'s> Printer<'s> {
 
     // ── Profiles ──
 
-    /// A stage block: on one line when it holds only `users` and `iterations` and no comment.
+    /// A stage block: on one line when it has no comment and holds only `users` and
+    /// `iterations` stages, or a single stage other than `repeat`.
     fn stages(&mut self, from: usize, stages: &[Stage]) {
         let short = stages
             .iter()
-            .all(|s| s.mods.is_empty() && matches!(s.kind, StageKind::Users(_) | StageKind::Iterations(_)));
+            .all(|s| s.mods.is_empty() && matches!(s.kind, StageKind::Users(_) | StageKind::Iterations(_)))
+            || matches!(stages, [one] if !matches!(one.kind, StageKind::Repeat { .. }));
         if short && !self.braces_have_comment(from) {
             self.compact(from, stages, |s| s.span, Self::stage);
         } else {

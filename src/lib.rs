@@ -28,6 +28,7 @@ pub mod interp;
 pub mod metrics;
 pub mod plan;
 mod run;
+pub mod slo;
 pub mod source;
 pub mod syntax;
 pub mod units;

@@ -89,6 +89,7 @@ pub struct AbortRecord {
     /// The condition's sides when it fired, in base units.
     pub measured: f64,
     pub bound: f64,
+    pub unit: crate::plan::Unit,
 }
 
 /// What a test measured: the input of `slo::evaluate` and the report.

@@ -6,11 +6,13 @@
 //!   one [`Bucket`] per scenario × [`Segment`] (stage × chaos part), plus the time windows
 //!   `in every D` and `abort if … over D` need.
 //! - [`Collector::finish`] gives [`Metrics`], mergeable with [`Metrics::merge`].
-//! - A [`Selection`] reads a union of buckets (a phase, a window) as one.
+//! - A [`Selection`] reads a union of buckets (a phase, a window) as one; [`side`] computes
+//!   an SLO side's value over one.
 
 mod bucket;
 mod collector;
 mod histogram;
+mod measure;
 mod sample;
 mod segment;
 mod select;
@@ -23,6 +25,9 @@ mod tests;
 pub use bucket::{Bucket, ERROR_CLASSES, IterationAgg, LATE_AFTER_US, Needs, OUTCOMES, RequestAgg};
 pub use collector::{AbortRecord, Collector, MergeError, Metrics, ScenarioMetrics, WindowKey, needs_of};
 pub use histogram::{CAPTURE_SCALE, COUNT_SCALE, Histogram, MAX_TRACKABLE, MONEY_SCALE, SIGFIG};
+pub use measure::{
+    Missing, Scope, describe, expr_text, format_value, outcome_name, precise, retry_on_text, side,
+};
 pub use sample::{Attempt, CaptureValue, ErrorClass, Injected, Iteration};
 pub use segment::{ChaosPart, PhaseSelect, Segment, Timeline};
 pub use select::Selection;

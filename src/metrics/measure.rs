@@ -1,0 +1,340 @@
+//! The value of one SLO side over a selection of samples, and how SLO sides read as text.
+//! Shared by `slo` (evaluation, `abort if`) and `report`.
+//!
+//! Semantics (LANGUAGE.md §6, §9.11–9.15):
+//! - values in base units: µs, percent 0–100, per second, dollars, bytes;
+//! - `Stat::Percentile(p)` is a percent (95, 99.9), as `interp::lower` writes it;
+//! - a metric over no samples (p95 of an empty phase, the error rate or a `count` of no
+//!   requests) is [`Missing::NoData`], never a silent pass; service metrics (`memory_growth`,
+//!   `max_rss`, `cpu`) are [`Missing::NotMeasured`];
+//! - `throughput` is attempts (failed or not) per second over the selection's span, first
+//!   intended start → last end (a phase's own span under a phase qualifier, a window's
+//!   covered length in a window);
+//! - under `step X:`, request metrics read that step, `duration` reads the step's own time,
+//!   and iteration metrics (`success_rate`, `outcome`, retries, cost, budgets) ignore it.
+
+use crate::plan::{Expr, Filter, Metric, Outcome, Quantity, RetryOn, SloExpr, Stat, Unit};
+use crate::units::{Bytes, Duration, Money, Percent, Rate, trim};
+
+use super::bucket::Bucket;
+use super::collector::{Metrics, ScenarioMetrics};
+use super::histogram::{CAPTURE_SCALE, COUNT_SCALE, Histogram, MONEY_SCALE};
+use super::segment::PhaseSelect;
+use super::select::Selection;
+
+/// Why a side has no value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Missing {
+    /// No samples: the message says where (`no requests during `calm``).
+    NoData(String),
+    /// This version cannot measure it.
+    NotMeasured(String),
+}
+
+/// What the samples of a side are taken from.
+pub enum Scope<'a> {
+    /// The scenario's whole run (or the phases a side names).
+    Run(&'a ScenarioMetrics),
+    /// One `in every` window: `index * len ..`, of which `elapsed` µs were inside the run.
+    Window { sm: &'a ScenarioMetrics, len: u64, index: u64, elapsed: u64 },
+    /// A sliding window of `elapsed` µs (`abort if … over`), not split by phase.
+    Recent { bucket: &'a Bucket, elapsed: u64 },
+}
+
+/// The value and unit of one SLO side.
+pub fn side(expr: &SloExpr, m: &Metrics, scope: &Scope<'_>) -> Result<(f64, Unit), Missing> {
+    let non_number = |a: Unit, b: Unit| if a == Unit::Number { b } else { a };
+    Ok(match expr {
+        SloExpr::Const { value, unit } => (*value, *unit),
+        SloExpr::Metric { metric, filter } => measure(metric, filter, m, scope)?,
+        SloExpr::Mul(a, b) => {
+            let ((x, xu), (y, yu)) = (side(a, m, scope)?, side(b, m, scope)?);
+            let product = if xu == Unit::Percent && yu == Unit::Percent { x * y / 100.0 } else { x * y };
+            (product, non_number(xu, yu))
+        }
+        SloExpr::Div(a, b) => {
+            let ((x, xu), (y, yu)) = (side(a, m, scope)?, side(b, m, scope)?);
+            if y == 0.0 {
+                return Err(Missing::NoData(format!("{} was 0", describe(b, m))));
+            }
+            (x / y, if xu == yu { Unit::Number } else { xu })
+        }
+        SloExpr::Add(a, b) | SloExpr::Sub(a, b) => {
+            let ((x, xu), (y, yu)) = (side(a, m, scope)?, side(b, m, scope)?);
+            let v = if matches!(expr, SloExpr::Add(..)) { x + y } else { x - y };
+            (v, non_number(xu, yu))
+        }
+    })
+}
+
+fn select<'a>(filter: &Filter, m: &Metrics, scope: &Scope<'a>) -> Result<Selection<'a>, Missing> {
+    let segments = match &filter.phase {
+        None => None,
+        Some(phase) => match m.timeline.select(phase) {
+            PhaseSelect::Segments(s) => Some(s),
+            PhaseSelect::Unknown => {
+                return Err(Missing::NoData(format!("no stage named `{}`", phase.name)));
+            }
+        },
+    };
+    let keep = |s| segments.as_ref().is_none_or(|list: &Vec<_>| list.contains(&s));
+    Ok(match scope {
+        Scope::Run(sm) => sm.select(keep),
+        Scope::Window { sm, len, index, elapsed } => {
+            sm.select_window(*len, *index, keep).with_elapsed(*elapsed)
+        }
+        Scope::Recent { .. } if segments.is_some() => {
+            return Err(Missing::NoData("a phase inside `over` is not supported".into()));
+        }
+        Scope::Recent { bucket, elapsed } => Selection::new(vec![*bucket]).with_elapsed(*elapsed),
+    })
+}
+
+fn share(part: u64, whole: u64) -> f64 {
+    part as f64 * 100.0 / whole as f64
+}
+
+fn measure(
+    metric: &Metric,
+    filter: &Filter,
+    m: &Metrics,
+    scope: &Scope<'_>,
+) -> Result<(f64, Unit), Missing> {
+    let sel = select(filter, m, scope)?;
+    let step = match &filter.step {
+        None => None,
+        Some(name) => Some(
+            m.step_index(name)
+                .ok_or_else(|| Missing::NoData(format!("no step named `{name}`")))?,
+        ),
+    };
+    let place = where_text(filter);
+    let no_requests = || Missing::NoData(format!("no requests{place}"));
+    let no_iterations = || Missing::NoData(format!("no iterations{place}"));
+    let requests = || {
+        let r = sel.requests(step);
+        if r.count == 0 { Err(no_requests()) } else { Ok(r) }
+    };
+    let iterations = || {
+        let it = sel.iterations();
+        if it.count == 0 { Err(no_iterations()) } else { Ok(it) }
+    };
+    let not_measured = |what: String| {
+        Missing::NotMeasured(format!("{what} is not measured yet (service sampling is not implemented)"))
+    };
+    Ok(match metric {
+        Metric::Stat { stat, of } => {
+            let (h, scale, unit, missing): (Histogram, f64, Unit, Missing) = match of {
+                Quantity::Latency => (requests()?.latency, 1.0, Unit::Duration, no_requests()),
+                Quantity::Duration => {
+                    let it = iterations()?;
+                    let h = match step {
+                        Some(s) => it.step_durations.get(&s).cloned().unwrap_or_default(),
+                        None => it.duration,
+                    };
+                    (h, 1.0, Unit::Duration, no_iterations())
+                }
+                Quantity::Retries => (iterations()?.retries, COUNT_SCALE, Unit::Number, no_iterations()),
+                Quantity::Cost => (iterations()?.cost, MONEY_SCALE, Unit::Money, no_iterations()),
+                Quantity::Capture(i) => {
+                    let name = m.captures.get(*i).map_or("?", String::as_str);
+                    let h = requests()?.captures.get(i).cloned().unwrap_or_default();
+                    let missing = Missing::NoData(format!("no values of capture `{name}`{place}"));
+                    (h, CAPTURE_SCALE, Unit::Number, missing)
+                }
+            };
+            let value = match stat {
+                Stat::Percentile(p) => h.percentile(p / 100.0).map(|v| v as f64),
+                Stat::Max => h.max().map(|v| v as f64),
+                Stat::Min => h.min().map(|v| v as f64),
+                Stat::Mean => h.mean(),
+            };
+            (value.ok_or(missing)? / scale, unit)
+        }
+        Metric::ErrorRate => {
+            let r = requests()?;
+            (share(r.failed, r.count), Unit::Percent)
+        }
+        Metric::SuccessRate => {
+            let it = iterations()?;
+            (share(it.outcome(Outcome::Success), it.count), Unit::Percent)
+        }
+        Metric::Count(e) | Metric::Rate(e) => {
+            let index = predicate(m, e)?;
+            let r = requests()?;
+            let hits = r.matches.get(index).copied().unwrap_or(0);
+            match metric {
+                Metric::Count(_) => (hits as f64, Unit::Number),
+                _ => (share(hits, r.count), Unit::Percent),
+            }
+        }
+        Metric::Outcome(o) => {
+            let it = iterations()?;
+            (share(it.outcome(*o), it.count), Unit::Percent)
+        }
+        Metric::Throughput => (sel.throughput(step).ok_or_else(no_requests)?, Unit::Rate),
+        Metric::Dropped => {
+            let dropped = sel.dropped();
+            if dropped == 0 && sel.iteration_count() == 0 && sel.attempts(None) == 0 {
+                return Err(Missing::NoData(format!("no arrivals{place}")));
+            }
+            (dropped as f64, Unit::Number)
+        }
+        Metric::BudgetExceeded => {
+            let it = iterations()?;
+            (share(it.outcome(Outcome::BudgetExceeded), it.count), Unit::Percent)
+        }
+        Metric::BudgetExceededDuringRetry => {
+            let it = iterations()?;
+            (share(it.budget_exceeded_during_retry, it.count), Unit::Percent)
+        }
+        Metric::RetriesBy(reason) => {
+            iterations()?;
+            (sel.retries_by(*reason) as f64, Unit::Number)
+        }
+        Metric::MemoryGrowth { service, .. } => return Err(not_measured(format!("memory_growth({service})"))),
+        Metric::MaxRss { service } => return Err(not_measured(format!("max_rss({service})"))),
+        Metric::Cpu { service } => return Err(not_measured(format!("cpu({service})"))),
+    })
+}
+
+fn predicate(m: &Metrics, e: &Expr) -> Result<usize, Missing> {
+    m.predicate_index(e).ok_or_else(|| {
+        Missing::NoData(format!("`{}` was not collected for this test", expr_text(e)))
+    })
+}
+
+
+/// A value in base units, shown in the user's units: `412ms`, `1.2%`, `20/s`, `$0.002`.
+pub fn format_value(v: f64, unit: Unit) -> String {
+    if !v.is_finite() {
+        return "-".into();
+    }
+    match unit {
+        Unit::Duration => Duration(v.round().max(0.0) as u64).to_string(),
+        Unit::Percent => Percent(v).to_string(),
+        Unit::Rate => Rate(v).to_string(),
+        Unit::Money => Money(v).to_string(),
+        Unit::Size => Bytes(v.round().max(0.0) as u64).to_string(),
+        Unit::Number => trim(v, 3),
+    }
+}
+
+/// More digits, for a failed comparison whose two sides would print the same.
+pub fn precise(v: f64, unit: Unit) -> String {
+    match unit {
+        Unit::Duration => format!("{}us", v.round()),
+        Unit::Percent => format!("{}%", trim(v, 6)),
+        Unit::Money => format!("${}", trim(v, 8)),
+        Unit::Rate => format!("{}/s", trim(v, 6)),
+        Unit::Size | Unit::Number => trim(v, 6),
+    }
+}
+
+fn where_text(filter: &Filter) -> String {
+    let mut out = String::new();
+    if let Some(step) = &filter.step {
+        out.push_str(&format!(" for step `{step}`"));
+    }
+    if let Some(p) = &filter.phase {
+        let when = match p.when {
+            crate::ast::PhaseKind::Before => "before",
+            crate::ast::PhaseKind::During => "during",
+            crate::ast::PhaseKind::After => "after",
+        };
+        out.push_str(&format!(" {when} `{}`", p.name));
+    }
+    out
+}
+
+/// A retry reason as written (`429`, `5xx`, `timeout`).
+pub fn retry_on_text(r: RetryOn) -> String {
+    match r {
+        RetryOn::Status(s) => s.to_string(),
+        RetryOn::Class(c) => format!("{c}xx"),
+        RetryOn::Timeout => "timeout".into(),
+        RetryOn::ConnectionError => "connection_error".into(),
+    }
+}
+
+/// An SLO side as text: `step chat: p95(latency) during calm`, `0.5 * throughput during c10`.
+pub fn describe(expr: &SloExpr, m: &Metrics) -> String {
+    match expr {
+        SloExpr::Const { value, unit } => format_value(*value, *unit),
+        SloExpr::Metric { metric, filter } => {
+            let base = match metric {
+                Metric::Stat { stat, of } => {
+                    let s = match stat {
+                        Stat::Percentile(p) => format!("p{}", trim(*p, 3).replace('.', "")),
+                        Stat::Max => "max".into(),
+                        Stat::Min => "min".into(),
+                        Stat::Mean => "mean".into(),
+                    };
+                    let q = match of {
+                        Quantity::Latency => "latency",
+                        Quantity::Duration => "duration",
+                        Quantity::Retries => "retries",
+                        Quantity::Cost => "cost",
+                        Quantity::Capture(i) => m.captures.get(*i).map_or("?", String::as_str),
+                    };
+                    format!("{s}({q})")
+                }
+                Metric::ErrorRate => "error_rate".into(),
+                Metric::SuccessRate => "success_rate".into(),
+                Metric::Count(e) => format!("count({})", expr_text(e)),
+                Metric::Rate(e) => format!("rate({})", expr_text(e)),
+                Metric::Outcome(o) => format!("outcome({})", outcome_name(*o)),
+                Metric::Throughput => "throughput".into(),
+                Metric::Dropped => "dropped".into(),
+                Metric::BudgetExceeded => "budget_exceeded".into(),
+                Metric::BudgetExceededDuringRetry => "budget_exceeded_during_retry".into(),
+                Metric::RetriesBy(r) => format!("retries_by({})", retry_on_text(*r)),
+                Metric::MemoryGrowth { service, .. } => format!("memory_growth({service})"),
+                Metric::MaxRss { service } => format!("max_rss({service})"),
+                Metric::Cpu { service } => format!("cpu({service})"),
+            };
+            let step = filter.step.as_ref().map(|s| format!("step {s}: ")).unwrap_or_default();
+            let phase = filter.phase.as_ref().map(|p| {
+                let when = where_text(&Filter { step: None, phase: Some(p.clone()) });
+                when.replace('`', "")
+            });
+            format!("{step}{base}{}", phase.unwrap_or_default())
+        }
+        SloExpr::Mul(a, b) => format!("{} * {}", describe(a, m), describe(b, m)),
+        SloExpr::Div(a, b) => format!("{} / {}", describe(a, m), describe(b, m)),
+        SloExpr::Add(a, b) => format!("{} + {}", describe(a, m), describe(b, m)),
+        SloExpr::Sub(a, b) => format!("{} - {}", describe(a, m), describe(b, m)),
+    }
+}
+
+/// An outcome's name as written in `.stress` files.
+pub fn outcome_name(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Success => "success",
+        Outcome::Failed => "failed",
+        Outcome::BudgetExceeded => "budget_exceeded",
+        Outcome::Timeout => "timeout",
+    }
+}
+
+/// A record predicate as text (`status == 429`), for reports.
+pub fn expr_text(e: &Expr) -> String {
+    match e {
+        Expr::Null => "none".into(),
+        Expr::Bool(b) => b.to_string(),
+        Expr::Number(n) => trim(*n, 3),
+        Expr::Str(s) => format!("{s:?}"),
+        Expr::Var(v) => v.clone(),
+        Expr::FaultKind(k) => k.clone(),
+        Expr::Builtin(b) => format!("{b:?}").to_lowercase(),
+        Expr::Response(crate::plan::ResponseField::Status) => "status".into(),
+        Expr::Response(crate::plan::ResponseField::Latency) => "latency".into(),
+        Expr::Not(inner) => format!("!{}", expr_text(inner)),
+        Expr::Neg(inner) => format!("-{}", expr_text(inner)),
+        Expr::Binary { op, lhs, rhs } => {
+            format!("{} {} {}", expr_text(lhs), op.symbol(), expr_text(rhs))
+        }
+        _ => "…".into(),
+    }
+}
+
