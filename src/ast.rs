@@ -102,7 +102,11 @@ pub struct ServiceStmt {
 pub enum ServiceStmtKind {
     Exec(Expr),
     Env(Expr),
-    Ready { probe: ProbeKind, address: Expr, within: Expr },
+    Ready {
+        probe: ProbeKind,
+        address: Expr,
+        within: Expr,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,9 +142,19 @@ pub enum StepKind {
     Request(Request),
     Poll(Poll),
     Think(Expr),
-    Repeat { count: Expr, var: Option<Name>, steps: Vec<Step> },
-    Set { name: Name, value: Expr },
-    Probability { probability: Expr, steps: Vec<Step> },
+    Repeat {
+        count: Expr,
+        var: Option<Name>,
+        steps: Vec<Step>,
+    },
+    Set {
+        name: Name,
+        value: Expr,
+    },
+    Probability {
+        probability: Expr,
+        steps: Vec<Step>,
+    },
     Choose(Vec<ChooseArm>),
     Retry(Retry),
     Budget(Vec<BudgetItem>),
@@ -165,14 +179,20 @@ pub struct RequestStmt {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum RequestStmtKind {
-    Header { name: Expr, value: Expr },
+    Header {
+        name: Expr,
+        value: Expr,
+    },
     Query(Expr),
     Json(Expr),
     Body(Expr),
     Form(Expr),
     Timeout(Expr),
     Check(Expr),
-    Capture { name: Name, value: Expr },
+    Capture {
+        name: Name,
+        value: Expr,
+    },
     Retry(Retry),
     /// `on failure continue`
     OnFailure(Name),
@@ -223,7 +243,10 @@ pub struct RetryStmt {
 pub enum RetryStmtKind {
     Attempts(Expr),
     On(Vec<Expr>),
-    Backoff { backoff: Expr, jitter: Option<Name> },
+    Backoff {
+        backoff: Expr,
+        jitter: Option<Name>,
+    },
     Jitter(Name),
     /// `respect retry_after` (true) or `ignore retry_after` (false)
     RespectRetryAfter(bool),
@@ -397,7 +420,11 @@ pub enum ChaosStmtKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     Exec(Expr),
-    Http { method: Name, url: Expr, json: Option<Expr> },
+    Http {
+        method: Name,
+        url: Expr,
+        json: Option<Expr>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -409,7 +436,11 @@ pub struct SloStmt {
 #[derive(Clone, Debug, PartialEq)]
 pub enum SloStmtKind {
     /// `scenario x: step y: EXPR in every D`
-    Assert { prefixes: Vec<SloPrefix>, expr: Expr, every: Option<Expr> },
+    Assert {
+        prefixes: Vec<SloPrefix>,
+        expr: Expr,
+        every: Option<Expr>,
+    },
     /// `abort if EXPR over D`
     Abort { condition: Expr, over: Option<Expr> },
 }
@@ -438,7 +469,10 @@ pub struct Expr {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     /// A plain number; `integer` when written without a fraction.
-    Number { value: f64, integer: bool },
+    Number {
+        value: f64,
+        integer: bool,
+    },
     Duration(Duration),
     Percent(Percent),
     Rate(Rate),
@@ -455,13 +489,33 @@ pub enum ExprKind {
     List(Vec<Expr>),
     Object(Vec<Entry>),
     Name(Name),
-    Field { base: Box<Expr>, field: Name },
-    Index { base: Box<Expr>, index: Box<Expr> },
-    Call { callee: Box<Expr>, args: Vec<Arg> },
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Field {
+        base: Box<Expr>,
+        field: Name,
+    },
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+    },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `p95(latency) during overload`
-    Phase { base: Box<Expr>, phase: PhaseKind, name: Name },
+    Phase {
+        base: Box<Expr>,
+        phase: PhaseKind,
+        name: Name,
+    },
     Paren(Box<Expr>),
 }
 
@@ -531,7 +585,10 @@ impl BinaryOp {
     }
 
     pub fn is_comparison(self) -> bool {
-        matches!(self, BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge)
+        matches!(
+            self,
+            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+        )
     }
 }
 

@@ -127,11 +127,16 @@ pub fn main() -> ExitCode {
     };
     let ui = Ui::new(cli.color, cli.diagnostics);
     let code = match cli.command {
-        Command::Check { files, deny_warnings } => check(&ui, &files, deny_warnings),
+        Command::Check {
+            files,
+            deny_warnings,
+        } => check(&ui, &files, deny_warnings),
         Command::Plan { file, format } => plan(&ui, &file, format),
         Command::Fmt { files, check } => fmt(&ui, &files, check),
         Command::Run(args) => run(&ui, &args),
-        Command::Mock { kind: MockKind::Llm(args) } => mock_llm(args),
+        Command::Mock {
+            kind: MockKind::Llm(args),
+        } => mock_llm(args),
     };
     ExitCode::from(code)
 }
@@ -147,23 +152,45 @@ impl Ui {
         let color = match color {
             Color::Always => true,
             Color::Never => false,
-            Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            Color::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         };
-        Ui { color, json: format == DiagnosticsFormat::Json }
+        Ui {
+            color,
+            json: format == DiagnosticsFormat::Json,
+        }
     }
 
     fn width() -> usize {
-        std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(100)
     }
 
     /// Prints problems (sorted) to stderr.
     pub(crate) fn problems(&self, file: Option<&SourceFile>, problems: &[Problem]) {
         let mut err = std::io::stderr().lock();
-        for problem in problems {
+        // Rendering finds each problem's line in the file: cap the count so a huge file with
+        // thousands of problems still answers at once.
+        const SHOWN: usize = 200;
+        if problems.len() > SHOWN && !self.json {
+            let _ = writeln!(
+                err,
+                "({} problems; showing the first {SHOWN})",
+                problems.len()
+            );
+        }
+        for problem in problems.iter().take(SHOWN) {
             if self.json {
                 let _ = writeln!(err, "{}", crate::diag::render_json(problem, file));
             } else {
-                let opts = RenderOptions { color: self.color, unicode: true, width: Self::width() };
+                let opts = RenderOptions {
+                    color: self.color,
+                    unicode: true,
+                    width: Self::width(),
+                };
                 let _ = write!(err, "{}", crate::diag::render(problem, file, opts));
                 let _ = writeln!(err);
             }
@@ -174,10 +201,17 @@ impl Ui {
 /// Reads a file as UTF-8 text.
 pub(crate) fn read_source(path: &Path) -> Result<SourceFile, Problem> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| InputError::Read { path: name.clone(), reason: e.to_string() })?;
+    let bytes = std::fs::read(path).map_err(|e| InputError::Read {
+        path: name.clone(),
+        reason: e.to_string(),
+    })?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(name, text)),
-        Err(e) => Err(InputError::NotUtf8 { path: name, offset: e.utf8_error().valid_up_to() }.into()),
+        Err(e) => Err(InputError::NotUtf8 {
+            path: name,
+            offset: e.utf8_error().valid_up_to(),
+        }
+        .into()),
     }
 }
 
@@ -190,7 +224,12 @@ pub(crate) fn front_end(path: &Path) -> FrontEnd {
         .spawn(move || front_end_inner(&path))
         .expect("spawning the front-end thread")
         .join()
-        .unwrap_or_else(|_| FrontEnd { file: None, problems: vec![], plan: None, failed: true })
+        .unwrap_or_else(|_| FrontEnd {
+            file: None,
+            problems: vec![],
+            plan: None,
+            failed: true,
+        })
 }
 
 pub(crate) struct FrontEnd {
@@ -203,13 +242,25 @@ pub(crate) struct FrontEnd {
 fn front_end_inner(path: &Path) -> FrontEnd {
     let file = match read_source(path) {
         Ok(file) => file,
-        Err(problem) => return FrontEnd { file: None, problems: vec![problem], plan: None, failed: true },
+        Err(problem) => {
+            return FrontEnd {
+                file: None,
+                problems: vec![problem],
+                plan: None,
+                failed: true,
+            };
+        }
     };
     let ast = match crate::syntax::parse(&file) {
         Ok(ast) => ast,
         Err(errors) => {
             let problems = errors.into_iter().map(Problem::from).collect();
-            return FrontEnd { file: Some(file), problems, plan: None, failed: true };
+            return FrontEnd {
+                file: Some(file),
+                problems,
+                plan: None,
+                failed: true,
+            };
         }
     };
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -218,11 +269,21 @@ fn front_end_inner(path: &Path) -> FrontEnd {
         Ok(checked) => {
             let plan = crate::interp::lower(&checked);
             let problems = checked.warnings.into_iter().map(Problem::from).collect();
-            FrontEnd { file: Some(file.clone()), problems, plan: Some(plan), failed: false }
+            FrontEnd {
+                file: Some(file.clone()),
+                problems,
+                plan: Some(plan),
+                failed: false,
+            }
         }
         Err(errors) => {
             let problems = errors.into_iter().map(Problem::from).collect();
-            FrontEnd { file: Some(file.clone()), problems, plan: None, failed: true }
+            FrontEnd {
+                file: Some(file.clone()),
+                problems,
+                plan: None,
+                failed: true,
+            }
         }
     }
 }
@@ -235,7 +296,15 @@ fn summary_line(ui: &Ui, name: &str, problems: &[Problem]) {
     }
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     if errors > 0 {
-        eprintln!("error: {name}: {}{}", plural(errors, "error"), if warnings > 0 { format!(", {}", plural(warnings, "warning")) } else { String::new() });
+        eprintln!(
+            "error: {name}: {}{}",
+            plural(errors, "error"),
+            if warnings > 0 {
+                format!(", {}", plural(warnings, "warning"))
+            } else {
+                String::new()
+            }
+        );
     } else if warnings > 0 {
         eprintln!("warning: {name}: {}", plural(warnings, "warning"));
     }
@@ -264,7 +333,9 @@ fn plan(ui: &Ui, path: &Path, format: PlanFormat) -> u8 {
         return 2;
     };
     let text = match format {
-        PlanFormat::Json => serde_json::to_string_pretty(&plan).expect("a plan serializes to JSON") + "\n",
+        PlanFormat::Json => {
+            serde_json::to_string_pretty(&plan).expect("a plan serializes to JSON") + "\n"
+        }
         // Through JSON's data model: serde_yaml cannot write nested enums directly.
         PlanFormat::Yaml => {
             let value = serde_json::to_value(&plan).expect("a plan serializes to JSON");
@@ -306,7 +377,14 @@ fn fmt(ui: &Ui, files: &[PathBuf], check_only: bool) -> u8 {
                 code = 1;
             }
         } else if let Err(e) = std::fs::write(path, formatted) {
-            ui.problems(None, &[InputError::Read { path: path.display().to_string(), reason: e.to_string() }.into()]);
+            ui.problems(
+                None,
+                &[InputError::Read {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                }
+                .into()],
+            );
             code = 2;
         } else {
             println!("formatted {}", path.display());

@@ -24,7 +24,10 @@ pub enum Problem {
 
 impl Problem {
     pub fn is_error(&self) -> bool {
-        !matches!(self.severity(), Some(miette::Severity::Warning | miette::Severity::Advice))
+        !matches!(
+            self.severity(),
+            Some(miette::Severity::Warning | miette::Severity::Advice)
+        )
     }
 
     pub fn code_str(&self) -> String {
@@ -40,7 +43,10 @@ pub enum InputError {
     Read { path: String, reason: String },
 
     #[error("`{path}` is not UTF-8 text (invalid byte at offset {offset})")]
-    #[diagnostic(code(stress::input::not_utf8), help("a .stress file is UTF-8 text; is this the right file?"))]
+    #[diagnostic(
+        code(stress::input::not_utf8),
+        help("a .stress file is UTF-8 text; is this the right file?")
+    )]
     NotUtf8 { path: String, offset: usize },
 }
 
@@ -80,20 +86,25 @@ pub const CODES: &[&str] = &[
     "stress::parse::bad_number",
     "stress::parse::bad_unit",
     "stress::parse::too_deep",
+    "stress::parse::too_long",
     "stress::parse::unexpected",
     "stress::parse::unknown_statement",
     "stress::parse::unterminated_string",
 ];
 
 /// The closest candidate to `word`, if one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;
     for candidate in candidates {
         if candidate == word {
             continue;
         }
         let score = strsim::jaro_winkler(word, candidate);
-        let close = strsim::levenshtein(word, candidate) <= (word.len().max(3) / 3).max(1) || score > 0.88;
+        let close =
+            strsim::levenshtein(word, candidate) <= (word.len().max(3) / 3).max(1) || score > 0.88;
         if close && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, candidate));
         }
@@ -112,23 +123,37 @@ pub struct RenderOptions {
 impl RenderOptions {
     /// Fixed options for snapshots: no color, unicode, 80 columns.
     pub fn plain() -> Self {
-        Self { color: false, unicode: true, width: 80 }
+        Self {
+            color: false,
+            unicode: true,
+            width: 80,
+        }
     }
 }
 
 /// One diagnostic, rendered as a human reads it (rustc style).
-pub fn render(diagnostic: &dyn Diagnostic, file: Option<&SourceFile>, opts: RenderOptions) -> String {
+pub fn render(
+    diagnostic: &dyn Diagnostic,
+    file: Option<&SourceFile>,
+    opts: RenderOptions,
+) -> String {
     let theme = match (opts.color, opts.unicode) {
         (true, true) => GraphicalTheme::unicode(),
         (false, true) => GraphicalTheme::unicode_nocolor(),
         (true, false) => GraphicalTheme::ascii(),
         (false, false) => GraphicalTheme::none(),
     };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(opts.width).with_context_lines(1).tab_width(4);
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(opts.width)
+        .with_context_lines(1)
+        .tab_width(4);
     let mut out = String::new();
     let result = match file {
         Some(file) => {
-            let with_source = WithSource { inner: diagnostic, source: file.named_source() };
+            let with_source = WithSource {
+                inner: diagnostic,
+                source: file.named_source(),
+            };
             handler.render_report(&mut out, &with_source)
         }
         None => handler.render_report(&mut out, diagnostic),
@@ -145,7 +170,10 @@ pub fn render_json(diagnostic: &dyn Diagnostic, file: Option<&SourceFile>) -> St
     let mut out = String::new();
     let result = match file {
         Some(file) => {
-            let with_source = WithSource { inner: diagnostic, source: file.named_source() };
+            let with_source = WithSource {
+                inner: diagnostic,
+                source: file.named_source(),
+            };
             handler.render_report(&mut out, &with_source)
         }
         None => handler.render_report(&mut out, diagnostic),

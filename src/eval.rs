@@ -8,29 +8,37 @@
 //! sets, responses, seeded RNG, `next` counters), and [`Record`], one finished request attempt
 //! (`status`, `call`, `fault`, `step`, …).
 
+mod scope;
 mod value;
 
+pub use scope::{Env, Record, Response, eval_record, eval_record_with_captures, fault_value};
 pub use value::Value;
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::{Arc, OnceLock};
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::ast::BinaryOp;
-use crate::metrics::{Attempt, CaptureValue};
-use crate::plan::{Builtin, Expr, Fault, Func, ResponseField};
+use crate::plan::{Builtin, Expr, Func, ResponseField};
+
+use scope::fault_kind_value;
 
 /// An expression that could not be evaluated at run time. The engine counts it as a failed
 /// check (or a failed step) and goes on; it never aborts the run.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum EvalError {
     #[error("cannot apply `{op}` to {lhs} and {rhs}")]
-    Types { op: &'static str, lhs: &'static str, rhs: &'static str },
+    Types {
+        op: &'static str,
+        lhs: &'static str,
+        rhs: &'static str,
+    },
     #[error("cannot apply `{op}` to {operand}")]
-    Type { op: &'static str, operand: &'static str },
+    Type {
+        op: &'static str,
+        operand: &'static str,
+    },
     #[error("division by zero")]
     DivisionByZero,
     #[error("unknown variable `{0}`")]
@@ -81,281 +89,6 @@ pub trait Scope {
     }
 }
 
-// ── Responses ─────────────────────────────────────────────────────────
-
-/// A received (or synthesized) HTTP response, as expressions see it. The body is parsed as
-/// JSON lazily, at most once, the first time `json` is read.
-#[derive(Debug, Default)]
-pub struct Response {
-    /// `None` for a transport error or a timeout.
-    pub status: Option<u16>,
-    /// Names in lower case. Empty when no expression of the workload reads headers.
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    pub latency_us: u64,
-    json: OnceLock<Value>,
-    text: OnceLock<Arc<str>>,
-}
-
-impl Response {
-    pub fn new(status: Option<u16>, headers: Vec<(String, String)>, body: Vec<u8>, latency_us: u64) -> Self {
-        Response { status, headers, body, latency_us, json: OnceLock::new(), text: OnceLock::new() }
-    }
-
-    /// The first header called `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    /// The body parsed as JSON; `none` when it is not JSON.
-    pub fn json(&self) -> &Value {
-        self.json.get_or_init(|| Value::from_json_slice(&self.body).unwrap_or(Value::Null))
-    }
-
-    /// The body as text (invalid UTF-8 replaced).
-    pub fn text(&self) -> Arc<str> {
-        self.text.get_or_init(|| String::from_utf8_lossy(&self.body).into()).clone()
-    }
-
-    /// Reads one field.
-    pub fn field(&self, field: Field<'_>) -> Value {
-        match field {
-            Field::Status => self.status.map_or(Value::Null, |s| Value::Number(f64::from(s))),
-            Field::Json => self.json().clone(),
-            Field::Body => Value::Str(self.text()),
-            Field::Latency => Value::Number(self.latency_us as f64),
-            Field::Header(name) => self.header(name).map_or(Value::Null, Value::from),
-        }
-    }
-}
-
-// ── The virtual user's scope ──────────────────────────────────────────
-
-/// A virtual user's evaluation state. It lives as long as the VU (within one scenario run):
-/// `set` variables, the RNG and the `next` counters carry over from one iteration to the next.
-///
-/// `next(list)` is a round robin per VU and per call site (the `next(…)` expression in the
-/// plan): VU `u`'s k-th evaluation of one site yields `list[(u + k) % len]`, so VUs start at
-/// different elements and each walks the whole list.
-#[derive(Debug)]
-pub struct Env {
-    pub user: u32,
-    /// This VU's iteration, from 0.
-    pub iteration: u64,
-    pub scenario: Arc<str>,
-    pub test: Arc<str>,
-    /// `Workload::step_names`, to resolve `NAME.json…`.
-    pub step_names: Arc<[String]>,
-    pub data: Arc<HashMap<String, Value>>,
-    pub vars: HashMap<String, Value>,
-    pub rng: ChaCha8Rng,
-    /// The response of the request being handled (or the last one).
-    pub current: Option<Arc<Response>>,
-    /// Last response of each step in this iteration, by index into `step_names`.
-    pub last: Vec<Option<Arc<Response>>>,
-    next: HashMap<usize, usize>,
-}
-
-impl Env {
-    pub fn new(
-        user: u32,
-        scenario: Arc<str>,
-        test: Arc<str>,
-        step_names: Arc<[String]>,
-        data: Arc<HashMap<String, Value>>,
-        rng: ChaCha8Rng,
-    ) -> Self {
-        let last = vec![None; step_names.len()];
-        Env {
-            user,
-            iteration: 0,
-            scenario,
-            test,
-            step_names,
-            data,
-            vars: HashMap::new(),
-            rng,
-            current: None,
-            last,
-            next: HashMap::new(),
-        }
-    }
-
-    /// Forgets the responses of the previous iteration (variables stay).
-    pub fn start_iteration(&mut self, iteration: u64) {
-        self.iteration = iteration;
-        self.current = None;
-        self.last.iter_mut().for_each(|slot| *slot = None);
-    }
-}
-
-impl Scope for Env {
-    fn builtin(&mut self, builtin: &Builtin) -> Result<Value, EvalError> {
-        Ok(match builtin {
-            Builtin::User => Value::Number(f64::from(self.user)),
-            Builtin::Iteration => Value::Number(self.iteration as f64),
-            Builtin::Scenario => Value::Str(self.scenario.clone()),
-            Builtin::Test => Value::Str(self.test.clone()),
-            Builtin::Call => return Err(EvalError::NotAvailable("call")),
-            Builtin::Attempt => return Err(EvalError::NotAvailable("attempt")),
-            Builtin::Injected => return Err(EvalError::NotAvailable("injected")),
-            Builtin::Fault => return Err(EvalError::NotAvailable("fault")),
-            Builtin::Step => return Err(EvalError::NotAvailable("step")),
-        })
-    }
-
-    fn var(&mut self, name: &str) -> Result<Value, EvalError> {
-        self.vars.get(name).cloned().ok_or_else(|| EvalError::UnknownVar(name.to_string()))
-    }
-
-    fn data(&mut self, name: &str) -> Result<Value, EvalError> {
-        self.data.get(name).cloned().ok_or_else(|| EvalError::UnknownData(name.to_string()))
-    }
-
-    fn response(&mut self, step: Option<&str>, field: Field<'_>) -> Result<Value, EvalError> {
-        let response = match step {
-            None => self.current.as_ref().ok_or(EvalError::NotAvailable("a response"))?,
-            Some(step) => {
-                let index = self.step_names.iter().position(|s| s == step);
-                index
-                    .and_then(|i| self.last.get(i))
-                    .and_then(Option::as_ref)
-                    .ok_or_else(|| EvalError::NoResponse(step.to_string()))?
-            }
-        };
-        Ok(response.field(field))
-    }
-
-    fn rng(&mut self) -> Option<&mut ChaCha8Rng> {
-        Some(&mut self.rng)
-    }
-
-    fn next_index(&mut self, site: usize, len: usize) -> Option<usize> {
-        let counter = self.next.entry(site).or_insert(self.user as usize);
-        let index = *counter % len;
-        *counter = counter.wrapping_add(1);
-        Some(index)
-    }
-}
-
-// ── The request record's scope ────────────────────────────────────────
-
-/// One request attempt as `count(…)`, `rate(…)` and fault `when` rules see it.
-#[derive(Clone, Copy, Debug)]
-pub struct Record<'a> {
-    pub call: u64,
-    pub attempt: u32,
-    pub user: u32,
-    pub iteration: u64,
-    /// The step's name.
-    pub step: &'a str,
-    pub status: Option<u16>,
-    pub latency_us: u64,
-    pub injected: bool,
-    /// The injected failure, `None` for none (or a delay-only rule).
-    pub fault: Option<&'a Fault>,
-    pub captures: &'a [(usize, CaptureValue)],
-    /// `Workload::captures`, to resolve a capture by name (empty: captures are unknown).
-    pub capture_names: &'a [String],
-}
-
-impl<'a> Record<'a> {
-    /// The record of a finished attempt.
-    pub fn of(attempt: &'a Attempt, step_names: &'a [String], capture_names: &'a [String]) -> Self {
-        Record {
-            call: attempt.call,
-            attempt: attempt.attempt,
-            user: attempt.user,
-            iteration: attempt.iteration,
-            step: step_names.get(attempt.step).map_or("", String::as_str),
-            status: attempt.status,
-            latency_us: attempt.latency_us(),
-            injected: attempt.injected.is_some(),
-            fault: attempt.injected.as_ref().and_then(|i| i.fault.as_ref()),
-            captures: &attempt.captures,
-            capture_names,
-        }
-    }
-}
-
-/// The value of a fault in a request record: a status as a number, other faults by keyword.
-pub fn fault_value(fault: Option<&Fault>) -> Value {
-    match fault {
-        None => Value::Null,
-        Some(Fault::Status { status, .. }) => Value::Number(f64::from(*status)),
-        Some(Fault::Timeout) => Value::from("timeout"),
-        Some(Fault::ConnectionError) => Value::from("connection_error"),
-        Some(Fault::Reset) => Value::from("reset"),
-        Some(Fault::Hang) => Value::from("hang"),
-        Some(Fault::Truncate) => Value::from("truncate"),
-        Some(Fault::Bandwidth { .. }) => Value::from("bandwidth"),
-    }
-}
-
-/// A fault keyword in an expression (`fault == timeout`, `fault == none`, `fault == 429`).
-fn fault_kind_value(kind: &str) -> Value {
-    match kind {
-        "none" => Value::Null,
-        _ => kind.parse::<u16>().map_or_else(|_| Value::from(kind), |s| Value::Number(f64::from(s))),
-    }
-}
-
-impl Scope for Record<'_> {
-    fn builtin(&mut self, builtin: &Builtin) -> Result<Value, EvalError> {
-        Ok(match builtin {
-            Builtin::User => Value::Number(f64::from(self.user)),
-            Builtin::Iteration => Value::Number(self.iteration as f64),
-            Builtin::Call => Value::Number(self.call as f64),
-            Builtin::Attempt => Value::Number(f64::from(self.attempt)),
-            Builtin::Injected => Value::Bool(self.injected),
-            Builtin::Fault => fault_value(self.fault),
-            Builtin::Step => Value::from(self.step),
-            Builtin::Scenario => return Err(EvalError::NotAvailable("scenario")),
-            Builtin::Test => return Err(EvalError::NotAvailable("test")),
-        })
-    }
-
-    /// A capture of this attempt; `none` when the attempt did not capture it.
-    fn var(&mut self, name: &str) -> Result<Value, EvalError> {
-        let Some(index) = self.capture_names.iter().position(|c| c == name) else {
-            return Err(EvalError::UnknownVar(name.to_string()));
-        };
-        Ok(self.captures.iter().find(|(i, _)| *i == index).map_or(Value::Null, |(_, v)| match v {
-            CaptureValue::Number(n) => Value::Number(*n),
-            CaptureValue::Bool(b) => Value::Bool(*b),
-        }))
-    }
-
-    fn response(&mut self, step: Option<&str>, field: Field<'_>) -> Result<Value, EvalError> {
-        if step.is_some() {
-            return Err(EvalError::NotAvailable("an earlier step's response"));
-        }
-        Ok(match field {
-            Field::Status => self.status.map_or(Value::Null, |s| Value::Number(f64::from(s))),
-            Field::Latency => Value::Number(self.latency_us as f64),
-            Field::Json | Field::Body | Field::Header(_) => Value::Null,
-        })
-    }
-}
-
-/// Evaluates a `count(…)`/`rate(…)` predicate over a finished attempt. Errors count as false;
-/// `status` is `none` for an attempt without an HTTP status, so `status >= 500` is false.
-/// Capture names are unknown here (see [`eval_record_with_captures`]).
-pub fn eval_record(expr: &Expr, attempt: &Attempt, step_names: &[String]) -> bool {
-    eval_record_with_captures(expr, attempt, step_names, &[])
-}
-
-/// [`eval_record`] where a bare name is a capture of the attempt (`rate(cached)`).
-pub fn eval_record_with_captures(
-    expr: &Expr,
-    attempt: &Attempt,
-    step_names: &[String],
-    capture_names: &[String],
-) -> bool {
-    let mut record = Record::of(attempt, step_names, capture_names);
-    eval(expr, &mut record).is_ok_and(|v| v.truthy())
-}
-
 // ── Evaluation ────────────────────────────────────────────────────────
 
 /// Evaluates an expression.
@@ -370,9 +103,17 @@ pub fn eval<S: Scope + ?Sized>(expr: &Expr, scope: &mut S) -> Result<Value, Eval
             render_into(expr, scope, &mut text)?;
             Value::from(text)
         }
-        Expr::List(items) => Value::list(items.iter().map(|e| eval(e, scope)).collect::<Result<_, _>>()?),
+        Expr::List(items) => Value::list(
+            items
+                .iter()
+                .map(|e| eval(e, scope))
+                .collect::<Result<_, _>>()?,
+        ),
         Expr::Object(entries) => Value::object(
-            entries.iter().map(|(k, e)| Ok((k.clone(), eval(e, scope)?))).collect::<Result<_, EvalError>>()?,
+            entries
+                .iter()
+                .map(|(k, e)| Ok((k.clone(), eval(e, scope)?)))
+                .collect::<Result<_, EvalError>>()?,
         ),
         Expr::Builtin(b) => scope.builtin(b)?,
         Expr::Var(name) => scope.var(name)?,
@@ -381,7 +122,10 @@ pub fn eval<S: Scope + ?Sized>(expr: &Expr, scope: &mut S) -> Result<Value, Eval
         Expr::StepResponse { step, field } => response_field(scope, Some(step), field)?,
         Expr::FaultKind(kind) => fault_kind_value(kind),
         Expr::Field(base, name) => match eval(base, scope)? {
-            Value::Object(entries) => entries.iter().find(|(k, _)| k == name).map_or(Value::Null, |(_, v)| v.clone()),
+            Value::Object(entries) => entries
+                .iter()
+                .find(|(k, _)| k == name)
+                .map_or(Value::Null, |(_, v)| v.clone()),
             _ => Value::Null,
         },
         Expr::Index(base, index) => {
@@ -393,14 +137,23 @@ pub fn eval<S: Scope + ?Sized>(expr: &Expr, scope: &mut S) -> Result<Value, Eval
         Expr::Not(e) => Value::Bool(!eval(e, scope)?.truthy()),
         Expr::Neg(e) => match eval(e, scope)? {
             Value::Number(n) => Value::Number(-n),
-            other => return Err(EvalError::Type { op: "-", operand: other.type_name() }),
+            other => {
+                return Err(EvalError::Type {
+                    op: "-",
+                    operand: other.type_name(),
+                });
+            }
         },
         Expr::Binary { op, lhs, rhs } => binary(*op, lhs, rhs, scope)?,
     })
 }
 
 /// Appends an expression's text (a template's parts, or any value's display) to `out`.
-pub fn render_into<S: Scope + ?Sized>(expr: &Expr, scope: &mut S, out: &mut String) -> Result<(), EvalError> {
+pub fn render_into<S: Scope + ?Sized>(
+    expr: &Expr,
+    scope: &mut S,
+    out: &mut String,
+) -> Result<(), EvalError> {
     match expr {
         Expr::Template(parts) => {
             for part in parts {
@@ -422,7 +175,11 @@ pub fn render_into<S: Scope + ?Sized>(expr: &Expr, scope: &mut S, out: &mut Stri
 
 /// Appends an expression as JSON to `out` without building intermediate values for its
 /// literal parts (a request body is mostly literal).
-pub fn json_into<S: Scope + ?Sized>(expr: &Expr, scope: &mut S, out: &mut Vec<u8>) -> Result<(), EvalError> {
+pub fn json_into<S: Scope + ?Sized>(
+    expr: &Expr,
+    scope: &mut S,
+    out: &mut Vec<u8>,
+) -> Result<(), EvalError> {
     match expr {
         Expr::Object(entries) => {
             out.push(b'{');
@@ -462,7 +219,11 @@ fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     serde_json::to_writer(out, value).expect("JSON serialization of a plain value");
 }
 
-fn response_field<S: Scope + ?Sized>(scope: &mut S, step: Option<&str>, field: &ResponseField) -> Result<Value, EvalError> {
+fn response_field<S: Scope + ?Sized>(
+    scope: &mut S,
+    step: Option<&str>,
+    field: &ResponseField,
+) -> Result<Value, EvalError> {
     match field {
         ResponseField::Status => scope.response(step, Field::Status),
         ResponseField::Json => scope.response(step, Field::Json),
@@ -481,7 +242,11 @@ fn index_value(base: &Value, index: &Value) -> Value {
         (Value::List(items), Value::Number(n)) if n.fract() == 0.0 => {
             let len = items.len() as f64;
             let i = if *n < 0.0 { len + n } else { *n };
-            if i >= 0.0 && i < len { items[i as usize].clone() } else { Value::Null }
+            if i >= 0.0 && i < len {
+                items[i as usize].clone()
+            } else {
+                Value::Null
+            }
         }
         (Value::Object(_), Value::Str(key)) => base.get(key).cloned().unwrap_or(Value::Null),
         _ => Value::Null,
@@ -493,20 +258,33 @@ fn equal(a: &Value, b: &Value) -> bool {
     a == b
 }
 
-fn binary<S: Scope + ?Sized>(op: BinaryOp, lhs: &Expr, rhs: &Expr, scope: &mut S) -> Result<Value, EvalError> {
+fn binary<S: Scope + ?Sized>(
+    op: BinaryOp,
+    lhs: &Expr,
+    rhs: &Expr,
+    scope: &mut S,
+) -> Result<Value, EvalError> {
     // Short-circuit first: the right side may not be evaluable when the left decides.
     match op {
         BinaryOp::And => {
-            return Ok(Value::Bool(eval(lhs, scope)?.truthy() && eval(rhs, scope)?.truthy()));
+            return Ok(Value::Bool(
+                eval(lhs, scope)?.truthy() && eval(rhs, scope)?.truthy(),
+            ));
         }
         BinaryOp::Or => {
-            return Ok(Value::Bool(eval(lhs, scope)?.truthy() || eval(rhs, scope)?.truthy()));
+            return Ok(Value::Bool(
+                eval(lhs, scope)?.truthy() || eval(rhs, scope)?.truthy(),
+            ));
         }
         _ => {}
     }
     let a = eval(lhs, scope)?;
     let b = eval(rhs, scope)?;
-    let mismatch = || EvalError::Types { op: op.symbol(), lhs: a.type_name(), rhs: b.type_name() };
+    let mismatch = || EvalError::Types {
+        op: op.symbol(),
+        lhs: a.type_name(),
+        rhs: b.type_name(),
+    };
     Ok(match op {
         BinaryOp::And | BinaryOp::Or => unreachable!("handled above"),
         BinaryOp::Eq => Value::Bool(equal(&a, &b)),
@@ -518,7 +296,9 @@ fn binary<S: Scope + ?Sized>(op: BinaryOp, lhs: &Expr, rhs: &Expr, scope: &mut S
                 (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
                 _ => return Err(mismatch()),
             };
-            let Some(ordering) = ordering else { return Ok(Value::Bool(false)) };
+            let Some(ordering) = ordering else {
+                return Ok(Value::Bool(false));
+            };
             Value::Bool(match op {
                 BinaryOp::Lt => ordering.is_lt(),
                 BinaryOp::Le => ordering.is_le(),
@@ -528,12 +308,16 @@ fn binary<S: Scope + ?Sized>(op: BinaryOp, lhs: &Expr, rhs: &Expr, scope: &mut S
         }
         BinaryOp::Add => match (&a, &b) {
             (Value::Number(x), Value::Number(y)) => Value::Number(x + y),
-            (Value::List(x), Value::List(y)) => Value::list(x.iter().chain(y.iter()).cloned().collect()),
+            (Value::List(x), Value::List(y)) => {
+                Value::list(x.iter().chain(y.iter()).cloned().collect())
+            }
             (Value::Str(_), _) | (_, Value::Str(_)) => Value::from(format!("{a}{b}")),
             _ => return Err(mismatch()),
         },
         BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
-            let (Value::Number(x), Value::Number(y)) = (&a, &b) else { return Err(mismatch()) };
+            let (Value::Number(x), Value::Number(y)) = (&a, &b) else {
+                return Err(mismatch());
+            };
             let (x, y) = (*x, *y);
             Value::Number(match op {
                 BinaryOp::Sub => x - y,
@@ -545,8 +329,12 @@ fn binary<S: Scope + ?Sized>(op: BinaryOp, lhs: &Expr, rhs: &Expr, scope: &mut S
             })
         }
         BinaryOp::Range => {
-            let (Value::Number(x), Value::Number(y)) = (&a, &b) else { return Err(mismatch()) };
-            let rng = scope.rng().ok_or(EvalError::NotAvailable("a random pick"))?;
+            let (Value::Number(x), Value::Number(y)) = (&a, &b) else {
+                return Err(mismatch());
+            };
+            let rng = scope
+                .rng()
+                .ok_or(EvalError::NotAvailable("a random pick"))?;
             uniform(rng, *x, *y)
         }
     })
@@ -562,11 +350,27 @@ fn uniform(rng: &mut ChaCha8Rng, a: f64, b: f64) -> Value {
     }
 }
 
-fn call<S: Scope + ?Sized>(site: usize, func: Func, args: &[Expr], scope: &mut S) -> Result<Value, EvalError> {
+fn call<S: Scope + ?Sized>(
+    site: usize,
+    func: Func,
+    args: &[Expr],
+    scope: &mut S,
+) -> Result<Value, EvalError> {
     let name = func_name(func);
-    let bad = |message: &str| EvalError::BadArgument { func: name, message: message.to_string() };
-    let values = args.iter().map(|a| eval(a, scope)).collect::<Result<Vec<_>, _>>()?;
-    let number = |i: usize| values.get(i).and_then(Value::as_f64).ok_or_else(|| bad("expected a number"));
+    let bad = |message: &str| EvalError::BadArgument {
+        func: name,
+        message: message.to_string(),
+    };
+    let values = args
+        .iter()
+        .map(|a| eval(a, scope))
+        .collect::<Result<Vec<_>, _>>()?;
+    let number = |i: usize| {
+        values
+            .get(i)
+            .and_then(Value::as_f64)
+            .ok_or_else(|| bad("expected a number"))
+    };
     let list = |i: usize| match values.get(i) {
         Some(Value::List(items)) if items.is_empty() => Err(bad("the list is empty")),
         Some(Value::List(items)) => Ok(items.clone()),
@@ -574,10 +378,16 @@ fn call<S: Scope + ?Sized>(site: usize, func: Func, args: &[Expr], scope: &mut S
     };
     Ok(match func {
         Func::Env => {
-            let var = values.first().and_then(Value::as_str).ok_or_else(|| bad("expected a variable name"))?;
+            let var = values
+                .first()
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("expected a variable name"))?;
             match std::env::var(var) {
                 Ok(v) => Value::from(v),
-                Err(_) => values.get(1).cloned().ok_or_else(|| EvalError::EnvNotSet(var.to_string()))?,
+                Err(_) => values
+                    .get(1)
+                    .cloned()
+                    .ok_or_else(|| EvalError::EnvNotSet(var.to_string()))?,
             }
         }
         Func::Pick => {
@@ -587,12 +397,18 @@ fn call<S: Scope + ?Sized>(site: usize, func: Func, args: &[Expr], scope: &mut S
         }
         Func::Next => {
             let items = list(0)?;
-            let i = scope.next_index(site, items.len()).ok_or(EvalError::NotAvailable("next()"))?;
+            let i = scope
+                .next_index(site, items.len())
+                .ok_or(EvalError::NotAvailable("next()"))?;
             items[i % items.len()].clone()
         }
         Func::Uniform => {
             let (a, b) = (number(0)?, number(1)?);
-            uniform(scope.rng().ok_or(EvalError::NotAvailable("uniform()"))?, a, b)
+            uniform(
+                scope.rng().ok_or(EvalError::NotAvailable("uniform()"))?,
+                a,
+                b,
+            )
         }
         Func::Words => {
             let n = number(0)?;
@@ -623,13 +439,70 @@ fn func_name(func: Func) -> &'static str {
 }
 
 const WORDS: [&str; 64] = [
-    "lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed", "do",
-    "eiusmod", "tempor", "incididunt", "ut", "labore", "et", "dolore", "magna", "aliqua", "enim",
-    "ad", "minim", "veniam", "quis", "nostrud", "exercitation", "ullamco", "laboris", "nisi",
-    "aliquip", "ex", "ea", "commodo", "consequat", "duis", "aute", "irure", "in", "reprehenderit",
-    "voluptate", "velit", "esse", "cillum", "eu", "fugiat", "nulla", "pariatur", "excepteur",
-    "sint", "occaecat", "cupidatat", "non", "proident", "sunt", "culpa", "qui", "officia",
-    "deserunt", "mollit", "anim", "id", "est", "laborum", "vitae",
+    "lorem",
+    "ipsum",
+    "dolor",
+    "sit",
+    "amet",
+    "consectetur",
+    "adipiscing",
+    "elit",
+    "sed",
+    "do",
+    "eiusmod",
+    "tempor",
+    "incididunt",
+    "ut",
+    "labore",
+    "et",
+    "dolore",
+    "magna",
+    "aliqua",
+    "enim",
+    "ad",
+    "minim",
+    "veniam",
+    "quis",
+    "nostrud",
+    "exercitation",
+    "ullamco",
+    "laboris",
+    "nisi",
+    "aliquip",
+    "ex",
+    "ea",
+    "commodo",
+    "consequat",
+    "duis",
+    "aute",
+    "irure",
+    "in",
+    "reprehenderit",
+    "voluptate",
+    "velit",
+    "esse",
+    "cillum",
+    "eu",
+    "fugiat",
+    "nulla",
+    "pariatur",
+    "excepteur",
+    "sint",
+    "occaecat",
+    "cupidatat",
+    "non",
+    "proident",
+    "sunt",
+    "culpa",
+    "qui",
+    "officia",
+    "deserunt",
+    "mollit",
+    "anim",
+    "id",
+    "est",
+    "laborum",
+    "vitae",
 ];
 
 /// `n` filler words drawn from the seeded RNG (reproducible for a seed and VU).
@@ -659,5 +532,3 @@ fn uuid(rng: &mut ChaCha8Rng) -> String {
     text
 }
 
-#[cfg(test)]
-mod tests;

@@ -97,12 +97,27 @@ pub enum Step {
     Request(Request),
     Poll(Poll),
     /// Pause for a fixed time or a uniform pick in a range.
-    Think { min: Duration, max: Duration },
-    Repeat { count: Expr, var: Option<String>, steps: Vec<Step> },
-    Set { var: String, value: Expr },
-    Probability { probability: f64, steps: Vec<Step> },
+    Think {
+        min: Duration,
+        max: Duration,
+    },
+    Repeat {
+        count: Expr,
+        var: Option<String>,
+        steps: Vec<Step>,
+    },
+    Set {
+        var: String,
+        value: Expr,
+    },
+    Probability {
+        probability: f64,
+        steps: Vec<Step>,
+    },
     /// Weights as fractions summing to 1.
-    Choose { arms: Vec<(f64, Vec<Step>)> },
+    Choose {
+        arms: Vec<(f64, Vec<Step>)>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -172,9 +187,18 @@ pub enum RetryOn {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Backoff {
-    Constant { delay: Duration },
-    Linear { delay: Duration, step: Duration },
-    Exponential { delay: Duration, factor: f64, max: Duration },
+    Constant {
+        delay: Duration,
+    },
+    Linear {
+        delay: Duration,
+        step: Duration,
+    },
+    Exponential {
+        delay: Duration,
+        factor: f64,
+        max: Duration,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -227,12 +251,26 @@ pub struct Stage {
 #[serde(rename_all = "snake_case")]
 pub enum StageKind {
     /// `users N, iterations M`: N VUs each run M iterations.
-    Iterations { users: u32, iterations: u64 },
+    Iterations {
+        users: u32,
+        iterations: u64,
+    },
     /// Hold a number of VUs (or ramp linearly from the previous count) for a duration.
-    Users { from: u32, to: u32, duration: Duration },
+    Users {
+        from: u32,
+        to: u32,
+        duration: Duration,
+    },
     /// Open model: iterations start at a rate (ramping linearly), at most `max_users` at once.
-    Rate { from: f64, to: f64, duration: Duration, max_users: u32 },
-    Pause { duration: Duration },
+    Rate {
+        from: f64,
+        to: f64,
+        duration: Duration,
+        max_users: u32,
+    },
+    Pause {
+        duration: Duration,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -260,7 +298,10 @@ pub enum RuleWhen {
     /// Fires with a probability (a fraction).
     Probability(f64),
     /// Fires for calls `start .. start + length`.
-    Burst { start: u64, length: u64 },
+    Burst {
+        start: u64,
+        length: u64,
+    },
     Calls(Vec<u64>),
     Expr(Expr),
 }
@@ -268,13 +309,18 @@ pub enum RuleWhen {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fault {
-    Status { status: u16, retry_after: Option<Duration> },
+    Status {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
     Timeout,
     ConnectionError,
     Reset,
     Hang,
     Truncate,
-    Bandwidth { bytes_per_sec: u64 },
+    Bandwidth {
+        bytes_per_sec: u64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -297,7 +343,11 @@ pub struct Chaos {
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Exec(String),
-    Http { method: String, url: String, json: Option<Expr> },
+    Http {
+        method: String,
+        url: String,
+        json: Option<Expr>,
+    },
 }
 
 // ── SLOs ──────────────────────────────────────────────────────────────
@@ -412,7 +462,10 @@ pub enum Unit {
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// `p95(latency)`, `max(cost)`, `mean(tokens)`
-    Stat { stat: Stat, of: Quantity },
+    Stat {
+        stat: Stat,
+        of: Quantity,
+    },
     ErrorRate,
     SuccessRate,
     /// Request attempts for which the predicate holds.
@@ -425,9 +478,16 @@ pub enum Metric {
     BudgetExceeded,
     BudgetExceededDuringRetry,
     RetriesBy(RetryOn),
-    MemoryGrowth { service: String, relative: bool },
-    MaxRss { service: String },
-    Cpu { service: String },
+    MemoryGrowth {
+        service: String,
+        relative: bool,
+    },
+    MaxRss {
+        service: String,
+    },
+    Cpu {
+        service: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -486,15 +546,25 @@ pub enum Expr {
     /// The current response (in a request block, `until`, or the request record).
     Response(ResponseField),
     /// `NAME.json…` of an earlier step's last response.
-    StepResponse { step: String, field: ResponseField },
+    StepResponse {
+        step: String,
+        field: ResponseField,
+    },
     /// A fault kind keyword in a request record (`fault == timeout`).
     FaultKind(String),
     Field(Box<Expr>, String),
     Index(Box<Expr>, Box<Expr>),
-    Call { func: Func, args: Vec<Expr> },
+    Call {
+        func: Func,
+        args: Vec<Expr>,
+    },
     Not(Box<Expr>),
     Neg(Box<Expr>),
-    Binary { op: crate::ast::BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Binary {
+        op: crate::ast::BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

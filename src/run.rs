@@ -11,6 +11,8 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
             return 2;
         }
     }
-    eprintln!("error: `stress run` is not available yet in this build: the engine is being built (issue #4)");
+    eprintln!(
+        "error: `stress run` is not available yet in this build: the engine is being built (issue #4)"
+    );
     2
 }

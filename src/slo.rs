@@ -3,7 +3,7 @@
 //!
 //! Rules (LANGUAGE.md §6, §9.11–9.15):
 //! - An SLO without `scenario X:` is evaluated for every scenario of the test; one result
-//!   per SLO × scenario. An SLO naming a scenario that did not run (`--scenario`) is skipped.
+//!   per SLO × scenario. Scenarios that did not run (`--scenario`) are skipped.
 //! - Both sides are computed in base units (µs, percent 0–100, per second, dollars, bytes) and
 //!   compared with `CmpOp::holds`. Each side reads its own qualifiers; a side without one
 //!   covers the whole run of the scenario.
@@ -12,21 +12,17 @@
 //!   window where a side has no data is skipped. Fails if any window fails; the result
 //!   reports the worst window (its start and value). A run shorter than half a window has
 //!   no window: `NoData`.
-//! - A metric over no samples (p95 of an empty phase, the error rate of no requests, a count
-//!   over no requests) is `NoData`, never a silent pass. Service metrics (`memory_growth`,
-//!   `max_rss`, `cpu`) are not measured yet: `NotMeasured`. Both count as failures.
-//! - `throughput` is attempts (failed or not) per second over the selection's span, first
-//!   intended start → last end (a phase's own span under a phase qualifier, the window's
-//!   covered length in a window). Under `step X:` iteration-level metrics (`success_rate`,
-//!   `outcome`, retries, cost, budgets) ignore the step.
-//! - Percentiles: `Stat::Percentile(p)` is a percent (95, 99.9), as `interp::lower` writes it.
+//! - A metric over no samples is `NoData`; a service metric (`memory_growth`, `max_rss`,
+//!   `cpu`) is `NotMeasured` (not sampled yet). Both count as failures, never a silent pass.
+//!   What each metric measures is documented in `metrics::measure` (`metrics::side`).
 
 use miette::{Diagnostic, SourceSpan};
 use serde::Serialize;
 use thiserror::Error;
 
 use crate::metrics::{
-    AbortRecord, Collector, Metrics, Missing, ScenarioMetrics, Scope, describe, format_value, precise, side,
+    AbortRecord, Collector, Metrics, Missing, ScenarioMetrics, Scope, describe, format_value,
+    precise, side,
 };
 use crate::plan::{CmpOp, Plan, SloExpr, Unit};
 use crate::source::Span;
@@ -76,8 +72,10 @@ pub struct SloResult {
     pub metric: String,
     /// Measured value in the user's units (`412ms`), or `no data` / `not measured`.
     pub lhs_display: String,
-    /// Bound in the user's units; for a relative SLO also how it was computed.
+    /// Bound in the user's units.
     pub rhs_display: String,
+    /// For a relative SLO, how the bound was computed (`3 * p95(latency) during a`).
+    pub bound_expr: Option<String>,
     /// Why there is no value (`no requests during `calm``), or when an abort fired.
     pub message: Option<String>,
 }
@@ -125,7 +123,10 @@ impl SloResult {
         Some(SloViolation {
             metric: self.metric.clone(),
             observed: self.lhs_display.clone(),
-            limit: format!("{} {}", self.op.symbol(), self.rhs_display),
+            limit: match &self.bound_expr {
+                Some(expr) => format!("{} {} ({expr})", self.op.symbol(), self.rhs_display),
+                None => format!("{} {}", self.op.symbol(), self.rhs_display),
+            },
             at: self.origin.visible().into(),
             help: Some(help),
         })
@@ -134,7 +135,10 @@ impl SloResult {
 
 impl Verdict {
     pub fn violations(&self) -> Vec<SloViolation> {
-        self.results.iter().filter_map(SloResult::violation).collect()
+        self.results
+            .iter()
+            .filter_map(SloResult::violation)
+            .collect()
     }
 }
 
@@ -144,21 +148,34 @@ impl Verdict {
 /// result for an `abort if` that stopped the run.
 pub fn evaluate(plan: &Plan, test: usize, metrics: &Metrics) -> Verdict {
     let Some(t) = plan.tests.get(test) else {
-        return Verdict { results: vec![], passed: true };
+        return Verdict {
+            results: vec![],
+            passed: true,
+        };
     };
     let mut results = Vec::new();
     for (index, slo) in t.slos.iter().enumerate() {
         for (si, scenario) in t.scenarios.iter().enumerate() {
-            if slo.scenario.as_ref().is_some_and(|only| *only != scenario.name) {
+            if slo
+                .scenario
+                .as_ref()
+                .is_some_and(|only| *only != scenario.name)
+            {
                 continue;
             }
-            let Some(sm) = metrics.scenarios.get(si) else { continue };
-            let a = Assertion { lhs: &slo.lhs, op: slo.op, rhs: &slo.rhs };
+            let Some(sm) = metrics.scenarios.get(si).filter(|sm| sm.ran) else {
+                continue;
+            };
+            let a = Assertion {
+                lhs: &slo.lhs,
+                op: slo.op,
+                rhs: &slo.rhs,
+            };
             let outcome = match slo.every.map(Duration::as_micros).filter(|d| *d > 0) {
                 Some(len) => a.windowed(metrics, sm, len),
                 None => a.whole(metrics, Scope::Run(sm)),
             };
-            results.push(outcome.into_result(SloResult {
+            let mut result = outcome.into_result(SloResult {
                 kind: AssertionKind::Slo,
                 slo: index,
                 scenario: scenario.name.clone(),
@@ -174,8 +191,16 @@ pub fn evaluate(plan: &Plan, test: usize, metrics: &Metrics) -> Verdict {
                 metric: describe(&slo.lhs, metrics),
                 lhs_display: String::new(),
                 rhs_display: String::new(),
+                bound_expr: relative(&slo.rhs).then(|| describe(&slo.rhs, metrics)),
                 message: None,
-            }));
+            });
+            // A constant bound is shown even when the metric had no data.
+            if result.rhs_display.is_empty() && !relative(&slo.rhs) {
+                if let Ok((bound, unit)) = side(&slo.rhs, metrics, &Scope::Run(sm)) {
+                    (result.bound, result.rhs_display) = (bound, format_value(bound, unit));
+                }
+            }
+            results.push(result);
         }
     }
     if let Some(rec) = &metrics.aborted {
@@ -184,7 +209,11 @@ pub fn evaluate(plan: &Plan, test: usize, metrics: &Metrics) -> Verdict {
             results.push(SloResult {
                 kind: AssertionKind::Abort,
                 slo: rec.abort,
-                scenario: t.scenarios.get(rec.scenario).map(|s| s.name.clone()).unwrap_or_default(),
+                scenario: t
+                    .scenarios
+                    .get(rec.scenario)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
                 text: abort.text.clone(),
                 line: abort.line,
                 origin: abort.origin,
@@ -197,12 +226,24 @@ pub fn evaluate(plan: &Plan, test: usize, metrics: &Metrics) -> Verdict {
                 metric: describe(&abort.lhs, metrics),
                 lhs_display: format_value(rec.measured, unit),
                 rhs_display: format_value(rec.bound, unit),
+                bound_expr: relative(&abort.rhs).then(|| describe(&abort.rhs, metrics)),
                 message: Some(format!("the run was aborted at {}", Duration(rec.at_us))),
             });
         }
     }
     let passed = results.iter().all(SloResult::passed);
     Verdict { results, passed }
+}
+
+/// Whether a side reads a measurement (a relative bound) rather than constants only.
+fn relative(e: &SloExpr) -> bool {
+    match e {
+        SloExpr::Const { .. } => false,
+        SloExpr::Metric { .. } => true,
+        SloExpr::Mul(a, b) | SloExpr::Div(a, b) | SloExpr::Add(a, b) | SloExpr::Sub(a, b) => {
+            relative(a) || relative(b)
+        }
+    }
 }
 
 /// An `abort if` whose condition held.
@@ -250,18 +291,35 @@ pub fn should_abort(
     let metrics = live.metrics();
     let sm = metrics.scenarios.get(scenario)?;
     for (index, abort) in t.aborts.iter().enumerate() {
-        let a = Assertion { lhs: &abort.lhs, op: abort.op, rhs: &abort.rhs };
+        let a = Assertion {
+            lhs: &abort.lhs,
+            op: abort.op,
+            rhs: &abort.rhs,
+        };
         let checked = match abort.over.map(Duration::as_micros).filter(|d| *d > 0) {
             Some(over) if now_us < over => continue,
             Some(over) => {
-                let Some(bucket) = live.recent(scenario, over, now_us) else { continue };
-                a.sides(metrics, &Scope::Recent { bucket: &bucket, elapsed: over })
+                let Some(bucket) = live.recent(scenario, over, now_us) else {
+                    continue;
+                };
+                a.sides(
+                    metrics,
+                    &Scope::Recent {
+                        bucket: &bucket,
+                        elapsed: over,
+                    },
+                )
             }
             None => a.sides(metrics, &Scope::Run(sm)),
         };
         if let Ok((measured, bound, unit)) = checked {
             if abort.op.holds(measured, bound) {
-                return Some(AbortHit { abort: index, measured, bound, unit });
+                return Some(AbortHit {
+                    abort: index,
+                    measured,
+                    bound,
+                    unit,
+                });
             }
         }
     }
@@ -270,15 +328,29 @@ pub fn should_abort(
 
 /// The evaluated form of an assertion.
 enum Evaluated {
-    Value { lhs: f64, rhs: f64, unit: Unit, worst_window: Option<u64> },
+    Value {
+        lhs: f64,
+        rhs: f64,
+        unit: Unit,
+        worst_window: Option<u64>,
+    },
     Missing(Missing),
 }
 
 impl Evaluated {
     fn into_result(self, mut r: SloResult) -> SloResult {
         match self {
-            Evaluated::Value { lhs, rhs, unit, worst_window } => {
-                r.status = if r.op.holds(lhs, rhs) { Status::Pass } else { Status::Fail };
+            Evaluated::Value {
+                lhs,
+                rhs,
+                unit,
+                worst_window,
+            } => {
+                r.status = if r.op.holds(lhs, rhs) {
+                    Status::Pass
+                } else {
+                    Status::Fail
+                };
                 (r.measured, r.bound, r.unit) = (lhs, rhs, unit);
                 r.worst_window = worst_window.map(|start| (start, lhs));
                 (r.lhs_display, r.rhs_display) = (format_value(lhs, unit), format_value(rhs, unit));
@@ -316,7 +388,12 @@ impl Assertion<'_> {
 
     fn whole(&self, m: &Metrics, scope: Scope<'_>) -> Evaluated {
         match self.sides(m, &scope) {
-            Ok((lhs, rhs, unit)) => Evaluated::Value { lhs, rhs, unit, worst_window: None },
+            Ok((lhs, rhs, unit)) => Evaluated::Value {
+                lhs,
+                rhs,
+                unit,
+                worst_window: None,
+            },
             Err(missing) => Evaluated::Missing(missing),
         }
     }
@@ -330,7 +407,12 @@ impl Assertion<'_> {
             if covered.saturating_mul(2) < len {
                 continue;
             }
-            let scope = Scope::Window { sm, len, index, elapsed: covered };
+            let scope = Scope::Window {
+                sm,
+                len,
+                index,
+                elapsed: covered,
+            };
             match self.sides(m, &scope) {
                 Ok((l, r, unit)) => seen.push((start, l, r, unit)),
                 Err(missing @ Missing::NotMeasured(_)) => return Evaluated::Missing(missing),
@@ -351,12 +433,19 @@ impl Assertion<'_> {
             .filter(|(_, l, r, _)| !any_fail || !self.op.holds(*l, *r))
             .max_by(|a, b| badness(a.1, a.2).total_cmp(&badness(b.1, b.2)));
         match worst {
-            Some(&(start, lhs, rhs, unit)) => {
-                Evaluated::Value { lhs, rhs, unit, worst_window: Some(start) }
+            Some(&(start, lhs, rhs, unit)) => Evaluated::Value {
+                lhs,
+                rhs,
+                unit,
+                worst_window: Some(start),
+            },
+            None if sm.end_us.saturating_mul(2) < len => {
+                Evaluated::Missing(Missing::NoData(format!(
+                    "the run ({}) is shorter than half a window ({})",
+                    Duration(sm.end_us),
+                    Duration(len)
+                )))
             }
-            None if sm.end_us.saturating_mul(2) < len => Evaluated::Missing(Missing::NoData(
-                format!("the run ({}) is shorter than half a window ({})", Duration(sm.end_us), Duration(len)),
-            )),
             None => Evaluated::Missing(Missing::NoData(
                 first_missing.unwrap_or_else(|| "no samples in any window".into()),
             )),
@@ -364,3 +453,5 @@ impl Assertion<'_> {
     }
 }
 
+#[cfg(test)]
+mod tests;

@@ -12,7 +12,10 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
-        Self { name: name.into(), text: text.into() }
+        Self {
+            name: name.into(),
+            text: text.into(),
+        }
     }
 
     /// The text a span covers.
@@ -41,19 +44,28 @@ pub struct Span {
 impl Span {
     pub fn new(start: usize, end: usize) -> Self {
         let clamp = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
-        Self { start: clamp(start), end: clamp(end.max(start)) }
+        Self {
+            start: clamp(start),
+            end: clamp(end.max(start)),
+        }
     }
 
     /// The smallest span covering both.
     #[must_use]
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     /// At least one character wide, so a label is always visible.
     #[must_use]
     pub fn visible(self) -> Span {
-        Span { start: self.start, end: self.end.max(self.start + 1) }
+        Span {
+            start: self.start,
+            end: self.end.max(self.start + 1),
+        }
     }
 
     pub fn len(self) -> usize {

@@ -93,11 +93,20 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err("empty duration".into());
     }
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_')).unwrap_or(rest.len());
-        let unit_len = rest[num_len..].find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len() - num_len);
-        let number: f64 = rest[..num_len].replace('_', "").parse().map_err(|_| format!("`{text}` is not a duration"))?;
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+            .unwrap_or(rest.len());
+        let unit_len = rest[num_len..]
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len() - num_len);
+        let number: f64 = rest[..num_len]
+            .replace('_', "")
+            .parse()
+            .map_err(|_| format!("`{text}` is not a duration"))?;
         let unit = &rest[num_len..num_len + unit_len];
-        total += number * duration_unit_micros(unit).ok_or_else(|| format!("unknown duration unit `{unit}`"))?;
+        total += number
+            * duration_unit_micros(unit)
+                .ok_or_else(|| format!("unknown duration unit `{unit}`"))?;
         rest = &rest[num_len + unit_len..];
     }
     Ok(Duration(total.round() as u64))

@@ -1,5 +1,7 @@
 //! The integration tests, in one binary (fewer links on a 2-core machine).
 
+mod cli;
 mod examples;
+mod robustness;
 mod support;
 mod ui;

@@ -16,7 +16,13 @@ fn golden_diagnostics() {
         expected.dedup();
         found.sort();
         found.dedup();
-        assert_eq!(found, expected, "{}:\n{}", path.display(), crate::support::render_all(&file, &problems));
+        assert_eq!(
+            found,
+            expected,
+            "{}:\n{}",
+            path.display(),
+            crate::support::render_all(&file, &problems)
+        );
         insta::assert_snapshot!(crate::support::render_all(&file, &problems));
     });
 }
@@ -31,6 +37,13 @@ fn every_check_code_has_a_golden_case() {
             covered.extend(crate::support::expected_codes(&text));
         }
     }
-    let missing: Vec<&&str> = stress::diag::CODES.iter().filter(|c| c.starts_with("stress::check::") || c.starts_with("stress::parse::")).filter(|c| !covered.contains(**c)).collect();
-    assert!(missing.is_empty(), "codes without a tests/ui case: {missing:?}");
+    let missing: Vec<&&str> = stress::diag::CODES
+        .iter()
+        .filter(|c| c.starts_with("stress::check::") || c.starts_with("stress::parse::"))
+        .filter(|c| !covered.contains(**c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without a tests/ui case: {missing:?}"
+    );
 }

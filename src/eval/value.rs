@@ -106,9 +106,14 @@ impl Value {
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(n) => json_number(*n),
             Value::Str(s) => serde_json::Value::String(s.to_string()),
-            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
+            }
             Value::Object(entries) => serde_json::Value::Object(
-                entries.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
             ),
         }
     }
@@ -117,7 +122,8 @@ impl Value {
 fn json_number(n: f64) -> serde_json::Value {
     match integral(n) {
         Some(i) => serde_json::Value::from(i),
-        None => serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, serde_json::Value::Number),
+        None => serde_json::Number::from_f64(n)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number),
     }
 }
 
@@ -134,7 +140,9 @@ impl From<serde_json::Value> for Value {
             serde_json::Value::Bool(b) => Value::Bool(b),
             serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
             serde_json::Value::String(s) => Value::Str(s.into()),
-            serde_json::Value::Array(items) => Value::list(items.into_iter().map(Value::from).collect()),
+            serde_json::Value::Array(items) => {
+                Value::list(items.into_iter().map(Value::from).collect())
+            }
             serde_json::Value::Object(map) => {
                 Value::object(map.into_iter().map(|(k, v)| (k, Value::from(v))).collect())
             }
@@ -318,15 +326,26 @@ mod tests {
         let v = Value::from_json_slice(text.as_bytes()).unwrap();
         assert_eq!(serde_json::to_string(&v).unwrap(), text);
         assert_eq!(v.get("b"), Some(&Value::Number(1.0)));
-        let via: Value = serde_json::from_str::<serde_json::Value>(text).unwrap().into();
-        assert_eq!(via.to_json(), serde_json::from_str::<serde_json::Value>(text).unwrap());
+        let via: Value = serde_json::from_str::<serde_json::Value>(text)
+            .unwrap()
+            .into();
+        assert_eq!(
+            via.to_json(),
+            serde_json::from_str::<serde_json::Value>(text).unwrap()
+        );
     }
 
     #[test]
     fn lists_and_objects_display_as_json() {
-        let v = Value::object(vec![("role".into(), "user".into()), ("n".into(), 2.0.into())]);
+        let v = Value::object(vec![
+            ("role".into(), "user".into()),
+            ("n".into(), 2.0.into()),
+        ]);
         assert_eq!(v.to_string(), r#"{"role":"user","n":2}"#);
-        assert_eq!(Value::list(vec![1.0.into(), "a".into()]).to_string(), r#"[1,"a"]"#);
+        assert_eq!(
+            Value::list(vec![1.0.into(), "a".into()]).to_string(),
+            r#"[1,"a"]"#
+        );
     }
 
     #[test]

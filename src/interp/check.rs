@@ -34,7 +34,11 @@ pub(crate) enum Place<'p> {
     /// `let`, settings, bounds: constants and `env()` only.
     Const,
     /// Inside a workload.
-    Workload { vars: &'p HashSet<String>, locals: Vec<String>, steps: &'p HashSet<String> },
+    Workload {
+        vars: &'p HashSet<String>,
+        locals: Vec<String>,
+        steps: &'p HashSet<String>,
+    },
     /// `count(…)`, `rate(…)`, `when …`: the request record.
     Record { captures: Option<&'p Captures> },
 }
@@ -101,7 +105,11 @@ impl<'a> Checker<'a> {
         if tests == 0 {
             self.problems.push(CheckError::NothingToRun {
                 file: self.file.name.clone(),
-                span: ast.items.first().map(|i| Span::new(i.span().start as usize, i.span().start as usize).visible().into()),
+                span: ast.items.first().map(|i| {
+                    Span::new(i.span().start as usize, i.span().start as usize)
+                        .visible()
+                        .into()
+                }),
             });
         } else {
             self.unused();
@@ -122,7 +130,11 @@ impl<'a> Checker<'a> {
                 Item::Test(_) => continue,
             };
             if !self.used.contains(&name.text) {
-                self.problems.push(CheckError::Unused { kind, name: name.text.clone(), span: name.span.into() });
+                self.problems.push(CheckError::Unused {
+                    kind,
+                    name: name.text.clone(),
+                    span: name.span.into(),
+                });
             }
         }
     }
@@ -151,8 +163,12 @@ impl<'a> Checker<'a> {
         if let Some(ty) = self.let_types.get(name) {
             return ty.clone();
         }
-        let Some(def) = self.scope.get(name).copied() else { return Ty::Any };
-        let Item::Let(l) = &self.ast.items[def.item] else { return Ty::Any };
+        let Some(def) = self.scope.get(name).copied() else {
+            return Ty::Any;
+        };
+        let Item::Let(l) = &self.ast.items[def.item] else {
+            return Ty::Any;
+        };
         if self.let_stack.iter().any(|n| n == name) {
             return Ty::Any;
         }
@@ -165,10 +181,20 @@ impl<'a> Checker<'a> {
 
     fn data(&mut self, d: &Data) {
         let ExprKind::Call { callee, args } = &d.source.kind else {
-            return self.bad_value(d.source.span, "a data set is read from a file", "not `lines(\"…\")`, `csv(\"…\")`, `jsonl(\"…\")` or `yaml(\"…\")`", None);
+            return self.bad_value(
+                d.source.span,
+                "a data set is read from a file",
+                "not `lines(\"…\")`, `csv(\"…\")`, `jsonl(\"…\")` or `yaml(\"…\")`",
+                None,
+            );
         };
         let Some(func) = callee.as_name() else {
-            return self.bad_value(callee.span, "a data set is read from a file", "expected a format", None);
+            return self.bad_value(
+                callee.span,
+                "a data set is read from a file",
+                "expected a format",
+                None,
+            );
         };
         const FORMATS: &[&str] = &["lines", "csv", "jsonl", "yaml"];
         if !FORMATS.contains(&func.text.as_str()) {
@@ -176,18 +202,30 @@ impl<'a> Checker<'a> {
                 context: "data format",
                 name: func.text.clone(),
                 span: func.span.into(),
-                help: Some(match crate::diag::did_you_mean(&func.text, FORMATS.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => "formats are `lines`, `csv`, `jsonl` and `yaml`".into(),
-                }),
+                help: Some(
+                    match crate::diag::did_you_mean(&func.text, FORMATS.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "formats are `lines`, `csv`, `jsonl` and `yaml`".into(),
+                    },
+                ),
             });
             return;
         }
         let [arg] = args.as_slice() else {
-            return self.bad_args(d.source.span, format!("`{}` takes one path", func.text), "expected one argument", None);
+            return self.bad_args(
+                d.source.span,
+                format!("`{}` takes one path", func.text),
+                "expected one argument",
+                None,
+            );
         };
         let Some(path) = arg.value.as_plain_str() else {
-            return self.bad_value(arg.value.span, "a data file path is a plain string", "expected a string", None);
+            return self.bad_value(
+                arg.value.span,
+                "a data file path is a plain string",
+                "expected a string",
+                None,
+            );
         };
         if let Some(dir) = self.base_dir {
             let full = dir.join(&path);
@@ -208,7 +246,12 @@ impl<'a> Checker<'a> {
                 self.expect_ty(url, &ty, &Ty::Str);
                 if let Some(text) = url.as_plain_str() {
                     if !(text.starts_with("http://") || text.starts_with("https://")) {
-                        self.bad_value(url.span, "a target is an http:// or https:// URL", "not a URL", Some(format!("write `\"http://{text}\"`")));
+                        self.bad_value(
+                            url.span,
+                            "a target is an http:// or https:// URL",
+                            "not a URL",
+                            Some(format!("write `\"http://{text}\"`")),
+                        );
                     }
                 }
             }
@@ -222,7 +265,12 @@ impl<'a> Checker<'a> {
                         "tokens" => self.count_or_range(&s.value),
                         "capacity" => self.positive_int(&s.value, "capacity", false),
                         "cache" => self.word(&s.value, &["on", "off"], "cache setting"),
-                        other => self.unknown_setting("mock setting", other, s.key.span, &["api", "latency", "tokens", "capacity", "cache"]),
+                        other => self.unknown_setting(
+                            "mock setting",
+                            other,
+                            s.key.span,
+                            &["api", "latency", "tokens", "capacity", "cache"],
+                        ),
                     }
                 }
             }
@@ -240,12 +288,19 @@ impl<'a> Checker<'a> {
                 }
                 ServiceStmtKind::Env(e) => {
                     if !matches!(e.kind, ExprKind::Object(_)) {
-                        self.bad_value(e.span, "`env` takes an object", "expected `{ NAME: \"value\" }`", None);
+                        self.bad_value(
+                            e.span,
+                            "`env` takes an object",
+                            "expected `{ NAME: \"value\" }`",
+                            None,
+                        );
                     } else {
                         self.expr(e, &Place::Const);
                     }
                 }
-                ServiceStmtKind::Ready { address, within, .. } => {
+                ServiceStmtKind::Ready {
+                    address, within, ..
+                } => {
                     let ty = self.expr(address, &Place::Const);
                     self.expect_ty(address, &ty, &Ty::Str);
                     self.positive_duration(within, "`within`");
@@ -253,7 +308,12 @@ impl<'a> Checker<'a> {
             }
         }
         if !has_exec {
-            self.bad_value(s.name.span, &format!("service `{}` has no `exec`", s.name.text), "needs `exec \"command\"`", None);
+            self.bad_value(
+                s.name.span,
+                &format!("service `{}` has no `exec`", s.name.text),
+                "needs `exec \"command\"`",
+                None,
+            );
         }
     }
 
@@ -266,12 +326,22 @@ impl<'a> Checker<'a> {
                     let ty = self.expr(&s.value, &Place::Const);
                     self.expect_ty(&s.value, &ty, &Ty::Str);
                 }
-                other => self.unknown_setting("proxy setting", other, s.key.span, &["listen", "upstream"]),
+                other => self.unknown_setting(
+                    "proxy setting",
+                    other,
+                    s.key.span,
+                    &["listen", "upstream"],
+                ),
             }
         }
         for needed in ["listen", "upstream"] {
             if !seen.contains_key(needed) {
-                self.bad_value(p.name.span, &format!("proxy `{}` has no `{needed}`", p.name.text), &format!("needs `{needed}`"), None);
+                self.bad_value(
+                    p.name.span,
+                    &format!("proxy `{}` has no `{needed}`", p.name.text),
+                    &format!("needs `{needed}`"),
+                    None,
+                );
             }
         }
     }
@@ -285,7 +355,9 @@ impl<'a> Checker<'a> {
                 match &step.kind {
                     StepKind::Request(r) => collect_request(r, out),
                     StepKind::Poll(p) => collect_request(&p.request, out),
-                    StepKind::Repeat { steps, .. } | StepKind::Probability { steps, .. } => walk(steps, out),
+                    StepKind::Repeat { steps, .. } | StepKind::Probability { steps, .. } => {
+                        walk(steps, out)
+                    }
                     StepKind::Choose(arms) => arms.iter().for_each(|a| walk(&a.steps, out)),
                     _ => {}
                 }
@@ -311,12 +383,22 @@ impl<'a> Checker<'a> {
         let mut vars = HashSet::new();
         let mut steps = HashSet::new();
         collect_names(&w.steps, &mut vars, &mut steps);
-        let place = Place::Workload { vars: &vars, locals: Vec::new(), steps: &steps };
+        let place = Place::Workload {
+            vars: &vars,
+            locals: Vec::new(),
+            steps: &steps,
+        };
         let mut seen_steps: HashMap<String, Span> = HashMap::new();
         self.steps(&w.steps, &place, &mut seen_steps, true);
     }
 
-    fn steps(&mut self, steps: &[Step], place: &Place<'_>, seen: &mut HashMap<String, Span>, top: bool) {
+    fn steps(
+        &mut self,
+        steps: &[Step],
+        place: &Place<'_>,
+        seen: &mut HashMap<String, Span>,
+        top: bool,
+    ) {
         let mut retry_seen: Option<Span> = None;
         let mut budget_seen: Option<Span> = None;
         for step in steps {
@@ -352,7 +434,11 @@ impl<'a> Checker<'a> {
                     if all_known && (sum - 100.0).abs() > 1e-6 {
                         self.problems.push(CheckError::BadWeights {
                             sum: crate::units::Percent(sum).to_string(),
-                            span: Span::new(step.span.start as usize, step.span.start as usize + "choose".len()).into(),
+                            span: Span::new(
+                                step.span.start as usize,
+                                step.span.start as usize + "choose".len(),
+                            )
+                            .into(),
                         });
                     }
                 }
@@ -370,11 +456,18 @@ impl<'a> Checker<'a> {
                         self.duplicate("budget", step.span, first);
                     }
                     if !top {
-                        self.bad_value(step.span, "`budget` belongs at the top of a workload", "inside a block", None);
+                        self.bad_value(
+                            step.span,
+                            "`budget` belongs at the top of a workload",
+                            "inside a block",
+                            None,
+                        );
                     }
                     for item in items {
                         match item.kind {
-                            BudgetKind::Time => self.positive_duration(&item.value, "a time budget"),
+                            BudgetKind::Time => {
+                                self.positive_duration(&item.value, "a time budget")
+                            }
                             BudgetKind::Cost => {
                                 let ty = self.expr(&item.value, &Place::Const);
                                 self.expect_ty(&item.value, &ty, &Ty::Money);
@@ -395,10 +488,14 @@ impl<'a> Checker<'a> {
                 context: "HTTP method",
                 name: r.method.text.clone(),
                 span: r.method.span.into(),
-                help: Some(match crate::diag::did_you_mean(&method, METHODS.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => "methods are get, post, put, patch, delete, head and options".into(),
-                }),
+                help: Some(
+                    match crate::diag::did_you_mean(&method, METHODS.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => {
+                            "methods are get, post, put, patch, delete, head and options".into()
+                        }
+                    },
+                ),
             });
         }
         self.lookup(&r.target, Kind::Target);
@@ -406,7 +503,12 @@ impl<'a> Checker<'a> {
         self.expect_ty(&r.path, &ty, &Ty::Str);
         if let Some(path) = r.path.as_plain_str() {
             if !path.starts_with('/') && !path.is_empty() {
-                self.bad_value(r.path.span, "a request path starts with `/`", "relative to the target's URL", Some(format!("write `\"/{path}\"`")));
+                self.bad_value(
+                    r.path.span,
+                    "a request path starts with `/`",
+                    "relative to the target's URL",
+                    Some(format!("write `\"/{path}\"`")),
+                );
             }
         }
         let mut body: Option<Span> = None;
@@ -420,7 +522,12 @@ impl<'a> Checker<'a> {
                 }
                 RequestStmtKind::Query(q) | RequestStmtKind::Form(q) => {
                     if !matches!(q.kind, ExprKind::Object(_)) {
-                        self.bad_value(q.span, "`query` and `form` take an object", "expected `{ key: value }`", None);
+                        self.bad_value(
+                            q.span,
+                            "`query` and `form` take an object",
+                            "expected `{ key: value }`",
+                            None,
+                        );
                     }
                     self.expr(q, place);
                     if matches!(stmt.kind, RequestStmtKind::Form(_)) {
@@ -450,7 +557,12 @@ impl<'a> Checker<'a> {
                 RequestStmtKind::OnFailure(what) => {
                     self.once(&mut singles, "on failure", stmt.span);
                     if what.text != "continue" && what.text != "stop" {
-                        self.bad_value(what.span, &format!("unknown failure action `{}`", what.text), "expected `continue` or `stop`", None);
+                        self.bad_value(
+                            what.span,
+                            &format!("unknown failure action `{}`", what.text),
+                            "expected `continue` or `stop`",
+                            None,
+                        );
                     }
                 }
             }
@@ -493,17 +605,37 @@ impl<'a> Checker<'a> {
         }
         let name_span = p.request.name.span;
         for (present, clause, help) in [
-            (every.is_some() || clauses.contains_key("every"), "every", "add `every 500ms`: how often to ask again"),
-            (until, "until", "add `until json.done`: the condition that ends the poll"),
-            (within.is_some() || clauses.contains_key("within"), "within", "add `within 30s`: the deadline"),
+            (
+                every.is_some() || clauses.contains_key("every"),
+                "every",
+                "add `every 500ms`: how often to ask again",
+            ),
+            (
+                until,
+                "until",
+                "add `until json.done`: the condition that ends the poll",
+            ),
+            (
+                within.is_some() || clauses.contains_key("within"),
+                "within",
+                "add `within 30s`: the deadline",
+            ),
         ] {
             if !present {
-                self.problems.push(CheckError::PollClause { clause, span: name_span.into(), help: help.into() });
+                self.problems.push(CheckError::PollClause {
+                    clause,
+                    span: name_span.into(),
+                    help: help.into(),
+                });
             }
         }
         if let (Some(every), Some((within, span))) = (every, within) {
             if within < every {
-                self.problems.push(CheckError::PollWithin { within: within.to_string(), every: every.to_string(), span: span.into() });
+                self.problems.push(CheckError::PollWithin {
+                    within: within.to_string(),
+                    every: every.to_string(),
+                    span: span.into(),
+                });
             }
         }
     }
@@ -534,7 +666,9 @@ impl<'a> Checker<'a> {
                     self.once(&mut seen, "jitter", stmt.span);
                     self.jitter(j);
                 }
-                RetryStmtKind::RespectRetryAfter(_) => self.once(&mut seen, "retry_after", stmt.span),
+                RetryStmtKind::RespectRetryAfter(_) => {
+                    self.once(&mut seen, "retry_after", stmt.span)
+                }
             }
         }
     }
@@ -548,13 +682,32 @@ impl<'a> Checker<'a> {
 
     fn retry_on(&mut self, item: &Expr) {
         match &item.kind {
-            ExprKind::Number { value, integer: true } if (400.0..600.0).contains(value) => {}
-            ExprKind::Number { .. } => self.problems.push(CheckError::BadStatus { status: self.text(item.span), span: item.span.into() }),
+            ExprKind::Number {
+                value,
+                integer: true,
+            } if (400.0..600.0).contains(value) => {}
+            ExprKind::Number { .. } => self.problems.push(CheckError::BadStatus {
+                status: self.text(item.span),
+                span: item.span.into(),
+            }),
             ExprKind::StatusClass(4 | 5) => {}
-            ExprKind::StatusClass(_) => self.problems.push(CheckError::BadStatus { status: self.text(item.span), span: item.span.into() }),
+            ExprKind::StatusClass(_) => self.problems.push(CheckError::BadStatus {
+                status: self.text(item.span),
+                span: item.span.into(),
+            }),
             ExprKind::Name(n) if n.text == "timeout" || n.text == "connection_error" => {}
-            ExprKind::Name(n) => self.unknown_setting("retry reason", &n.text, n.span, &["timeout", "connection_error"]),
-            _ => self.bad_value(item.span, "`on` lists statuses (`429`, `5xx`), `timeout` and `connection_error`", "not a retry reason", None),
+            ExprKind::Name(n) => self.unknown_setting(
+                "retry reason",
+                &n.text,
+                n.span,
+                &["timeout", "connection_error"],
+            ),
+            _ => self.bad_value(
+                item.span,
+                "`on` lists statuses (`429`, `5xx`), `timeout` and `connection_error`",
+                "not a retry reason",
+                None,
+            ),
         }
     }
 
@@ -562,12 +715,21 @@ impl<'a> Checker<'a> {
         let ExprKind::Call { callee, args } = &e.kind else {
             return self.bad_value(e.span, "a backoff is `constant(D)`, `linear(D, step: D)` or `exponential(D, factor: F, max: D)`", "not a backoff", None);
         };
-        let Some(name) = callee.as_name() else { return self.bad_value(e.span, "expected a backoff", "here", None) };
+        let Some(name) = callee.as_name() else {
+            return self.bad_value(e.span, "expected a backoff", "here", None);
+        };
         let (positional, named): (&[&str], &[&str]) = match name.text.as_str() {
             "constant" => (&["delay"], &[]),
             "linear" => (&["delay"], &["step"]),
             "exponential" => (&["delay"], &["factor", "max"]),
-            other => return self.unknown_setting("backoff", other, name.span, &["constant", "linear", "exponential"]),
+            other => {
+                return self.unknown_setting(
+                    "backoff",
+                    other,
+                    name.span,
+                    &["constant", "linear", "exponential"],
+                );
+            }
         };
         let mut positional_seen = 0;
         for arg in args {
@@ -575,7 +737,12 @@ impl<'a> Checker<'a> {
                 None => {
                     positional_seen += 1;
                     if positional_seen > positional.len() {
-                        self.bad_args(arg.span, format!("`{}` takes one delay", name.text), "extra argument", None);
+                        self.bad_args(
+                            arg.span,
+                            format!("`{}` takes one delay", name.text),
+                            "extra argument",
+                            None,
+                        );
                         continue;
                     }
                     self.positive_duration(&arg.value, "a backoff delay");
@@ -592,7 +759,12 @@ impl<'a> Checker<'a> {
             }
         }
         if positional_seen == 0 {
-            self.bad_args(e.span, format!("`{}` needs a delay", name.text), "like `exponential(100ms, factor: 2, max: 10s)`", None);
+            self.bad_args(
+                e.span,
+                format!("`{}` needs a delay", name.text),
+                "like `exponential(100ms, factor: 2, max: 10s)`",
+                None,
+            );
         }
     }
 
@@ -606,7 +778,10 @@ impl<'a> Checker<'a> {
                 }
                 let mut path = vec![s.name.text.clone()];
                 if self.cycle(&parts.parts, &mut path) {
-                    self.problems.push(CheckError::CompositionCycle { name: s.name.text.clone(), span: parts.span.into() });
+                    self.problems.push(CheckError::CompositionCycle {
+                        name: s.name.text.clone(),
+                        span: parts.span.into(),
+                    });
                 }
             }
             ScenarioBody::Rules(rules) => {
@@ -626,7 +801,11 @@ impl<'a> Checker<'a> {
                 continue;
             }
             if let Some(def) = self.scope.get(&part.text) {
-                if let Item::Scenario(Scenario { body: ScenarioBody::Compose(inner), .. }) = &self.ast.items[def.item] {
+                if let Item::Scenario(Scenario {
+                    body: ScenarioBody::Compose(inner),
+                    ..
+                }) = &self.ast.items[def.item]
+                {
                     path.push(part.text.clone());
                     let found = self.cycle(&inner.parts, path);
                     path.pop();
@@ -647,20 +826,50 @@ impl<'a> Checker<'a> {
             }
             RuleKind::Call { name, args } => {
                 let spec: &[(&str, ArgKind)] = match name.text.as_str() {
-                    "error_rate" => &[("probability", ArgKind::Probability), ("fault", ArgKind::Fault)],
-                    "latency" => &[("probability", ArgKind::Probability), ("delay", ArgKind::Delay)],
-                    "burst" => &[("start", ArgKind::Count(0)), ("length", ArgKind::Count(1)), ("fault", ArgKind::Fault)],
+                    "error_rate" => &[
+                        ("probability", ArgKind::Probability),
+                        ("fault", ArgKind::Fault),
+                    ],
+                    "latency" => &[
+                        ("probability", ArgKind::Probability),
+                        ("delay", ArgKind::Delay),
+                    ],
+                    "burst" => &[
+                        ("start", ArgKind::Count(0)),
+                        ("length", ArgKind::Count(1)),
+                        ("fault", ArgKind::Fault),
+                    ],
                     "nth_call" => &[("calls", ArgKind::Calls), ("fault", ArgKind::Fault)],
-                    "latency_error" => &[("probability", ArgKind::Probability), ("delay", ArgKind::Delay), ("fault", ArgKind::Fault)],
+                    "latency_error" => &[
+                        ("probability", ArgKind::Probability),
+                        ("delay", ArgKind::Delay),
+                        ("fault", ArgKind::Fault),
+                    ],
                     other => {
-                        return self.unknown_setting("fault rule", other, name.span, &["error_rate", "latency", "burst", "nth_call", "latency_error"]);
+                        return self.unknown_setting(
+                            "fault rule",
+                            other,
+                            name.span,
+                            &[
+                                "error_rate",
+                                "latency",
+                                "burst",
+                                "nth_call",
+                                "latency_error",
+                            ],
+                        );
                     }
                 };
                 let signature = spec.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
                 if args.len() != spec.len() {
                     return self.bad_args(
                         rule.span,
-                        format!("`{}` takes {} arguments, found {}", name.text, spec.len(), args.len()),
+                        format!(
+                            "`{}` takes {} arguments, found {}",
+                            name.text,
+                            spec.len(),
+                            args.len()
+                        ),
                         "here",
                         Some(format!("write `{}({signature})`", name.text)),
                     );
@@ -673,13 +882,23 @@ impl<'a> Checker<'a> {
                             match spec.iter().find(|(n, _)| *n == key.text) {
                                 Some((_, kind)) => *kind,
                                 None => {
-                                    self.unknown_setting("rule argument", &key.text, key.span, &spec.iter().map(|(n, _)| *n).collect::<Vec<_>>());
+                                    self.unknown_setting(
+                                        "rule argument",
+                                        &key.text,
+                                        key.span,
+                                        &spec.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+                                    );
                                     continue;
                                 }
                             }
                         }
                         None if by_name => {
-                            self.bad_args(arg.span, "a positional argument after a named one".into(), "name it too", None);
+                            self.bad_args(
+                                arg.span,
+                                "a positional argument after a named one".into(),
+                                "name it too",
+                                None,
+                            );
                             continue;
                         }
                         None => spec[i].1,
@@ -692,7 +911,12 @@ impl<'a> Checker<'a> {
 
     fn rule_arg(&mut self, arg: &RuleArg, kind: ArgKind) {
         if kind != ArgKind::Fault && arg.value.retry_after.is_some() {
-            self.bad_value(arg.value.span, "`retry_after` belongs to a status fault", "not a fault", None);
+            self.bad_value(
+                arg.value.span,
+                "`retry_after` belongs to a status fault",
+                "not a fault",
+                None,
+            );
         }
         let value = &arg.value.value;
         match kind {
@@ -701,14 +925,27 @@ impl<'a> Checker<'a> {
                 self.probability(value);
             }
             ArgKind::Delay => self.duration_or_range(value, true),
-            ArgKind::Count(min) => self.int_at_least(value, if min == 0 { "`start`" } else { "a burst length" }, min),
+            ArgKind::Count(min) => self.int_at_least(
+                value,
+                if min == 0 {
+                    "`start`"
+                } else {
+                    "a burst length"
+                },
+                min,
+            ),
             ArgKind::Calls => match &value.kind {
                 ExprKind::List(items) if !items.is_empty() => {
                     for item in items {
                         self.int_at_least(item, "a call number", 0);
                     }
                 }
-                _ => self.bad_value(value.span, "`nth_call` takes a list of call numbers", "expected `[1, 5, 10]`", None),
+                _ => self.bad_value(
+                    value.span,
+                    "`nth_call` takes a list of call numbers",
+                    "expected `[1, 5, 10]`",
+                    None,
+                ),
             },
         }
     }
@@ -717,27 +954,54 @@ impl<'a> Checker<'a> {
     pub(crate) fn fault(&mut self, f: &FaultExpr) {
         let value = &f.value;
         match &value.kind {
-            ExprKind::Number { value: n, integer: true } => {
+            ExprKind::Number {
+                value: n,
+                integer: true,
+            } => {
                 if !(400.0..600.0).contains(n) {
-                    self.problems.push(CheckError::BadStatus { status: self.text(value.span), span: value.span.into() });
+                    self.problems.push(CheckError::BadStatus {
+                        status: self.text(value.span),
+                        span: value.span.into(),
+                    });
                 }
                 if let Some(after) = &f.retry_after {
                     self.positive_duration(after, "`retry_after`");
                 }
                 return;
             }
-            ExprKind::Name(n) if ["timeout", "connection_error", "reset", "hang", "truncate"].contains(&n.text.as_str()) => {}
-            ExprKind::Call { callee, args } if callee.as_name().is_some_and(|n| n.text == "bandwidth") => {
+            ExprKind::Name(n)
+                if ["timeout", "connection_error", "reset", "hang", "truncate"]
+                    .contains(&n.text.as_str()) => {}
+            ExprKind::Call { callee, args }
+                if callee.as_name().is_some_and(|n| n.text == "bandwidth") =>
+            {
                 match args.as_slice() {
                     [arg] => {
                         let ty = self.expr(&arg.value, &Place::Const);
                         self.expect_ty(&arg.value, &ty, &Ty::Bandwidth);
                     }
-                    _ => self.bad_args(value.span, "`bandwidth` takes one rate, like `bandwidth(64KiB/s)`".into(), "here", None),
+                    _ => self.bad_args(
+                        value.span,
+                        "`bandwidth` takes one rate, like `bandwidth(64KiB/s)`".into(),
+                        "here",
+                        None,
+                    ),
                 }
             }
             ExprKind::Name(n) => {
-                self.unknown_setting("fault", &n.text, n.span, &["timeout", "connection_error", "reset", "hang", "truncate", "bandwidth"]);
+                self.unknown_setting(
+                    "fault",
+                    &n.text,
+                    n.span,
+                    &[
+                        "timeout",
+                        "connection_error",
+                        "reset",
+                        "hang",
+                        "truncate",
+                        "bandwidth",
+                    ],
+                );
                 return;
             }
             _ => {
@@ -746,7 +1010,12 @@ impl<'a> Checker<'a> {
             }
         }
         if let Some(after) = &f.retry_after {
-            self.bad_value(after.span, "`retry_after` belongs to a status fault", "only after a status like `429`", None);
+            self.bad_value(
+                after.span,
+                "`retry_after` belongs to a status fault",
+                "only after a status like `429`",
+                None,
+            );
         }
     }
 
@@ -764,7 +1033,12 @@ impl<'a> Checker<'a> {
                     StageModKind::MaxUsers(n) => self.positive_int(n, "`max users`", false),
                     StageModKind::As(name) => {
                         if name.text == "chaos" {
-                            self.bad_value(name.span, "`chaos` names the chaos window; a stage cannot take it", "reserved", Some("pick another name".into()));
+                            self.bad_value(
+                                name.span,
+                                "`chaos` names the chaos window; a stage cannot take it",
+                                "reserved",
+                                Some("pick another name".into()),
+                            );
                         }
                         if !phases.iter().any(|(n, _)| *n == name.text) {
                             phases.push((name.text.clone(), name.span));
@@ -772,9 +1046,22 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            let open = matches!(stage.kind, StageKind::Rate { .. } | StageKind::RampRate { .. });
-            if !open && stage.mods.iter().any(|m| matches!(m.kind, StageModKind::MaxUsers(_))) {
-                self.bad_profile(stage.span, "`max users` bounds an open-model stage (`rate`)", "not an open stage", Some("closed stages already say how many users run".into()));
+            let open = matches!(
+                stage.kind,
+                StageKind::Rate { .. } | StageKind::RampRate { .. }
+            );
+            if !open
+                && stage
+                    .mods
+                    .iter()
+                    .any(|m| matches!(m.kind, StageModKind::MaxUsers(_)))
+            {
+                self.bad_profile(
+                    stage.span,
+                    "`max users` bounds an open-model stage (`rate`)",
+                    "not an open stage",
+                    Some("closed stages already say how many users run".into()),
+                );
             }
             match &stage.kind {
                 StageKind::Users(n) => {
@@ -838,9 +1125,27 @@ impl<'a> Checker<'a> {
             }
         }
         match (users, iterations) {
-            (Some(u), None) => self.bad_profile(u, "`users` needs `iterations`", "how many iterations each user runs?", Some("write `users 10, iterations 20`, or `hold 10 users for 1m` to run for a time".into())),
-            (None, Some(i)) => self.bad_profile(i, "`iterations` needs `users`", "how many users?", Some("write `users 10, iterations 20`".into())),
-            (Some(u), Some(_)) if shaped => self.bad_profile(u, "`users … iterations` is a whole profile of its own", "cannot mix with stages", Some("use `hold N users for D` stages instead".into())),
+            (Some(u), None) => self.bad_profile(
+                u,
+                "`users` needs `iterations`",
+                "how many iterations each user runs?",
+                Some(
+                    "write `users 10, iterations 20`, or `hold 10 users for 1m` to run for a time"
+                        .into(),
+                ),
+            ),
+            (None, Some(i)) => self.bad_profile(
+                i,
+                "`iterations` needs `users`",
+                "how many users?",
+                Some("write `users 10, iterations 20`".into()),
+            ),
+            (Some(u), Some(_)) if shaped => self.bad_profile(
+                u,
+                "`users … iterations` is a whole profile of its own",
+                "cannot mix with stages",
+                Some("use `hold N users for D` stages instead".into()),
+            ),
             _ => {}
         }
     }
@@ -849,7 +1154,12 @@ impl<'a> Checker<'a> {
 
     fn test(&mut self, t: &Test) {
         let test_name = t.name.as_plain_str().unwrap_or_else(|| {
-            self.bad_value(t.name.span, "a test's name is a plain string", "expected `\"name\"`", None);
+            self.bad_value(
+                t.name.span,
+                "a test's name is a plain string",
+                "expected `\"name\"`",
+                None,
+            );
             String::new()
         });
         let mut workload: Option<&Name> = None;
@@ -873,7 +1183,9 @@ impl<'a> Checker<'a> {
                     match p {
                         ProfileRef::Named(n) => {
                             if self.lookup(n, Kind::Profile) {
-                                if let Some(Item::Profile(profile)) = self.scope.get(&n.text).map(|d| &self.ast.items[d.item]) {
+                                if let Some(Item::Profile(profile)) =
+                                    self.scope.get(&n.text).map(|d| &self.ast.items[d.item])
+                                {
                                     collect_phases(&profile.stages, &mut phases);
                                 }
                             }
@@ -917,9 +1229,16 @@ impl<'a> Checker<'a> {
                     self.positive_duration(&c.to, "the end of the chaos window");
                     let from_ty = self.expr(&c.from, &Place::Const);
                     self.expect_ty(&c.from, &from_ty, &Ty::Duration);
-                    if let (Some(from), Some(to)) = (duration_literal(&c.from), duration_literal(&c.to)) {
+                    if let (Some(from), Some(to)) =
+                        (duration_literal(&c.from), duration_literal(&c.to))
+                    {
                         if to <= from {
-                            self.bad_value(c.to.span, "a chaos window ends after it starts", "not after `from`", None);
+                            self.bad_value(
+                                c.to.span,
+                                "a chaos window ends after it starts",
+                                "not after `from`",
+                                None,
+                            );
                         }
                     }
                     for cs in &c.stmts {
@@ -944,10 +1263,13 @@ impl<'a> Checker<'a> {
                 test: test_name.clone(),
                 what: "workload",
                 span: t.name.span.into(),
-                help: format!("add `workload NAME`{}", match self.scope.names_of(Kind::Workload).as_slice() {
-                    [only] => format!(", e.g. `workload {only}`"),
-                    _ => String::new(),
-                }),
+                help: format!(
+                    "add `workload NAME`{}",
+                    match self.scope.names_of(Kind::Workload).as_slice() {
+                        [only] => format!(", e.g. `workload {only}`"),
+                        _ => String::new(),
+                    }
+                ),
             });
         }
         if !profile_seen {
@@ -966,7 +1288,9 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let captures = workload.and_then(|w| self.captures.get(&w.text).cloned()).unwrap_or_default();
+        let captures = workload
+            .and_then(|w| self.captures.get(&w.text).cloned())
+            .unwrap_or_default();
         let workload_name = workload.map(|w| w.text.clone());
         let steps: HashSet<String> = workload
             .and_then(|w| self.scope.get(&w.text))
@@ -1009,10 +1333,16 @@ impl<'a> Checker<'a> {
             if !seen.insert(name.clone()) {
                 continue;
             }
-            let Some(def) = self.scope.get(&name) else { continue };
-            let Item::Scenario(s) = &self.ast.items[def.item] else { continue };
+            let Some(def) = self.scope.get(&name) else {
+                continue;
+            };
+            let Item::Scenario(s) = &self.ast.items[def.item] else {
+                continue;
+            };
             match &s.body {
-                ScenarioBody::Compose(parts) => stack.extend(parts.parts.iter().map(|p| p.text.clone())),
+                ScenarioBody::Compose(parts) => {
+                    stack.extend(parts.parts.iter().map(|p| p.text.clone()))
+                }
                 ScenarioBody::Rules(rules) => {
                     for rule in rules {
                         let faults: Vec<&FaultExpr> = match &rule.kind {
@@ -1021,12 +1351,24 @@ impl<'a> Checker<'a> {
                         };
                         for f in faults {
                             let wire = match &f.value.kind {
-                                ExprKind::Name(n) if ["reset", "hang", "truncate"].contains(&n.text.as_str()) => Some(n.text.clone()),
-                                ExprKind::Call { callee, .. } if callee.as_name().is_some_and(|n| n.text == "bandwidth") => Some("bandwidth".to_string()),
+                                ExprKind::Name(n)
+                                    if ["reset", "hang", "truncate"].contains(&n.text.as_str()) =>
+                                {
+                                    Some(n.text.clone())
+                                }
+                                ExprKind::Call { callee, .. }
+                                    if callee.as_name().is_some_and(|n| n.text == "bandwidth") =>
+                                {
+                                    Some("bandwidth".to_string())
+                                }
                                 _ => None,
                             };
                             if let Some(fault) = wire {
-                                self.problems.push(CheckError::WireFaultAtClient { fault, span: f.value.span.into(), inject });
+                                self.problems.push(CheckError::WireFaultAtClient {
+                                    fault,
+                                    span: f.value.span.into(),
+                                    inject,
+                                });
                             }
                         }
                     }
@@ -1071,34 +1413,82 @@ impl<'a> Checker<'a> {
     }
 
     fn duplicate(&mut self, what: &str, second: Span, first: Span) {
-        self.problems.push(CheckError::DuplicateStatement { what: what.to_string(), second: second.into(), first: first.into() });
+        self.problems.push(CheckError::DuplicateStatement {
+            what: what.to_string(),
+            second: second.into(),
+            first: first.into(),
+        });
     }
 
-    pub(crate) fn bad_value(&mut self, span: Span, message: &str, label: &str, help: Option<String>) {
-        self.problems.push(CheckError::BadValue { message: message.to_string(), span: span.into(), label: label.to_string(), help });
+    pub(crate) fn bad_value(
+        &mut self,
+        span: Span,
+        message: &str,
+        label: &str,
+        help: Option<String>,
+    ) {
+        self.problems.push(CheckError::BadValue {
+            message: message.to_string(),
+            span: span.into(),
+            label: label.to_string(),
+            help,
+        });
     }
 
     fn bad_args(&mut self, span: Span, message: String, label: &str, help: Option<String>) {
-        self.problems.push(CheckError::BadArguments { message, span: span.into(), label: label.to_string(), help });
+        self.problems.push(CheckError::BadArguments {
+            message,
+            span: span.into(),
+            label: label.to_string(),
+            help,
+        });
     }
 
     fn bad_profile(&mut self, span: Span, message: &str, label: &str, help: Option<String>) {
-        self.problems.push(CheckError::BadProfile { message: message.to_string(), span: span.into(), label: label.to_string(), help });
+        self.problems.push(CheckError::BadProfile {
+            message: message.to_string(),
+            span: span.into(),
+            label: label.to_string(),
+            help,
+        });
     }
 
-    pub(crate) fn unknown_setting(&mut self, context: &'static str, name: &str, span: Span, known: &[&str]) {
+    pub(crate) fn unknown_setting(
+        &mut self,
+        context: &'static str,
+        name: &str,
+        span: Span,
+        known: &[&str],
+    ) {
         let help = match crate::diag::did_you_mean(name, known.iter().copied()) {
             Some(s) => Some(format!("did you mean `{s}`?")),
-            None => Some(format!("expected one of: {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "))),
+            None => Some(format!(
+                "expected one of: {}",
+                known
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
         };
-        self.problems.push(CheckError::UnknownSetting { context, name: name.to_string(), span: span.into(), help });
+        self.problems.push(CheckError::UnknownSetting {
+            context,
+            name: name.to_string(),
+            span: span.into(),
+            help,
+        });
     }
 
     fn word(&mut self, e: &Expr, allowed: &[&str], context: &'static str) {
         match e.as_name() {
             Some(n) if allowed.contains(&n.text.as_str()) => {}
             Some(n) => self.unknown_setting(context, &n.text, n.span, allowed),
-            None => self.bad_value(e.span, &format!("expected one of {}", allowed.join(", ")), "here", None),
+            None => self.bad_value(
+                e.span,
+                &format!("expected one of {}", allowed.join(", ")),
+                "here",
+                None,
+            ),
         }
     }
 
@@ -1110,7 +1500,9 @@ impl<'a> Checker<'a> {
         if let (Ty::Range(inner), false) = (found, matches!(expected, Ty::Range(_))) {
             let _ = inner;
         }
-        if *found == Ty::Number && expected.is_quantity() || (*found == Ty::Number && matches!(expected, Ty::Range(_))) {
+        if *found == Ty::Number && expected.is_quantity()
+            || (*found == Ty::Number && matches!(expected, Ty::Range(_)))
+        {
             if let ExprKind::Number { .. } = &e.kind {
                 self.problems.push(CheckError::MissingUnit {
                     expected: expected.noun(),
@@ -1122,10 +1514,17 @@ impl<'a> Checker<'a> {
         }
         let help = match (found, expected) {
             (Ty::Number, Ty::Percent) => Some("write a percentage like `30%`".to_string()),
-            (Ty::Percent, Ty::Duration) => Some("a duration is written like `500ms` or `2s`".to_string()),
+            (Ty::Percent, Ty::Duration) => {
+                Some("a duration is written like `500ms` or `2s`".to_string())
+            }
             _ => None,
         };
-        self.problems.push(CheckError::UnitMismatch { expected: expected.noun(), found: found.noun(), span: e.span.into(), help });
+        self.problems.push(CheckError::UnitMismatch {
+            expected: expected.noun(),
+            found: found.noun(),
+            span: e.span.into(),
+            help,
+        });
         false
     }
 
@@ -1134,7 +1533,13 @@ impl<'a> Checker<'a> {
         if self.expect_ty(e, &ty, &Ty::Duration) {
             if let ExprKind::Duration(d) = e.kind {
                 if d.as_micros() == 0 {
-                    self.problems.push(CheckError::NotPositive { what, rule: "longer than zero", span: e.span.into(), value: "0".into(), help: None });
+                    self.problems.push(CheckError::NotPositive {
+                        what,
+                        rule: "longer than zero",
+                        span: e.span.into(),
+                        value: "0".into(),
+                        help: None,
+                    });
                 }
             }
         }
@@ -1145,14 +1550,24 @@ impl<'a> Checker<'a> {
         if self.expect_ty(e, &ty, &Ty::Rate) {
             if let ExprKind::Rate(r) = e.kind {
                 if r.per_sec() <= 0.0 {
-                    self.problems.push(CheckError::NotPositive { what, rule: "above zero", span: e.span.into(), value: self.text(e.span), help: None });
+                    self.problems.push(CheckError::NotPositive {
+                        what,
+                        rule: "above zero",
+                        span: e.span.into(),
+                        value: self.text(e.span),
+                        help: None,
+                    });
                 }
             }
         }
     }
 
     fn positive_int(&mut self, e: &Expr, what: &'static str, workload: bool) {
-        let ty = if workload { Ty::Number } else { self.expr(e, &Place::Const) };
+        let ty = if workload {
+            Ty::Number
+        } else {
+            self.expr(e, &Place::Const)
+        };
         if workload && !matches!(e.kind, ExprKind::Number { .. }) {
             return;
         }
@@ -1161,7 +1576,13 @@ impl<'a> Checker<'a> {
         }
         if let ExprKind::Number { value, integer } = e.kind {
             if !integer || value < 1.0 {
-                self.problems.push(CheckError::NotPositive { what, rule: "a whole number of at least 1", span: e.span.into(), value: self.text(e.span), help: None });
+                self.problems.push(CheckError::NotPositive {
+                    what,
+                    rule: "a whole number of at least 1",
+                    span: e.span.into(),
+                    value: self.text(e.span),
+                    help: None,
+                });
             }
         }
     }
@@ -1173,16 +1594,33 @@ impl<'a> Checker<'a> {
         }
         if let ExprKind::Number { value, integer } = e.kind {
             if !integer || value < min as f64 {
-                let rule = if min == 0 { "a whole number (0 or more)" } else { "a whole number of at least 1" };
-                self.problems.push(CheckError::NotPositive { what, rule, span: e.span.into(), value: self.text(e.span), help: None });
+                let rule = if min == 0 {
+                    "a whole number (0 or more)"
+                } else {
+                    "a whole number of at least 1"
+                };
+                self.problems.push(CheckError::NotPositive {
+                    what,
+                    rule,
+                    span: e.span.into(),
+                    value: self.text(e.span),
+                    help: None,
+                });
             }
         }
     }
 
     fn count_or_range(&mut self, e: &Expr) {
         let ty = self.expr(e, &Place::Const);
-        if !matches!(ty, Ty::Number | Ty::Range(_) | Ty::Any) || matches!(&ty, Ty::Range(inner) if **inner != Ty::Number) {
-            self.problems.push(CheckError::UnitMismatch { expected: "a count or a range like `20..200`".into(), found: ty.noun(), span: e.span.into(), help: None });
+        if !matches!(ty, Ty::Number | Ty::Range(_) | Ty::Any)
+            || matches!(&ty, Ty::Range(inner) if **inner != Ty::Number)
+        {
+            self.problems.push(CheckError::UnitMismatch {
+                expected: "a count or a range like `20..200`".into(),
+                found: ty.noun(),
+                span: e.span.into(),
+                help: None,
+            });
         }
     }
 
@@ -1195,7 +1633,12 @@ impl<'a> Checker<'a> {
                 if let ExprKind::Binary { lhs, rhs, .. } = &e.kind {
                     if let (Some(a), Some(b)) = (duration_literal(lhs), duration_literal(rhs)) {
                         if b < a {
-                            self.bad_value(e.span, "a range goes from low to high", "reversed", Some(format!("write `{b}..{a}`")));
+                            self.bad_value(
+                                e.span,
+                                "a range goes from low to high",
+                                "reversed",
+                                Some(format!("write `{b}..{a}`")),
+                            );
                         }
                     }
                 }
@@ -1222,7 +1665,10 @@ impl<'a> Checker<'a> {
         }
         if let ExprKind::Percent(p) = e.kind {
             if !(0.0..=100.0).contains(&p.0) {
-                self.problems.push(CheckError::BadProbability { value: p.to_string(), span: e.span.into() });
+                self.problems.push(CheckError::BadProbability {
+                    value: p.to_string(),
+                    span: e.span.into(),
+                });
                 return None;
             }
             return Some(p.0);
@@ -1260,11 +1706,19 @@ pub(crate) fn duration_literal(e: &Expr) -> Option<crate::units::Duration> {
 
 /// `a + b` → `a+b`; one part → its name.
 pub(crate) fn scenario_display_name(e: &ScenarioExpr) -> String {
-    e.parts.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("+")
+    e.parts
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect::<Vec<_>>()
+        .join("+")
 }
 
 /// Every `set` variable and request/poll name of a workload (forward references are legal).
-pub(crate) fn collect_names(steps: &[Step], vars: &mut HashSet<String>, names: &mut HashSet<String>) {
+pub(crate) fn collect_names(
+    steps: &[Step],
+    vars: &mut HashSet<String>,
+    names: &mut HashSet<String>,
+) {
     for step in steps {
         match &step.kind {
             StepKind::Request(r) => {
@@ -1276,8 +1730,12 @@ pub(crate) fn collect_names(steps: &[Step], vars: &mut HashSet<String>, names: &
             StepKind::Set { name, .. } => {
                 vars.insert(name.text.clone());
             }
-            StepKind::Repeat { steps, .. } | StepKind::Probability { steps, .. } => collect_names(steps, vars, names),
-            StepKind::Choose(arms) => arms.iter().for_each(|a| collect_names(&a.steps, vars, names)),
+            StepKind::Repeat { steps, .. } | StepKind::Probability { steps, .. } => {
+                collect_names(steps, vars, names)
+            }
+            StepKind::Choose(arms) => arms
+                .iter()
+                .for_each(|a| collect_names(&a.steps, vars, names)),
             _ => {}
         }
     }
@@ -1307,14 +1765,25 @@ fn capture_ty(e: &Expr, checker: &mut Checker<'_>) -> Ty {
                 Ty::Bool
             } else {
                 let (l, r) = (capture_ty(lhs, checker), capture_ty(rhs, checker));
-                if l == Ty::Money || r == Ty::Money { Ty::Money } else { Ty::Number }
+                if l == Ty::Money || r == Ty::Money {
+                    Ty::Money
+                } else {
+                    Ty::Number
+                }
             }
         }
-        ExprKind::Unary { op: UnaryOp::Not, .. } => Ty::Bool,
+        ExprKind::Unary {
+            op: UnaryOp::Not, ..
+        } => Ty::Bool,
         ExprKind::Paren(inner) => capture_ty(inner, checker),
         ExprKind::Money(_) => Ty::Money,
         ExprKind::Name(n) if n.text == "true" || n.text == "false" => Ty::Bool,
-        ExprKind::Name(n) if checker.scope.get(&n.text).is_some_and(|d| d.kind == Kind::Let) => {
+        ExprKind::Name(n)
+            if checker
+                .scope
+                .get(&n.text)
+                .is_some_and(|d| d.kind == Kind::Let) =>
+        {
             match checker.let_type(&n.text) {
                 Ty::Money => Ty::Money,
                 Ty::Bool => Ty::Bool,
@@ -1324,4 +1793,3 @@ fn capture_ty(e: &Expr, checker: &mut Checker<'_>) -> Ty {
         _ => Ty::Number,
     }
 }
-

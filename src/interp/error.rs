@@ -9,7 +9,9 @@ pub enum CheckError {
     #[error("nothing to run: `{file}` declares no test")]
     #[diagnostic(
         code(stress::check::nothing_to_run),
-        help("add a test: `test \"smoke\" {{ workload NAME  profile {{ users 1, iterations 1 }} }}`")
+        help(
+            "add a test: `test \"smoke\" {{ workload NAME  profile {{ users 1, iterations 1 }} }}`"
+        )
     )]
     NothingToRun {
         file: String,
@@ -18,7 +20,10 @@ pub enum CheckError {
     },
 
     #[error("`{name}` is defined twice")]
-    #[diagnostic(code(stress::check::duplicate_name), help("names share one namespace per file; rename one of them"))]
+    #[diagnostic(
+        code(stress::check::duplicate_name),
+        help("names share one namespace per file; rename one of them")
+    )]
     DuplicateName {
         name: String,
         #[label(primary, "defined again here")]
@@ -53,7 +58,10 @@ pub enum CheckError {
     },
 
     #[error("scenario `{name}` includes itself")]
-    #[diagnostic(code(stress::check::composition_cycle), help("a composition `a + b` may not lead back to the scenario it defines"))]
+    #[diagnostic(
+        code(stress::check::composition_cycle),
+        help("a composition `a + b` may not lead back to the scenario it defines")
+    )]
     CompositionCycle {
         name: String,
         #[label("part of the cycle")]
@@ -90,7 +98,10 @@ pub enum CheckError {
     },
 
     #[error("cannot compare {left} with {right}")]
-    #[diagnostic(code(stress::check::incomparable), help("both sides of a comparison need the same kind of quantity"))]
+    #[diagnostic(
+        code(stress::check::incomparable),
+        help("both sides of a comparison need the same kind of quantity")
+    )]
     Incomparable {
         left: String,
         right: String,
@@ -109,7 +120,10 @@ pub enum CheckError {
     },
 
     #[error("the weights of `choose` add up to {sum}, not 100%")]
-    #[diagnostic(code(stress::check::bad_weights), help("give the branches weights that sum to 100%"))]
+    #[diagnostic(
+        code(stress::check::bad_weights),
+        help("give the branches weights that sum to 100%")
+    )]
     BadWeights {
         sum: String,
         #[label("these branches")]
@@ -129,7 +143,10 @@ pub enum CheckError {
     },
 
     #[error("`{status}` is not a fault status")]
-    #[diagnostic(code(stress::check::bad_status), help("an injected status is an HTTP error: 400 to 599"))]
+    #[diagnostic(
+        code(stress::check::bad_status),
+        help("an injected status is an HTTP error: 400 to 599")
+    )]
     BadStatus {
         status: String,
         #[label("not 400–599")]
@@ -171,7 +188,10 @@ pub enum CheckError {
     },
 
     #[error("`poll` gives up after {within}, before its first retry at {every}")]
-    #[diagnostic(code(stress::check::poll_within), help("make `within` longer than `every`"))]
+    #[diagnostic(
+        code(stress::check::poll_within),
+        help("make `within` longer than `every`")
+    )]
     PollWithin {
         within: String,
         every: String,
@@ -190,7 +210,10 @@ pub enum CheckError {
     },
 
     #[error("data file `{path}` cannot be read: {reason}")]
-    #[diagnostic(code(stress::check::missing_data_file), help("paths are relative to the .stress file's folder"))]
+    #[diagnostic(
+        code(stress::check::missing_data_file),
+        help("paths are relative to the .stress file's folder")
+    )]
     MissingDataFile {
         path: String,
         reason: String,
@@ -255,7 +278,9 @@ pub enum CheckError {
     #[error("`{fault}` is a wire fault; it can only be injected at a proxy")]
     #[diagnostic(
         code(stress::check::wire_fault_at_client),
-        help("use `inject at proxy NAME` with a `proxy` in front of the upstream, or a client fault (a status, `timeout`, `connection_error`)")
+        help(
+            "use `inject at proxy NAME` with a `proxy` in front of the upstream, or a client fault (a status, `timeout`, `connection_error`)"
+        )
     )]
     WireFaultAtClient {
         fault: String,
@@ -288,7 +313,11 @@ pub enum CheckError {
     },
 
     #[error("{kind} `{name}` is never used")]
-    #[diagnostic(code(stress::check::unused), severity(Warning), help("use it in a test, or remove it"))]
+    #[diagnostic(
+        code(stress::check::unused),
+        severity(Warning),
+        help("use it in a test, or remove it")
+    )]
     Unused {
         kind: &'static str,
         name: String,
@@ -304,7 +333,10 @@ impl CheckError {
         self.labels()
             .and_then(|mut labels| {
                 let all: Vec<_> = labels.by_ref().collect();
-                all.iter().find(|l| l.primary()).or(all.first()).map(|l| l.offset())
+                all.iter()
+                    .find(|l| l.primary())
+                    .or(all.first())
+                    .map(|l| l.offset())
             })
             .unwrap_or(0)
     }

@@ -11,9 +11,25 @@ use crate::source::Span;
 
 pub(crate) const BUILTINS: &[&str] = &["user", "iteration", "scenario", "test"];
 pub(crate) const RESPONSE: &[&str] = &["status", "json", "body", "latency"];
-pub(crate) const RECORD: &[&str] =
-    &["status", "latency", "injected", "fault", "call", "attempt", "user", "iteration", "step"];
-pub(crate) const FAULT_WORDS: &[&str] = &["timeout", "connection_error", "reset", "hang", "truncate", "none"];
+pub(crate) const RECORD: &[&str] = &[
+    "status",
+    "latency",
+    "injected",
+    "fault",
+    "call",
+    "attempt",
+    "user",
+    "iteration",
+    "step",
+];
+pub(crate) const FAULT_WORDS: &[&str] = &[
+    "timeout",
+    "connection_error",
+    "reset",
+    "hang",
+    "truncate",
+    "none",
+];
 pub(crate) const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("env", 1, 2),
     ("pick", 1, 1),
@@ -26,11 +42,30 @@ pub(crate) const FUNCTIONS: &[(&str, usize, usize)] = &[
 ];
 
 pub(crate) const METRIC_FUNCS: &[&str] = &[
-    "p50", "p90", "p95", "p99", "p999", "max", "min", "mean", "count", "rate", "outcome", "retries_by",
-    "memory_growth", "max_rss", "cpu",
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "p999",
+    "max",
+    "min",
+    "mean",
+    "count",
+    "rate",
+    "outcome",
+    "retries_by",
+    "memory_growth",
+    "max_rss",
+    "cpu",
 ];
-pub(crate) const METRIC_NAMES: &[&str] =
-    &["error_rate", "success_rate", "throughput", "dropped", "budget_exceeded", "budget_exceeded_during_retry"];
+pub(crate) const METRIC_NAMES: &[&str] = &[
+    "error_rate",
+    "success_rate",
+    "throughput",
+    "dropped",
+    "budget_exceeded",
+    "budget_exceeded_during_retry",
+];
 pub(crate) const QUANTITIES: &[&str] = &["latency", "duration", "retries", "cost"];
 pub(crate) const OUTCOMES: &[&str] = &["success", "failed", "budget_exceeded", "timeout"];
 
@@ -62,7 +97,8 @@ impl Checker<'_> {
                 Ty::List
             }
             ExprKind::Object(entries) => {
-                let mut seen: std::collections::HashMap<String, Span> = std::collections::HashMap::new();
+                let mut seen: std::collections::HashMap<String, Span> =
+                    std::collections::HashMap::new();
                 for entry in entries {
                     if let Some(first) = seen.insert(entry.key.text.clone(), entry.key.span) {
                         self.problems.push(CheckError::DuplicateStatement {
@@ -106,7 +142,12 @@ impl Checker<'_> {
                 self.binary_ty(*op, lhs, &l, rhs, &r)
             }
             ExprKind::Phase { base, .. } => {
-                self.bad_value(e.span, "a phase qualifier (`before`, `during`, `after`) belongs in an `slo` block", "not in an SLO", None);
+                self.bad_value(
+                    e.span,
+                    "a phase qualifier (`before`, `during`, `after`) belongs in an `slo` block",
+                    "not in an SLO",
+                    None,
+                );
                 self.expr(base, place)
             }
             ExprKind::Paren(inner) => self.expr(inner, place),
@@ -117,7 +158,10 @@ impl Checker<'_> {
         match op {
             BinaryOp::And | BinaryOp::Or => Ty::Bool,
             _ if op.is_comparison() => {
-                if !l.compatible(r) && !(matches!(op, BinaryOp::Eq | BinaryOp::Ne) && (is_null(lhs) || is_null(rhs))) {
+                if !l.compatible(r)
+                    && !(matches!(op, BinaryOp::Eq | BinaryOp::Ne)
+                        && (is_null(lhs) || is_null(rhs)))
+                {
                     self.incomparable(lhs, l, rhs, r);
                 }
                 Ty::Bool
@@ -129,7 +173,10 @@ impl Checker<'_> {
                 Ty::Range(Box::new(if *l == Ty::Any { r.clone() } else { l.clone() }))
             }
             BinaryOp::Add | BinaryOp::Sub => {
-                if !l.compatible(r) && !(op == BinaryOp::Add && matches!((l, r), (Ty::Str, _) | (_, Ty::Str) | (Ty::List, Ty::List))) {
+                if !l.compatible(r)
+                    && !(op == BinaryOp::Add
+                        && matches!((l, r), (Ty::Str, _) | (_, Ty::Str) | (Ty::List, Ty::List)))
+                {
                     self.incomparable(lhs, l, rhs, r);
                 }
                 if *l == Ty::Any { r.clone() } else { l.clone() }
@@ -187,12 +234,27 @@ impl Checker<'_> {
         }
         let mut candidates: Vec<&str> = Vec::new();
         match place {
-            Place::Workload { vars, locals, steps } => {
-                if BUILTINS.contains(&text) || locals.iter().any(|l| l == text) || vars.contains(text) {
-                    return if text == "scenario" || text == "test" { Ty::Str } else { Ty::Any };
+            Place::Workload {
+                vars,
+                locals,
+                steps,
+            } => {
+                if BUILTINS.contains(&text)
+                    || locals.iter().any(|l| l == text)
+                    || vars.contains(text)
+                {
+                    return if text == "scenario" || text == "test" {
+                        Ty::Str
+                    } else {
+                        Ty::Any
+                    };
                 }
                 if RESPONSE.contains(&text) {
-                    return if text == "latency" { Ty::Duration } else { Ty::Any };
+                    return if text == "latency" {
+                        Ty::Duration
+                    } else {
+                        Ty::Any
+                    };
                 }
                 if steps.contains(text) && self.scope.get(text).is_none() {
                     self.bad_value(name.span, &format!("`{text}` is a step; read its response with `{text}.json…`, `{text}.status`"), "a step, not a value", None);
@@ -230,7 +292,10 @@ impl Checker<'_> {
             Some(def) if def.kind == Kind::Let => {
                 self.used_name(text);
                 if self.let_in_progress(text) {
-                    self.problems.push(CheckError::LetCycle { name: text.to_string(), span: name.span.into() });
+                    self.problems.push(CheckError::LetCycle {
+                        name: text.to_string(),
+                        span: name.span.into(),
+                    });
                     return Ty::Any;
                 }
                 self.let_type(text)
@@ -252,14 +317,31 @@ impl Checker<'_> {
             }
             None => {
                 let lets = self.scope.names_of(Kind::Let);
-                let data = if matches!(place, Place::Const) { vec![] } else { self.scope.names_of(Kind::Data) };
-                let all: Vec<String> = candidates.iter().chain(lets.iter()).chain(data.iter()).map(|s| s.to_string()).collect();
-                let help = crate::diag::did_you_mean(text, all.iter().map(String::as_str)).map(|s| format!("did you mean `{s}`?"));
+                let data = if matches!(place, Place::Const) {
+                    vec![]
+                } else {
+                    self.scope.names_of(Kind::Data)
+                };
+                let all: Vec<String> = candidates
+                    .iter()
+                    .chain(lets.iter())
+                    .chain(data.iter())
+                    .map(|s| s.to_string())
+                    .collect();
+                let help = crate::diag::did_you_mean(text, all.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"));
                 let help = help.or_else(|| match place {
-                    Place::Const => Some("only constants (`let`) and `env(…)` can be used here".to_string()),
+                    Place::Const => {
+                        Some("only constants (`let`) and `env(…)` can be used here".to_string())
+                    }
                     _ => None,
                 });
-                self.problems.push(CheckError::UnknownName { kind: "name", name: text.to_string(), span: name.span.into(), help });
+                self.problems.push(CheckError::UnknownName {
+                    kind: "name",
+                    name: text.to_string(),
+                    span: name.span.into(),
+                    help,
+                });
                 Ty::Any
             }
         }
@@ -267,40 +349,81 @@ impl Checker<'_> {
 
     fn call_ty(&mut self, e: &Expr, callee: &Expr, args: &[Arg], place: &Place<'_>) -> Ty {
         let Some(func) = callee.as_name() else {
-            self.bad_value(callee.span, "only named functions can be called", "not a function", None);
+            self.bad_value(
+                callee.span,
+                "only named functions can be called",
+                "not a function",
+                None,
+            );
             return Ty::Any;
         };
         let Some((_, min, max)) = FUNCTIONS.iter().find(|(f, _, _)| *f == func.text) else {
             let known: Vec<&str> = FUNCTIONS.iter().map(|(f, _, _)| *f).collect();
             let help = match crate::diag::did_you_mean(&func.text, known.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None if METRIC_FUNCS.contains(&func.text.as_str()) => format!("`{}(…)` is a metric: use it in an `slo` block", func.text),
+                None if METRIC_FUNCS.contains(&func.text.as_str()) => {
+                    format!("`{}(…)` is a metric: use it in an `slo` block", func.text)
+                }
                 None => format!("functions are {}", known.join(", ")),
             };
-            self.problems.push(CheckError::UnknownName { kind: "function", name: func.text.clone(), span: func.span.into(), help: Some(help) });
+            self.problems.push(CheckError::UnknownName {
+                kind: "function",
+                name: func.text.clone(),
+                span: func.span.into(),
+                help: Some(help),
+            });
             for arg in args {
                 self.expr(&arg.value, place);
             }
             return Ty::Any;
         };
         if args.len() < *min || args.len() > *max {
-            let takes = if min == max { format!("{min}") } else { format!("{min} or {max}") };
+            let takes = if min == max {
+                format!("{min}")
+            } else {
+                format!("{min} or {max}")
+            };
             self.problems.push(CheckError::BadArguments {
-                message: format!("`{}` takes {takes} argument{}, found {}", func.text, if *max == 1 { "" } else { "s" }, args.len()),
+                message: format!(
+                    "`{}` takes {takes} argument{}, found {}",
+                    func.text,
+                    if *max == 1 { "" } else { "s" },
+                    args.len()
+                ),
                 span: e.span.into(),
                 label: "here".into(),
                 help: None,
             });
         }
         if func.text == "header" && matches!(place, Place::Const) {
-            self.bad_value(e.span, "`header(…)` reads a response; it belongs in a workload", "no response here", None);
+            self.bad_value(
+                e.span,
+                "`header(…)` reads a response; it belongs in a workload",
+                "no response here",
+                None,
+            );
         }
-        if !matches!(place, Place::Workload { .. }) && !matches!(func.text.as_str(), "env" | "len" | "header") {
-            self.bad_value(e.span, &format!("`{}(…)` runs per request; it belongs in a workload", func.text), "not a constant", None);
+        if !matches!(place, Place::Workload { .. })
+            && !matches!(func.text.as_str(), "env" | "len" | "header")
+        {
+            self.bad_value(
+                e.span,
+                &format!(
+                    "`{}(…)` runs per request; it belongs in a workload",
+                    func.text
+                ),
+                "not a constant",
+                None,
+            );
         }
         for arg in args {
             if let Some(n) = &arg.name {
-                self.bad_value(n.span, &format!("`{}` takes no named arguments", func.text), "unexpected name", None);
+                self.bad_value(
+                    n.span,
+                    &format!("`{}` takes no named arguments", func.text),
+                    "unexpected name",
+                    None,
+                );
             }
             self.expr(&arg.value, place);
         }
@@ -319,35 +442,78 @@ impl Checker<'_> {
 
     pub(crate) fn slo(&mut self, slo: &SloStmt, ctx: &SloCtx<'_>) {
         match &slo.kind {
-            SloStmtKind::Assert { prefixes, expr, every } => {
+            SloStmtKind::Assert {
+                prefixes,
+                expr,
+                every,
+            } => {
                 let mut seen_scenario = false;
                 let mut seen_step = false;
                 for prefix in prefixes {
                     match prefix.kind {
                         SloPrefixKind::Scenario => {
                             if std::mem::replace(&mut seen_scenario, true) {
-                                self.bad_value(prefix.span, "one `scenario X:` per assertion", "second qualifier", None);
+                                self.bad_value(
+                                    prefix.span,
+                                    "one `scenario X:` per assertion",
+                                    "second qualifier",
+                                    None,
+                                );
                             }
                             let known = ctx.scenarios.iter().any(|s| *s == prefix.name.text);
-                            let implicit = ctx.scenarios.is_empty() && prefix.name.text == "baseline";
+                            let implicit =
+                                ctx.scenarios.is_empty() && prefix.name.text == "baseline";
                             if !known && !implicit {
-                                let help = crate::diag::did_you_mean(&prefix.name.text, ctx.scenarios.iter().map(String::as_str))
-                                    .map(|s| format!("did you mean `{s}`?"))
-                                    .or_else(|| Some(format!("this test runs: {}", if ctx.scenarios.is_empty() { "no listed scenario".to_string() } else { ctx.scenarios.join(", ") })));
-                                self.problems.push(CheckError::UnknownName { kind: "scenario of this test", name: prefix.name.text.clone(), span: prefix.name.span.into(), help });
+                                let help = crate::diag::did_you_mean(
+                                    &prefix.name.text,
+                                    ctx.scenarios.iter().map(String::as_str),
+                                )
+                                .map(|s| format!("did you mean `{s}`?"))
+                                .or_else(|| {
+                                    Some(format!(
+                                        "this test runs: {}",
+                                        if ctx.scenarios.is_empty() {
+                                            "no listed scenario".to_string()
+                                        } else {
+                                            ctx.scenarios.join(", ")
+                                        }
+                                    ))
+                                });
+                                self.problems.push(CheckError::UnknownName {
+                                    kind: "scenario of this test",
+                                    name: prefix.name.text.clone(),
+                                    span: prefix.name.span.into(),
+                                    help,
+                                });
                             }
                         }
                         SloPrefixKind::Step => {
                             if std::mem::replace(&mut seen_step, true) {
-                                self.bad_value(prefix.span, "one `step X:` per assertion", "second qualifier", None);
+                                self.bad_value(
+                                    prefix.span,
+                                    "one `step X:` per assertion",
+                                    "second qualifier",
+                                    None,
+                                );
                             }
                             if !ctx.steps.contains(&prefix.name.text) && ctx.workload.is_some() {
-                                let mut steps: Vec<&str> = ctx.steps.iter().map(String::as_str).collect();
+                                let mut steps: Vec<&str> =
+                                    ctx.steps.iter().map(String::as_str).collect();
                                 steps.sort_unstable();
-                                let help = crate::diag::did_you_mean(&prefix.name.text, steps.iter().copied())
-                                    .map(|s| format!("did you mean `{s}`?"))
-                                    .or_else(|| Some(format!("the workload's steps are: {}", steps.join(", "))));
-                                self.problems.push(CheckError::UnknownName { kind: "step", name: prefix.name.text.clone(), span: prefix.name.span.into(), help });
+                                let help = crate::diag::did_you_mean(
+                                    &prefix.name.text,
+                                    steps.iter().copied(),
+                                )
+                                .map(|s| format!("did you mean `{s}`?"))
+                                .or_else(|| {
+                                    Some(format!("the workload's steps are: {}", steps.join(", ")))
+                                });
+                                self.problems.push(CheckError::UnknownName {
+                                    kind: "step",
+                                    name: prefix.name.text.clone(),
+                                    span: prefix.name.span.into(),
+                                    help,
+                                });
                             }
                         }
                     }
@@ -410,21 +576,44 @@ impl Checker<'_> {
     /// The type of one side of an SLO, and whether it reads a metric.
     fn slo_side(&mut self, e: &Expr, ctx: &SloCtx<'_>) -> (Ty, bool) {
         match &e.kind {
-            ExprKind::Name(n) if METRIC_NAMES.contains(&n.text.as_str()) => (metric_name_ty(&n.text), true),
-            ExprKind::Name(n) if self.scope.get(&n.text).is_some() => (self.expr(e, &Place::Const), false),
+            ExprKind::Name(n) if METRIC_NAMES.contains(&n.text.as_str()) => {
+                (metric_name_ty(&n.text), true)
+            }
+            ExprKind::Name(n) if self.scope.get(&n.text).is_some() => {
+                (self.expr(e, &Place::Const), false)
+            }
             ExprKind::Name(n) => {
                 let mut all: Vec<&str> = METRIC_NAMES.to_vec();
                 all.extend(METRIC_FUNCS);
-                let help = crate::diag::did_you_mean(&n.text, all.iter().copied()).map(|s| format!("did you mean `{s}`?"));
-                let help = help.or_else(|| Some(format!("metrics are {}, and p95(x), count(…), rate(…), …", METRIC_NAMES.join(", "))));
-                self.problems.push(CheckError::UnknownName { kind: "metric", name: n.text.clone(), span: n.span.into(), help });
+                let help = crate::diag::did_you_mean(&n.text, all.iter().copied())
+                    .map(|s| format!("did you mean `{s}`?"));
+                let help = help.or_else(|| {
+                    Some(format!(
+                        "metrics are {}, and p95(x), count(…), rate(…), …",
+                        METRIC_NAMES.join(", ")
+                    ))
+                });
+                self.problems.push(CheckError::UnknownName {
+                    kind: "metric",
+                    name: n.text.clone(),
+                    span: n.span.into(),
+                    help,
+                });
                 (Ty::Any, true)
             }
             ExprKind::Call { callee, args } => match callee.as_name() {
-                Some(f) if METRIC_FUNCS.contains(&f.text.as_str()) => (self.metric_call(e, f, args, ctx), true),
+                Some(f) if METRIC_FUNCS.contains(&f.text.as_str()) => {
+                    (self.metric_call(e, f, args, ctx), true)
+                }
                 Some(f) => {
-                    let help = crate::diag::did_you_mean(&f.text, METRIC_FUNCS.iter().copied()).map(|s| format!("did you mean `{s}`?"));
-                    self.problems.push(CheckError::UnknownName { kind: "metric", name: f.text.clone(), span: f.span.into(), help });
+                    let help = crate::diag::did_you_mean(&f.text, METRIC_FUNCS.iter().copied())
+                        .map(|s| format!("did you mean `{s}`?"));
+                    self.problems.push(CheckError::UnknownName {
+                        kind: "metric",
+                        name: f.text.clone(),
+                        span: f.span.into(),
+                        help,
+                    });
                     (Ty::Any, true)
                 }
                 None => (self.expr(e, &Place::Const), false),
@@ -435,7 +624,12 @@ impl Checker<'_> {
                 (ty, metric)
             }
             ExprKind::Paren(inner) => self.slo_side(inner, ctx),
-            ExprKind::Binary { op, lhs, rhs } if matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div) => {
+            ExprKind::Binary { op, lhs, rhs }
+                if matches!(
+                    op,
+                    BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div
+                ) =>
+            {
                 let (l, lm) = self.slo_side(lhs, ctx);
                 let (r, rm) = self.slo_side(rhs, ctx);
                 (self.binary_ty(*op, lhs, &l, rhs, &r), lm || rm)
@@ -472,7 +666,11 @@ impl Checker<'_> {
                 } else {
                     format!("named stages: {}", ctx.phases.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", "))
                 }));
-            self.problems.push(CheckError::UnknownPhase { name: name.text.clone(), span: name.span.into(), help });
+            self.problems.push(CheckError::UnknownPhase {
+                name: name.text.clone(),
+                span: name.span.into(),
+                help,
+            });
         }
     }
 
@@ -489,33 +687,46 @@ impl Checker<'_> {
         }
         let arg = &args[0].value;
         match f.text.as_str() {
-            "p50" | "p90" | "p95" | "p99" | "p999" | "max" | "min" | "mean" => match arg.as_name() {
-                Some(n) if n.text == "latency" || n.text == "duration" => Ty::Duration,
-                Some(n) if n.text == "retries" => Ty::Number,
-                Some(n) if n.text == "cost" => Ty::Money,
-                Some(n) => match ctx.captures.get(&n.text) {
-                    Some((Ty::Bool, defined)) => {
-                        self.problems.push(CheckError::CaptureType {
-                            name: n.text.clone(),
-                            found: "a boolean",
-                            wanted: format!("`{}(…)`", f.text),
-                            expected: "a number",
-                            span: n.span.into(),
-                            defined: (*defined).into(),
-                        });
-                        Ty::Any
-                    }
-                    Some((ty, _)) => if *ty == Ty::Money { Ty::Money } else { Ty::Number },
+            "p50" | "p90" | "p95" | "p99" | "p999" | "max" | "min" | "mean" => {
+                match arg.as_name() {
+                    Some(n) if n.text == "latency" || n.text == "duration" => Ty::Duration,
+                    Some(n) if n.text == "retries" => Ty::Number,
+                    Some(n) if n.text == "cost" => Ty::Money,
+                    Some(n) => match ctx.captures.get(&n.text) {
+                        Some((Ty::Bool, defined)) => {
+                            self.problems.push(CheckError::CaptureType {
+                                name: n.text.clone(),
+                                found: "a boolean",
+                                wanted: format!("`{}(…)`", f.text),
+                                expected: "a number",
+                                span: n.span.into(),
+                                defined: (*defined).into(),
+                            });
+                            Ty::Any
+                        }
+                        Some((ty, _)) => {
+                            if *ty == Ty::Money {
+                                Ty::Money
+                            } else {
+                                Ty::Number
+                            }
+                        }
+                        None => {
+                            self.unknown_capture(n, ctx, QUANTITIES);
+                            Ty::Any
+                        }
+                    },
                     None => {
-                        self.unknown_capture(n, ctx, QUANTITIES);
+                        self.bad_value(
+                            arg.span,
+                            &format!("`{}` takes a quantity", f.text),
+                            "expected `latency`, `duration`, `retries`, `cost` or a capture",
+                            None,
+                        );
                         Ty::Any
                     }
-                },
-                None => {
-                    self.bad_value(arg.span, &format!("`{}` takes a quantity", f.text), "expected `latency`, `duration`, `retries`, `cost` or a capture", None);
-                    Ty::Any
                 }
-            },
+            }
             "count" | "rate" => {
                 if f.text == "rate" {
                     if let Some(n) = arg.as_name() {
@@ -532,13 +743,21 @@ impl Checker<'_> {
                             }
                             return Ty::Percent;
                         }
-                        if !RECORD.contains(&n.text.as_str()) && self.scope.get(&n.text).is_none() && !matches!(n.text.as_str(), "true" | "false") {
+                        if !RECORD.contains(&n.text.as_str())
+                            && self.scope.get(&n.text).is_none()
+                            && !matches!(n.text.as_str(), "true" | "false")
+                        {
                             self.unknown_capture(n, ctx, RECORD);
                             return Ty::Percent;
                         }
                     }
                 }
-                let ty = self.expr(arg, &Place::Record { captures: Some(ctx.captures) });
+                let ty = self.expr(
+                    arg,
+                    &Place::Record {
+                        captures: Some(ctx.captures),
+                    },
+                );
                 if !matches!(ty, Ty::Bool | Ty::Any) {
                     self.problems.push(CheckError::UnitMismatch {
                         expected: "a condition".into(),
@@ -547,22 +766,39 @@ impl Checker<'_> {
                         help: Some(format!("`{}(…)` counts request attempts for which a condition holds, like `status == 200`", f.text)),
                     });
                 }
-                if f.text == "count" { Ty::Number } else { Ty::Percent }
+                if f.text == "count" {
+                    Ty::Number
+                } else {
+                    Ty::Percent
+                }
             }
             "outcome" => {
                 match arg.as_name() {
                     Some(n) if OUTCOMES.contains(&n.text.as_str()) => {}
                     Some(n) => self.unknown_setting("outcome", &n.text, n.span, OUTCOMES),
-                    None => self.bad_value(arg.span, "`outcome` takes an outcome name", "expected success, failed, budget_exceeded or timeout", None),
+                    None => self.bad_value(
+                        arg.span,
+                        "`outcome` takes an outcome name",
+                        "expected success, failed, budget_exceeded or timeout",
+                        None,
+                    ),
                 }
                 Ty::Percent
             }
             "retries_by" => {
                 match &arg.kind {
-                    ExprKind::Number { value, integer: true } if (400.0..600.0).contains(value) => {}
+                    ExprKind::Number {
+                        value,
+                        integer: true,
+                    } if (400.0..600.0).contains(value) => {}
                     ExprKind::StatusClass(4 | 5) => {}
                     ExprKind::Name(n) if n.text == "timeout" || n.text == "connection_error" => {}
-                    _ => self.bad_value(arg.span, "`retries_by` takes a retry reason", "expected a status (`429`), `5xx`, `timeout` or `connection_error`", None),
+                    _ => self.bad_value(
+                        arg.span,
+                        "`retries_by` takes a retry reason",
+                        "expected a status (`429`), `5xx`, `timeout` or `connection_error`",
+                        None,
+                    ),
                 }
                 Ty::Number
             }
@@ -572,7 +808,12 @@ impl Checker<'_> {
                         self.mark(&n.text);
                         self.scope.expect(n, Kind::Service, &mut self.problems);
                     }
-                    None => self.bad_value(arg.span, &format!("`{}` takes a service name", f.text), "expected a service", None),
+                    None => self.bad_value(
+                        arg.span,
+                        &format!("`{}` takes a service name", f.text),
+                        "expected a service",
+                        None,
+                    ),
                 }
                 match f.text.as_str() {
                     "memory_growth" => Ty::Growth,
@@ -585,12 +826,20 @@ impl Checker<'_> {
     }
 
     fn unknown_capture(&mut self, n: &Name, ctx: &SloCtx<'_>, builtins: &[&str]) {
-        let Some(workload) = ctx.workload.clone() else { return };
+        let Some(workload) = ctx.workload.clone() else {
+            return;
+        };
         let mut all: Vec<&str> = ctx.captures.keys().map(String::as_str).collect();
         all.sort_unstable();
         all.extend(builtins);
-        let help = crate::diag::did_you_mean(&n.text, all.iter().copied()).map(|s| format!("did you mean `{s}`?"));
-        self.problems.push(CheckError::UnknownCapture { name: n.text.clone(), span: n.span.into(), workload, help });
+        let help = crate::diag::did_you_mean(&n.text, all.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"));
+        self.problems.push(CheckError::UnknownCapture {
+            name: n.text.clone(),
+            span: n.span.into(),
+            workload,
+            help,
+        });
     }
 }
 

@@ -54,7 +54,12 @@ impl<'a> Lowerer<'a> {
             };
             items.insert(name.as_str(), item);
         }
-        Lowerer { file: checked.file, ast: checked.ast, base_dir: checked.base_dir, items }
+        Lowerer {
+            file: checked.file,
+            ast: checked.ast,
+            base_dir: checked.base_dir,
+            items,
+        }
     }
 
     fn plan(&mut self) -> plan::Plan {
@@ -98,10 +103,16 @@ impl<'a> Lowerer<'a> {
             ExprKind::Money(m) => m.0,
             ExprKind::StatusClass(c) => f64::from(*c),
             ExprKind::Paren(inner) => self.num(inner),
-            ExprKind::Unary { op: ast::UnaryOp::Neg, operand } => -self.num(operand),
+            ExprKind::Unary {
+                op: ast::UnaryOp::Neg,
+                operand,
+            } => -self.num(operand),
             ExprKind::Name(n) => match self.items.get(n.text.as_str()) {
                 Some(Item::Let(l)) => self.num(&l.value),
-                _ => panic!("bug in stress: `{}` is not a numeric constant after check", n.text),
+                _ => panic!(
+                    "bug in stress: `{}` is not a numeric constant after check",
+                    n.text
+                ),
             },
             ExprKind::Binary { op, lhs, rhs } => {
                 let (a, b) = (self.num(lhs), self.num(rhs));
@@ -117,7 +128,10 @@ impl<'a> Lowerer<'a> {
                     _ => 0.0,
                 }
             }
-            _ => panic!("bug in stress: not a numeric constant after check: {:?}", self.file.slice(e.span)),
+            _ => panic!(
+                "bug in stress: not a numeric constant after check: {:?}",
+                self.file.slice(e.span)
+            ),
         }
     }
 
@@ -136,9 +150,18 @@ impl<'a> Lowerer<'a> {
                 Some(Item::Let(l)) => self.string(&l.value),
                 _ => n.text.clone(),
             },
-            ExprKind::Call { callee, args } if callee.as_name().is_some_and(|n| n.text == "env") => {
-                let name = args.first().map(|a| self.string(&a.value)).unwrap_or_default();
-                std::env::var(&name).unwrap_or_else(|_| args.get(1).map(|a| self.string(&a.value)).unwrap_or_default())
+            ExprKind::Call { callee, args }
+                if callee.as_name().is_some_and(|n| n.text == "env") =>
+            {
+                let name = args
+                    .first()
+                    .map(|a| self.string(&a.value))
+                    .unwrap_or_default();
+                std::env::var(&name).unwrap_or_else(|_| {
+                    args.get(1)
+                        .map(|a| self.string(&a.value))
+                        .unwrap_or_default()
+                })
             }
             ExprKind::Str(parts) => parts
                 .iter()
@@ -156,7 +179,11 @@ impl<'a> Lowerer<'a> {
     /// `a..b` or one value, as a pair.
     fn range(&self, e: &ast::Expr) -> (f64, f64) {
         match &e.kind {
-            ExprKind::Binary { op: BinaryOp::Range, lhs, rhs } => (self.num(lhs), self.num(rhs)),
+            ExprKind::Binary {
+                op: BinaryOp::Range,
+                lhs,
+                rhs,
+            } => (self.num(lhs), self.num(rhs)),
             ExprKind::Paren(inner) => self.range(inner),
             ExprKind::Name(n) => match self.items.get(n.text.as_str()) {
                 Some(Item::Let(l)) => self.range(&l.value),
@@ -171,14 +198,19 @@ impl<'a> Lowerer<'a> {
 
     fn duration_range(&self, e: &ast::Expr) -> (Duration, Duration) {
         let (a, b) = self.range(e);
-        (Duration(a.max(0.0).round() as u64), Duration(b.max(0.0).round() as u64))
+        (
+            Duration(a.max(0.0).round() as u64),
+            Duration(b.max(0.0).round() as u64),
+        )
     }
 
     // ── Declarations ──────────────────────────────────────────────────
 
     fn target(&self, t: &ast::Target) -> plan::Target {
         let kind = match &t.kind {
-            ast::TargetKind::Url(url) => plan::TargetKind::Url(self.string(url).trim_end_matches('/').to_string()),
+            ast::TargetKind::Url(url) => {
+                plan::TargetKind::Url(self.string(url).trim_end_matches('/').to_string())
+            }
             ast::TargetKind::Mock(settings) => {
                 let mut spec = plan::MockSpec {
                     api: "openai".into(),
@@ -195,7 +227,10 @@ impl<'a> Lowerer<'a> {
                             let (a, b) = self.range(&s.value);
                             spec.tokens = (a.max(0.0) as u64, b.max(0.0) as u64);
                         }
-                        "capacity" => spec.capacity = Some(self.count(&s.value).min(u64::from(u32::MAX)) as u32),
+                        "capacity" => {
+                            spec.capacity =
+                                Some(self.count(&s.value).min(u64::from(u32::MAX)) as u32)
+                        }
                         "cache" => spec.cache = self.string(&s.value) == "on",
                         other => panic!("bug in stress: mock setting `{other}` passed check"),
                     }
@@ -203,7 +238,10 @@ impl<'a> Lowerer<'a> {
                 plan::TargetKind::Mock(spec)
             }
         };
-        plan::Target { name: t.name.text.clone(), kind }
+        plan::Target {
+            name: t.name.text.clone(),
+            kind,
+        }
     }
 
     fn data(&self, d: &ast::Data) -> plan::DataSet {
@@ -211,25 +249,44 @@ impl<'a> Lowerer<'a> {
             panic!("bug in stress: data source is not a call after check")
         };
         let format = callee.as_name().map(|n| n.text.clone()).unwrap_or_default();
-        let path = args.first().and_then(|a| a.value.as_plain_str()).unwrap_or_default();
+        let path = args
+            .first()
+            .and_then(|a| a.value.as_plain_str())
+            .unwrap_or_default();
         let full = match self.base_dir {
             Some(dir) if !dir.as_os_str().is_empty() => dir.join(&path).display().to_string(),
             _ => path,
         };
-        plan::DataSet { name: d.name.text.clone(), format, path: full }
+        plan::DataSet {
+            name: d.name.text.clone(),
+            format,
+            path: full,
+        }
     }
 
     fn service(&self, s: &ast::Service) -> plan::Service {
-        let mut service = plan::Service { name: s.name.text.clone(), exec: String::new(), env: vec![], ready: None };
+        let mut service = plan::Service {
+            name: s.name.text.clone(),
+            exec: String::new(),
+            env: vec![],
+            ready: None,
+        };
         for stmt in &s.stmts {
             match &stmt.kind {
                 ast::ServiceStmtKind::Exec(e) => service.exec = self.string(e),
                 ast::ServiceStmtKind::Env(e) => {
                     if let ExprKind::Object(entries) = &e.kind {
-                        service.env = entries.iter().map(|en| (en.key.text.clone(), self.string(&en.value))).collect();
+                        service.env = entries
+                            .iter()
+                            .map(|en| (en.key.text.clone(), self.string(&en.value)))
+                            .collect();
                     }
                 }
-                ast::ServiceStmtKind::Ready { probe, address, within } => {
+                ast::ServiceStmtKind::Ready {
+                    probe,
+                    address,
+                    within,
+                } => {
                     service.ready = Some(plan::Ready {
                         probe: match probe {
                             ast::ProbeKind::Http => "http".into(),
@@ -250,7 +307,11 @@ impl<'a> Lowerer<'a> {
         let mut vars = std::collections::HashSet::new();
         let mut steps = std::collections::HashSet::new();
         super::check::collect_names(&w.steps, &mut vars, &mut steps);
-        let mut names = Names { vars: vars.into_iter().collect(), steps: steps.into_iter().collect(), record: false };
+        let mut names = Names {
+            vars: vars.into_iter().collect(),
+            steps: steps.into_iter().collect(),
+            record: false,
+        };
         names.vars.sort();
         names.steps.sort();
         let mut out = plan::Workload {
@@ -283,7 +344,12 @@ impl<'a> Lowerer<'a> {
                             ast::PollClauseKind::Until => until = self.expr(&clause.value, names),
                         }
                     }
-                    plan::Step::Poll(plan::Poll { request, every, until, within })
+                    plan::Step::Poll(plan::Poll {
+                        request,
+                        every,
+                        until,
+                        within,
+                    })
                 }
                 ast::StepKind::Think(d) => {
                     let (min, max) = self.duration_range(d);
@@ -300,13 +366,19 @@ impl<'a> Lowerer<'a> {
                         steps: self.steps(steps, &inner, w),
                     }
                 }
-                ast::StepKind::Set { name, value } => plan::Step::Set { var: name.text.clone(), value: self.expr(value, names) },
+                ast::StepKind::Set { name, value } => plan::Step::Set {
+                    var: name.text.clone(),
+                    value: self.expr(value, names),
+                },
                 ast::StepKind::Probability { probability, steps } => plan::Step::Probability {
                     probability: self.num(probability) / 100.0,
                     steps: self.steps(steps, names, w),
                 },
                 ast::StepKind::Choose(arms) => plan::Step::Choose {
-                    arms: arms.iter().map(|a| (self.num(&a.weight) / 100.0, self.steps(&a.steps, names, w))).collect(),
+                    arms: arms
+                        .iter()
+                        .map(|a| (self.num(&a.weight) / 100.0, self.steps(&a.steps, names, w)))
+                        .collect(),
                 },
                 ast::StepKind::Retry(r) => {
                     w.retry = Some(self.retry(r));
@@ -315,8 +387,12 @@ impl<'a> Lowerer<'a> {
                 ast::StepKind::Budget(items) => {
                     for item in items {
                         match item.kind {
-                            ast::BudgetKind::Time => w.budget.time = Some(self.duration(&item.value)),
-                            ast::BudgetKind::Cost => w.budget.cost = Some(Money(self.num(&item.value))),
+                            ast::BudgetKind::Time => {
+                                w.budget.time = Some(self.duration(&item.value))
+                            }
+                            ast::BudgetKind::Cost => {
+                                w.budget.cost = Some(Money(self.num(&item.value)))
+                            }
                         }
                     }
                     continue;
@@ -346,7 +422,9 @@ impl<'a> Lowerer<'a> {
         };
         for stmt in &r.stmts {
             match &stmt.kind {
-                ast::RequestStmtKind::Header { name, value } => out.headers.push((self.expr(name, names), self.expr(value, names))),
+                ast::RequestStmtKind::Header { name, value } => out
+                    .headers
+                    .push((self.expr(name, names), self.expr(value, names))),
                 ast::RequestStmtKind::Query(q) => out.query = Some(self.expr(q, names)),
                 ast::RequestStmtKind::Json(e) => out.body = plan::Body::Json(self.expr(e, names)),
                 ast::RequestStmtKind::Body(e) => out.body = plan::Body::Text(self.expr(e, names)),
@@ -359,7 +437,11 @@ impl<'a> Lowerer<'a> {
                 }
                 ast::RequestStmtKind::Retry(retry) => out.retry = Some(self.retry(retry)),
                 ast::RequestStmtKind::OnFailure(what) => {
-                    out.on_failure = if what.text == "continue" { plan::OnFailure::Continue } else { plan::OnFailure::Stop };
+                    out.on_failure = if what.text == "continue" {
+                        plan::OnFailure::Continue
+                    } else {
+                        plan::OnFailure::Stop
+                    };
                 }
             }
         }
@@ -369,15 +451,28 @@ impl<'a> Lowerer<'a> {
     fn retry(&self, r: &ast::Retry) -> plan::RetryPolicy {
         let mut policy = plan::RetryPolicy {
             attempts: 3,
-            on: vec![plan::RetryOn::Status(429), plan::RetryOn::Class(5), plan::RetryOn::Timeout, plan::RetryOn::ConnectionError],
-            backoff: plan::Backoff::Exponential { delay: Duration::from_millis(100), factor: 2.0, max: Duration::from_millis(10_000) },
+            on: vec![
+                plan::RetryOn::Status(429),
+                plan::RetryOn::Class(5),
+                plan::RetryOn::Timeout,
+                plan::RetryOn::ConnectionError,
+            ],
+            backoff: plan::Backoff::Exponential {
+                delay: Duration::from_millis(100),
+                factor: 2.0,
+                max: Duration::from_millis(10_000),
+            },
             jitter: plan::Jitter::Full,
             respect_retry_after: true,
         };
         for stmt in &r.stmts {
             match &stmt.kind {
-                ast::RetryStmtKind::Attempts(n) => policy.attempts = self.count(n).min(u64::from(u32::MAX)) as u32,
-                ast::RetryStmtKind::On(items) => policy.on = items.iter().map(|i| self.retry_on(i)).collect(),
+                ast::RetryStmtKind::Attempts(n) => {
+                    policy.attempts = self.count(n).min(u64::from(u32::MAX)) as u32
+                }
+                ast::RetryStmtKind::On(items) => {
+                    policy.on = items.iter().map(|i| self.retry_on(i)).collect()
+                }
                 ast::RetryStmtKind::Backoff { backoff, jitter } => {
                     policy.backoff = self.backoff(backoff);
                     if let Some(j) = jitter {
@@ -385,7 +480,9 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 ast::RetryStmtKind::Jitter(j) => policy.jitter = jitter_of(&j.text),
-                ast::RetryStmtKind::RespectRetryAfter(respect) => policy.respect_retry_after = *respect,
+                ast::RetryStmtKind::RespectRetryAfter(respect) => {
+                    policy.respect_retry_after = *respect
+                }
             }
         }
         policy
@@ -401,12 +498,24 @@ impl<'a> Lowerer<'a> {
     }
 
     fn backoff(&self, e: &ast::Expr) -> plan::Backoff {
-        let ExprKind::Call { callee, args } = &e.kind else { panic!("bug in stress: backoff is not a call after check") };
-        let delay = args.iter().find(|a| a.name.is_none()).map_or(Duration::from_millis(100), |a| self.duration(&a.value));
-        let named = |key: &str| args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.text == key)).map(|a| &a.value);
+        let ExprKind::Call { callee, args } = &e.kind else {
+            panic!("bug in stress: backoff is not a call after check")
+        };
+        let delay = args
+            .iter()
+            .find(|a| a.name.is_none())
+            .map_or(Duration::from_millis(100), |a| self.duration(&a.value));
+        let named = |key: &str| {
+            args.iter()
+                .find(|a| a.name.as_ref().is_some_and(|n| n.text == key))
+                .map(|a| &a.value)
+        };
         match callee.as_name().map(|n| n.text.as_str()) {
             Some("constant") => plan::Backoff::Constant { delay },
-            Some("linear") => plan::Backoff::Linear { delay, step: named("step").map_or(delay, |v| self.duration(v)) },
+            Some("linear") => plan::Backoff::Linear {
+                delay,
+                step: named("step").map_or(delay, |v| self.duration(v)),
+            },
             _ => plan::Backoff::Exponential {
                 delay,
                 factor: named("factor").map_or(2.0, |v| self.num(v)),
@@ -440,21 +549,45 @@ impl<'a> Lowerer<'a> {
                     _ => Expr::Template(lowered),
                 }
             }
-            ExprKind::List(items) => Expr::List(items.iter().map(|i| self.expr(i, names)).collect()),
-            ExprKind::Object(entries) => Expr::Object(entries.iter().map(|en| (en.key.text.clone(), self.expr(&en.value, names))).collect()),
+            ExprKind::List(items) => {
+                Expr::List(items.iter().map(|i| self.expr(i, names)).collect())
+            }
+            ExprKind::Object(entries) => Expr::Object(
+                entries
+                    .iter()
+                    .map(|en| (en.key.text.clone(), self.expr(&en.value, names)))
+                    .collect(),
+            ),
             ExprKind::Name(n) => self.name(&n.text, names),
             ExprKind::Field { base, field } => {
-                if let Some(step) = base.as_name().filter(|s| names.steps.contains(&s.text) && !self.items.contains_key(s.text.as_str())) {
+                if let Some(step) = base.as_name().filter(|s| {
+                    names.steps.contains(&s.text) && !self.items.contains_key(s.text.as_str())
+                }) {
                     if let Some(f) = response_field(&field.text) {
-                        return Expr::StepResponse { step: step.text.clone(), field: f };
+                        return Expr::StepResponse {
+                            step: step.text.clone(),
+                            field: f,
+                        };
                     }
-                    return Expr::Field(Box::new(Expr::StepResponse { step: step.text.clone(), field: plan::ResponseField::Json }), field.text.clone());
+                    return Expr::Field(
+                        Box::new(Expr::StepResponse {
+                            step: step.text.clone(),
+                            field: plan::ResponseField::Json,
+                        }),
+                        field.text.clone(),
+                    );
                 }
                 Expr::Field(Box::new(self.expr(base, names)), field.text.clone())
             }
-            ExprKind::Index { base, index } => Expr::Index(Box::new(self.expr(base, names)), Box::new(self.expr(index, names))),
+            ExprKind::Index { base, index } => Expr::Index(
+                Box::new(self.expr(base, names)),
+                Box::new(self.expr(index, names)),
+            ),
             ExprKind::Call { callee, args } => {
-                let func = callee.as_name().map(|n| n.text.as_str()).unwrap_or_default();
+                let func = callee
+                    .as_name()
+                    .map(|n| n.text.as_str())
+                    .unwrap_or_default();
                 let args: Vec<Expr> = args.iter().map(|a| self.expr(&a.value, names)).collect();
                 let func = match func {
                     "header" => {
@@ -479,7 +612,11 @@ impl<'a> Lowerer<'a> {
             ExprKind::Binary { op, lhs, rhs } => {
                 let (l, r) = (self.expr(lhs, names), self.expr(rhs, names));
                 // `30% * x` means 0.3 × x: percentages are already fractions here.
-                Expr::Binary { op: *op, lhs: Box::new(l), rhs: Box::new(r) }
+                Expr::Binary {
+                    op: *op,
+                    lhs: Box::new(l),
+                    rhs: Box::new(r),
+                }
             }
             ExprKind::Phase { base, .. } => self.expr(base, names),
             ExprKind::Paren(inner) => self.expr(inner, names),
@@ -504,7 +641,9 @@ impl<'a> Lowerer<'a> {
                 "step" => return Expr::Builtin(plan::Builtin::Step),
                 "user" => return Expr::Builtin(plan::Builtin::User),
                 "iteration" => return Expr::Builtin(plan::Builtin::Iteration),
-                "timeout" | "connection_error" | "reset" | "hang" | "truncate" => return Expr::FaultKind(name.to_string()),
+                "timeout" | "connection_error" | "reset" | "hang" | "truncate" => {
+                    return Expr::FaultKind(name.to_string());
+                }
                 _ => {}
             }
         } else {
@@ -537,7 +676,10 @@ impl<'a> Lowerer<'a> {
         let mut out = plan::Test {
             name,
             workload: 0,
-            profile: plan::Profile { stages: vec![], phases: vec![] },
+            profile: plan::Profile {
+                stages: vec![],
+                phases: vec![],
+            },
             scenarios: vec![],
             inject: plan::Inject::Client,
             seed: None,
@@ -551,7 +693,11 @@ impl<'a> Lowerer<'a> {
             match &stmt.kind {
                 ast::TestStmtKind::Workload(w) => {
                     workload_name = w.text.clone();
-                    out.workload = plan.workloads.iter().position(|x| x.name == w.text).expect("a checked test names a workload");
+                    out.workload = plan
+                        .workloads
+                        .iter()
+                        .position(|x| x.name == w.text)
+                        .expect("a checked test names a workload");
                 }
                 ast::TestStmtKind::Profile(p) => {
                     out.profile = match p {
@@ -562,7 +708,9 @@ impl<'a> Lowerer<'a> {
                         ast::ProfileRef::Inline(stages) => self.profile(stages),
                     };
                 }
-                ast::TestStmtKind::Scenarios(list) => out.scenarios = list.iter().map(|e| self.scenario_expr(e)).collect(),
+                ast::TestStmtKind::Scenarios(list) => {
+                    out.scenarios = list.iter().map(|e| self.scenario_expr(e)).collect()
+                }
                 ast::TestStmtKind::Inject(at) => {
                     out.inject = match at {
                         ast::InjectAt::Client => plan::Inject::Client,
@@ -571,13 +719,24 @@ impl<'a> Lowerer<'a> {
                 }
                 ast::TestStmtKind::Seed(s) => out.seed = Some(self.count(s)),
                 ast::TestStmtKind::Services(list) => {
-                    out.services = list.iter().filter_map(|n| plan.services.iter().position(|s| s.name == n.text)).collect();
+                    out.services = list
+                        .iter()
+                        .filter_map(|n| plan.services.iter().position(|s| s.name == n.text))
+                        .collect();
                 }
                 ast::TestStmtKind::Chaos(c) => {
-                    let mut chaos = plan::Chaos { from: self.duration(&c.from), to: self.duration(&c.to), scenarios: vec![], start: vec![], stop: vec![] };
+                    let mut chaos = plan::Chaos {
+                        from: self.duration(&c.from),
+                        to: self.duration(&c.to),
+                        scenarios: vec![],
+                        start: vec![],
+                        stop: vec![],
+                    };
                     for cs in &c.stmts {
                         match &cs.kind {
-                            ast::ChaosStmtKind::Faults(list) => chaos.scenarios.extend(list.iter().map(|e| self.scenario_expr(e))),
+                            ast::ChaosStmtKind::Faults(list) => chaos
+                                .scenarios
+                                .extend(list.iter().map(|e| self.scenario_expr(e))),
                             ast::ChaosStmtKind::Start(a) => chaos.start.push(self.action(a)),
                             ast::ChaosStmtKind::Stop(a) => chaos.stop.push(self.action(a)),
                         }
@@ -588,7 +747,11 @@ impl<'a> Lowerer<'a> {
             }
         }
         if out.scenarios.is_empty() {
-            out.scenarios.push(plan::Scenario { name: "baseline".into(), parts: vec!["baseline".into()], rules: vec![] });
+            out.scenarios.push(plan::Scenario {
+                name: "baseline".into(),
+                parts: vec!["baseline".into()],
+                rules: vec![],
+            });
         }
         let workload = plan.workloads.iter().find(|w| w.name == workload_name);
         let captures: Vec<String> = workload.map(|w| w.captures.clone()).unwrap_or_default();
@@ -614,8 +777,16 @@ impl<'a> Lowerer<'a> {
     }
 
     fn profile(&self, stages: &[ast::Stage]) -> plan::Profile {
-        let mut profile = plan::Profile { stages: vec![], phases: vec![] };
-        let mut state = StageState { users: 0, rate: 0.0, max_users: None, limit: None };
+        let mut profile = plan::Profile {
+            stages: vec![],
+            phases: vec![],
+        };
+        let mut state = StageState {
+            users: 0,
+            rate: 0.0,
+            max_users: None,
+            limit: None,
+        };
         for stage in stages {
             match &stage.kind {
                 ast::StageKind::MaxUsers(n) => state.max_users = Some(self.count(n) as u32),
@@ -632,7 +803,11 @@ impl<'a> Lowerer<'a> {
             _ => None,
         });
         if let (Some(users), Some(iterations)) = (users, iterations) {
-            profile.stages.push(plan::Stage { kind: plan::StageKind::Iterations { users, iterations }, phase: None, limit: state.limit });
+            profile.stages.push(plan::Stage {
+                kind: plan::StageKind::Iterations { users, iterations },
+                phase: None,
+                limit: state.limit,
+            });
         }
         self.stages(stages, &mut profile, &mut state);
         profile
@@ -647,7 +822,9 @@ impl<'a> Lowerer<'a> {
                 match &m.kind {
                     ast::StageModKind::Limit(r) => limit = Some(self.num(r)),
                     ast::StageModKind::MaxUsers(n) => max_users = Some(self.count(n) as u32),
-                    ast::StageModKind::As(name) => phase = Some(index_of(&mut profile.phases, &name.text)),
+                    ast::StageModKind::As(name) => {
+                        phase = Some(index_of(&mut profile.phases, &name.text))
+                    }
                 }
             }
             let max_users = max_users.unwrap_or(DEFAULT_MAX_USERS);
@@ -655,31 +832,54 @@ impl<'a> Lowerer<'a> {
                 ast::StageKind::Hold { users, duration } => {
                     let n = self.count(users) as u32;
                     state.users = n;
-                    plan::StageKind::Users { from: n, to: n, duration: self.duration(duration) }
+                    plan::StageKind::Users {
+                        from: n,
+                        to: n,
+                        duration: self.duration(duration),
+                    }
                 }
                 ast::StageKind::RampUsers { to, over } => {
                     let n = self.count(to) as u32;
                     let from = std::mem::replace(&mut state.users, n);
-                    plan::StageKind::Users { from, to: n, duration: self.duration(over) }
+                    plan::StageKind::Users {
+                        from,
+                        to: n,
+                        duration: self.duration(over),
+                    }
                 }
                 ast::StageKind::Rate { rate, duration } => {
                     let r = self.num(rate);
                     state.rate = r;
-                    plan::StageKind::Rate { from: r, to: r, duration: self.duration(duration), max_users }
+                    plan::StageKind::Rate {
+                        from: r,
+                        to: r,
+                        duration: self.duration(duration),
+                        max_users,
+                    }
                 }
                 ast::StageKind::RampRate { to, over } => {
                     let r = self.num(to);
                     let from = std::mem::replace(&mut state.rate, r);
-                    plan::StageKind::Rate { from, to: r, duration: self.duration(over), max_users }
+                    plan::StageKind::Rate {
+                        from,
+                        to: r,
+                        duration: self.duration(over),
+                        max_users,
+                    }
                 }
-                ast::StageKind::Pause(d) => plan::StageKind::Pause { duration: self.duration(d) },
+                ast::StageKind::Pause(d) => plan::StageKind::Pause {
+                    duration: self.duration(d),
+                },
                 ast::StageKind::Repeat { count, stages } => {
                     for _ in 0..self.count(count) {
                         self.stages(stages, profile, state);
                     }
                     continue;
                 }
-                ast::StageKind::Users(_) | ast::StageKind::Iterations(_) | ast::StageKind::MaxUsers(_) | ast::StageKind::Limit(_) => continue,
+                ast::StageKind::Users(_)
+                | ast::StageKind::Iterations(_)
+                | ast::StageKind::MaxUsers(_)
+                | ast::StageKind::Limit(_) => continue,
             };
             profile.stages.push(plan::Stage { kind, phase, limit });
         }
@@ -695,11 +895,17 @@ impl<'a> Lowerer<'a> {
         for part in &parts {
             rules.extend(self.scenario_named(part).rules);
         }
-        plan::Scenario { name: parts.join("+"), parts, rules }
+        plan::Scenario {
+            name: parts.join("+"),
+            parts,
+            rules,
+        }
     }
 
     fn scenario_named(&self, name: &str) -> plan::Scenario {
-        let Some(Item::Scenario(s)) = self.items.get(name) else { panic!("bug in stress: scenario `{name}` passed check") };
+        let Some(Item::Scenario(s)) = self.items.get(name) else {
+            panic!("bug in stress: scenario `{name}` passed check")
+        };
         match &s.body {
             ast::ScenarioBody::Rules(rules) => plan::Scenario {
                 name: name.to_string(),
@@ -711,14 +917,26 @@ impl<'a> Lowerer<'a> {
                 for part in &parts.parts {
                     rules.extend(self.scenario_named(&part.text).rules);
                 }
-                plan::Scenario { name: name.to_string(), parts: parts.parts.iter().map(|p| p.text.clone()).collect(), rules }
+                plan::Scenario {
+                    name: name.to_string(),
+                    parts: parts.parts.iter().map(|p| p.text.clone()).collect(),
+                    rules,
+                }
             }
         }
     }
 
     fn rule(&self, r: &ast::Rule) -> plan::FaultRule {
-        let label = self.file.slice(r.span).split_whitespace().collect::<Vec<_>>().join(" ");
-        let record = Names { record: true, ..Names::default() };
+        let label = self
+            .file
+            .slice(r.span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let record = Names {
+            record: true,
+            ..Names::default()
+        };
         match &r.kind {
             ast::RuleKind::When { condition, fault } => plan::FaultRule {
                 label,
@@ -735,7 +953,10 @@ impl<'a> Lowerer<'a> {
                     _ => &["probability", "delay", "fault"],
                 };
                 let arg = |key: &str| -> &ast::FaultExpr {
-                    let position = spec.iter().position(|k| *k == key).expect("rule spec has the key");
+                    let position = spec
+                        .iter()
+                        .position(|k| *k == key)
+                        .expect("rule spec has the key");
                     args.iter()
                         .find(|a| a.name.as_ref().is_some_and(|n| n.text == key))
                         .or_else(|| args.get(position).filter(|a| a.name.is_none()))
@@ -744,9 +965,14 @@ impl<'a> Lowerer<'a> {
                 };
                 let has = |key: &str| spec.contains(&key);
                 let when = match name.text.as_str() {
-                    "burst" => plan::RuleWhen::Burst { start: self.count(&arg("start").value), length: self.count(&arg("length").value) },
+                    "burst" => plan::RuleWhen::Burst {
+                        start: self.count(&arg("start").value),
+                        length: self.count(&arg("length").value),
+                    },
                     "nth_call" => match &arg("calls").value.kind {
-                        ExprKind::List(items) => plan::RuleWhen::Calls(items.iter().map(|i| self.count(i)).collect()),
+                        ExprKind::List(items) => {
+                            plan::RuleWhen::Calls(items.iter().map(|i| self.count(i)).collect())
+                        }
                         _ => plan::RuleWhen::Calls(vec![]),
                     },
                     _ => plan::RuleWhen::Probability(self.num(&arg("probability").value) / 100.0),
@@ -777,17 +1003,29 @@ impl<'a> Lowerer<'a> {
             ExprKind::Call { args, .. } => plan::Fault::Bandwidth {
                 bytes_per_sec: args.first().map_or(0, |a| self.num(&a.value) as u64),
             },
-            _ => panic!("bug in stress: fault passed check: {}", self.file.slice(f.span)),
+            _ => panic!(
+                "bug in stress: fault passed check: {}",
+                self.file.slice(f.span)
+            ),
         }
     }
 
     // ── SLOs ──────────────────────────────────────────────────────────
 
     fn slo(&self, slo: &ast::SloStmt, captures: &[String], test: &mut plan::Test) {
-        let text = self.file.slice(slo.span).split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = self
+            .file
+            .slice(slo.span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         let line = self.file.line_of(slo.span);
         match &slo.kind {
-            ast::SloStmtKind::Assert { prefixes, expr, every } => {
+            ast::SloStmtKind::Assert {
+                prefixes,
+                expr,
+                every,
+            } => {
                 let mut scenario = None;
                 let mut step = None;
                 for p in prefixes {
@@ -810,13 +1048,28 @@ impl<'a> Lowerer<'a> {
             }
             ast::SloStmtKind::Abort { condition, over } => {
                 let (lhs, op, rhs) = self.comparison(condition, None, captures);
-                test.aborts.push(plan::Abort { text, origin: slo.span, line, lhs, op, rhs, over: over.as_ref().map(|d| self.duration(d)) });
+                test.aborts.push(plan::Abort {
+                    text,
+                    origin: slo.span,
+                    line,
+                    lhs,
+                    op,
+                    rhs,
+                    over: over.as_ref().map(|d| self.duration(d)),
+                });
             }
         }
     }
 
-    fn comparison(&self, e: &ast::Expr, step: Option<&String>, captures: &[String]) -> (plan::SloExpr, plan::CmpOp, plan::SloExpr) {
-        let ExprKind::Binary { op, lhs, rhs } = &e.kind else { panic!("bug in stress: SLO is not a comparison after check") };
+    fn comparison(
+        &self,
+        e: &ast::Expr,
+        step: Option<&String>,
+        captures: &[String],
+    ) -> (plan::SloExpr, plan::CmpOp, plan::SloExpr) {
+        let ExprKind::Binary { op, lhs, rhs } = &e.kind else {
+            panic!("bug in stress: SLO is not a comparison after check")
+        };
         let op = match op {
             BinaryOp::Lt => plan::CmpOp::Lt,
             BinaryOp::Le => plan::CmpOp::Le,
@@ -825,14 +1078,20 @@ impl<'a> Lowerer<'a> {
             BinaryOp::Eq => plan::CmpOp::Eq,
             _ => plan::CmpOp::Ne,
         };
-        let filter = plan::Filter { step: step.cloned(), phase: None };
+        let filter = plan::Filter {
+            step: step.cloned(),
+            phase: None,
+        };
         let mut l = self.slo_expr(lhs, &filter, captures);
         let mut r = self.slo_expr(rhs, &filter, captures);
         // §9.11: a qualifier at the end of an assertion whose bound is a literal applies to
         // the metric(s) on the left.
         if let ExprKind::Phase { base, phase, name } = &rhs.kind {
             if !has_metric(base) {
-                let phase = plan::PhaseRef { when: *phase, name: name.text.clone() };
+                let phase = plan::PhaseRef {
+                    when: *phase,
+                    name: name.text.clone(),
+                };
                 set_phase(&mut l, &phase);
                 r = self.slo_expr(base, &filter, captures);
             }
@@ -850,11 +1109,20 @@ impl<'a> Lowerer<'a> {
             ExprKind::Paren(inner) => self.slo_expr(inner, filter, captures),
             ExprKind::Phase { base, phase, name } => {
                 let mut inner = self.slo_expr(base, filter, captures);
-                set_phase(&mut inner, &plan::PhaseRef { when: *phase, name: name.text.clone() });
+                set_phase(
+                    &mut inner,
+                    &plan::PhaseRef {
+                        when: *phase,
+                        name: name.text.clone(),
+                    },
+                );
                 inner
             }
             ExprKind::Binary { op, lhs, rhs } => {
-                let (l, r) = (Box::new(self.slo_expr(lhs, filter, captures)), Box::new(self.slo_expr(rhs, filter, captures)));
+                let (l, r) = (
+                    Box::new(self.slo_expr(lhs, filter, captures)),
+                    Box::new(self.slo_expr(rhs, filter, captures)),
+                );
                 match op {
                     BinaryOp::Add => S::Add(l, r),
                     BinaryOp::Sub => S::Sub(l, r),
@@ -862,7 +1130,13 @@ impl<'a> Lowerer<'a> {
                     _ => {
                         // A percentage scales: `50% * throughput` is half of it.
                         let scale = |s: Box<S>| match *s {
-                            S::Const { value, unit: plan::Unit::Percent } => Box::new(S::Const { value: value / 100.0, unit: plan::Unit::Number }),
+                            S::Const {
+                                value,
+                                unit: plan::Unit::Percent,
+                            } => Box::new(S::Const {
+                                value: value / 100.0,
+                                unit: plan::Unit::Number,
+                            }),
                             other => Box::new(other),
                         };
                         S::Mul(scale(l), scale(r))
@@ -875,12 +1149,20 @@ impl<'a> Lowerer<'a> {
                 "throughput" => metric(plan::Metric::Throughput, filter),
                 "dropped" => metric(plan::Metric::Dropped, filter),
                 "budget_exceeded" => metric(plan::Metric::BudgetExceeded, filter),
-                "budget_exceeded_during_retry" => metric(plan::Metric::BudgetExceededDuringRetry, filter),
+                "budget_exceeded_during_retry" => {
+                    metric(plan::Metric::BudgetExceededDuringRetry, filter)
+                }
                 _ => self.constant(e),
             },
             ExprKind::Call { callee, args } => {
-                let f = callee.as_name().map(|n| n.text.as_str()).unwrap_or_default();
-                let arg = &args.first().expect("a checked metric has its argument").value;
+                let f = callee
+                    .as_name()
+                    .map(|n| n.text.as_str())
+                    .unwrap_or_default();
+                let arg = &args
+                    .first()
+                    .expect("a checked metric has its argument")
+                    .value;
                 let stat = match f {
                     "p50" => Some(plan::Stat::Percentile(50.0)),
                     "p90" => Some(plan::Stat::Percentile(90.0)),
@@ -892,7 +1174,10 @@ impl<'a> Lowerer<'a> {
                     "mean" => Some(plan::Stat::Mean),
                     _ => None,
                 };
-                let record = Names { record: true, ..Names::default() };
+                let record = Names {
+                    record: true,
+                    ..Names::default()
+                };
                 let m = if let Some(stat) = stat {
                     let name = arg.as_name().map(|n| n.text.as_str()).unwrap_or_default();
                     let of = match name {
@@ -901,23 +1186,37 @@ impl<'a> Lowerer<'a> {
                         "retries" => plan::Quantity::Retries,
                         "cost" if !captures.iter().any(|c| c == "cost") => plan::Quantity::Cost,
                         "cost" => plan::Quantity::Cost,
-                        other => plan::Quantity::Capture(captures.iter().position(|c| c == other).expect("a checked capture exists")),
+                        other => plan::Quantity::Capture(
+                            captures
+                                .iter()
+                                .position(|c| c == other)
+                                .expect("a checked capture exists"),
+                        ),
                     };
                     plan::Metric::Stat { stat, of }
                 } else {
                     match f {
                         "count" => plan::Metric::Count(self.expr(arg, &record)),
                         "rate" => plan::Metric::Rate(self.expr(arg, &record)),
-                        "outcome" => plan::Metric::Outcome(match arg.as_name().map(|n| n.text.as_str()) {
-                            Some("success") => plan::Outcome::Success,
-                            Some("failed") => plan::Outcome::Failed,
-                            Some("budget_exceeded") => plan::Outcome::BudgetExceeded,
-                            _ => plan::Outcome::Timeout,
-                        }),
+                        "outcome" => {
+                            plan::Metric::Outcome(match arg.as_name().map(|n| n.text.as_str()) {
+                                Some("success") => plan::Outcome::Success,
+                                Some("failed") => plan::Outcome::Failed,
+                                Some("budget_exceeded") => plan::Outcome::BudgetExceeded,
+                                _ => plan::Outcome::Timeout,
+                            })
+                        }
                         "retries_by" => plan::Metric::RetriesBy(self.retry_on(arg)),
-                        "memory_growth" => plan::Metric::MemoryGrowth { service: self.string(arg), relative: false },
-                        "max_rss" => plan::Metric::MaxRss { service: self.string(arg) },
-                        _ => plan::Metric::Cpu { service: self.string(arg) },
+                        "memory_growth" => plan::Metric::MemoryGrowth {
+                            service: self.string(arg),
+                            relative: false,
+                        },
+                        "max_rss" => plan::Metric::MaxRss {
+                            service: self.string(arg),
+                        },
+                        _ => plan::Metric::Cpu {
+                            service: self.string(arg),
+                        },
                     }
                 };
                 metric(m, filter)
@@ -927,7 +1226,10 @@ impl<'a> Lowerer<'a> {
     }
 
     fn constant(&self, e: &ast::Expr) -> plan::SloExpr {
-        plan::SloExpr::Const { value: self.num(e), unit: self.unit(e) }
+        plan::SloExpr::Const {
+            value: self.num(e),
+            unit: self.unit(e),
+        }
     }
 
     fn unit(&self, e: &ast::Expr) -> plan::Unit {
@@ -942,7 +1244,11 @@ impl<'a> Lowerer<'a> {
                 Some(Item::Let(l)) => self.unit(&l.value),
                 _ => plan::Unit::Number,
             },
-            ExprKind::Binary { op: BinaryOp::Div, lhs, rhs } if self.unit(lhs) == self.unit(rhs) => plan::Unit::Number,
+            ExprKind::Binary {
+                op: BinaryOp::Div,
+                lhs,
+                rhs,
+            } if self.unit(lhs) == self.unit(rhs) => plan::Unit::Number,
             ExprKind::Binary { lhs, rhs, .. } => match self.unit(lhs) {
                 plan::Unit::Number | plan::Unit::Percent => self.unit(rhs),
                 u => u,
@@ -960,7 +1266,10 @@ struct StageState {
 }
 
 fn metric(m: plan::Metric, filter: &plan::Filter) -> plan::SloExpr {
-    plan::SloExpr::Metric { metric: m, filter: filter.clone() }
+    plan::SloExpr::Metric {
+        metric: m,
+        filter: filter.clone(),
+    }
 }
 
 fn has_metric(e: &ast::Expr) -> bool {
@@ -980,7 +1289,10 @@ fn set_phase(e: &mut plan::SloExpr, phase: &plan::PhaseRef) {
                 filter.phase = Some(phase.clone());
             }
         }
-        plan::SloExpr::Mul(a, b) | plan::SloExpr::Div(a, b) | plan::SloExpr::Add(a, b) | plan::SloExpr::Sub(a, b) => {
+        plan::SloExpr::Mul(a, b)
+        | plan::SloExpr::Div(a, b)
+        | plan::SloExpr::Add(a, b)
+        | plan::SloExpr::Sub(a, b) => {
             set_phase(a, phase);
             set_phase(b, phase);
         }
@@ -990,8 +1302,14 @@ fn set_phase(e: &mut plan::SloExpr, phase: &plan::PhaseRef) {
 
 fn set_relative(e: &mut plan::SloExpr) {
     match e {
-        plan::SloExpr::Metric { metric: plan::Metric::MemoryGrowth { relative, .. }, .. } => *relative = true,
-        plan::SloExpr::Mul(a, b) | plan::SloExpr::Div(a, b) | plan::SloExpr::Add(a, b) | plan::SloExpr::Sub(a, b) => {
+        plan::SloExpr::Metric {
+            metric: plan::Metric::MemoryGrowth { relative, .. },
+            ..
+        } => *relative = true,
+        plan::SloExpr::Mul(a, b)
+        | plan::SloExpr::Div(a, b)
+        | plan::SloExpr::Add(a, b)
+        | plan::SloExpr::Sub(a, b) => {
             set_relative(a);
             set_relative(b);
         }

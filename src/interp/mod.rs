@@ -26,7 +26,11 @@ pub struct Checked<'a> {
 
 /// Checks a parsed file. `base_dir` resolves data file paths (None: not checked).
 /// Returns every problem, sorted by position, when any is an error.
-pub fn check<'a>(file: &'a SourceFile, ast: &'a ast::File, base_dir: Option<&'a Path>) -> Result<Checked<'a>, Vec<CheckError>> {
+pub fn check<'a>(
+    file: &'a SourceFile,
+    ast: &'a ast::File,
+    base_dir: Option<&'a Path>,
+) -> Result<Checked<'a>, Vec<CheckError>> {
     use miette::Diagnostic;
     let mut checker = check::Checker::new(file, ast, base_dir);
     checker.run();
@@ -35,7 +39,12 @@ pub fn check<'a>(file: &'a SourceFile, ast: &'a ast::File, base_dir: Option<&'a 
     problems.dedup();
     let is_warning = |p: &CheckError| matches!(p.severity(), Some(miette::Severity::Warning));
     if problems.iter().all(is_warning) {
-        Ok(Checked { file, ast, warnings: problems, base_dir })
+        Ok(Checked {
+            file,
+            ast,
+            warnings: problems,
+            base_dir,
+        })
     } else {
         Err(problems)
     }

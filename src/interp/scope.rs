@@ -71,7 +71,14 @@ impl Scope {
                 });
                 continue;
             }
-            scope.defs.insert(name.text.clone(), Def { kind, item: index, span: name.span });
+            scope.defs.insert(
+                name.text.clone(),
+                Def {
+                    kind,
+                    item: index,
+                    span: name.span,
+                },
+            );
         }
         scope
     }
@@ -81,7 +88,12 @@ impl Scope {
     }
 
     /// Looks up a name that must be of `kind`, reporting unknown or wrong-kind names.
-    pub(crate) fn expect(&self, name: &ast::Name, kind: Kind, problems: &mut Vec<CheckError>) -> Option<Def> {
+    pub(crate) fn expect(
+        &self,
+        name: &ast::Name,
+        kind: Kind,
+        problems: &mut Vec<CheckError>,
+    ) -> Option<Def> {
         match self.defs.get(&name.text) {
             Some(def) if def.kind == kind => Some(*def),
             Some(def) => {
@@ -91,7 +103,9 @@ impl Scope {
                     found: def.kind.noun(),
                     span: name.span.into(),
                     defined: def.span.into(),
-                    help: self.suggest(&name.text, kind).map(|s| format!("did you mean the {} `{s}`?", kind.noun())),
+                    help: self
+                        .suggest(&name.text, kind)
+                        .map(|s| format!("did you mean the {} `{s}`?", kind.noun())),
                 });
                 None
             }
@@ -100,7 +114,9 @@ impl Scope {
                     kind: kind.noun(),
                     name: name.text.clone(),
                     span: name.span.into(),
-                    help: self.suggest(&name.text, kind).map(|s| format!("did you mean `{s}`?")),
+                    help: self
+                        .suggest(&name.text, kind)
+                        .map(|s| format!("did you mean `{s}`?")),
                 });
                 None
             }
@@ -109,14 +125,23 @@ impl Scope {
 
     /// The closest name of a kind.
     pub(crate) fn suggest(&self, word: &str, kind: Kind) -> Option<String> {
-        let names = self.defs.iter().filter(|(_, d)| d.kind == kind).map(|(n, _)| n.as_str());
+        let names = self
+            .defs
+            .iter()
+            .filter(|(_, d)| d.kind == kind)
+            .map(|(n, _)| n.as_str());
         let mut sorted: Vec<&str> = names.collect();
         sorted.sort_unstable();
         crate::diag::did_you_mean(word, sorted).map(str::to_string)
     }
 
     pub(crate) fn names_of(&self, kind: Kind) -> Vec<&str> {
-        let mut names: Vec<&str> = self.defs.iter().filter(|(_, d)| d.kind == kind).map(|(n, _)| n.as_str()).collect();
+        let mut names: Vec<&str> = self
+            .defs
+            .iter()
+            .filter(|(_, d)| d.kind == kind)
+            .map(|(n, _)| n.as_str())
+            .collect();
         names.sort_unstable();
         names
     }

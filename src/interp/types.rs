@@ -55,7 +55,16 @@ impl Ty {
 
     /// Carries a unit (so a bare number next to it is a mistake).
     pub(crate) fn is_quantity(&self) -> bool {
-        matches!(self, Ty::Duration | Ty::Percent | Ty::Rate | Ty::Money | Ty::Size | Ty::Bandwidth | Ty::Growth)
+        matches!(
+            self,
+            Ty::Duration
+                | Ty::Percent
+                | Ty::Rate
+                | Ty::Money
+                | Ty::Size
+                | Ty::Bandwidth
+                | Ty::Growth
+        )
     }
 
     /// Two types that may be compared or added.

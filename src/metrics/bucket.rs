@@ -23,8 +23,12 @@ pub const ERROR_CLASSES: [ErrorClass; 6] = [
 ];
 
 /// Every outcome, in report order.
-pub const OUTCOMES: [Outcome; 4] =
-    [Outcome::Success, Outcome::Failed, Outcome::BudgetExceeded, Outcome::Timeout];
+pub const OUTCOMES: [Outcome; 4] = [
+    Outcome::Success,
+    Outcome::Failed,
+    Outcome::BudgetExceeded,
+    Outcome::Timeout,
+];
 
 fn error_index(e: ErrorClass) -> usize {
     ERROR_CLASSES.iter().position(|c| *c == e).unwrap_or(0)
@@ -112,7 +116,10 @@ impl RequestAgg {
         for (index, value) in &a.captures {
             match value {
                 CaptureValue::Number(n) if needs.captures => {
-                    self.captures.entry(*index).or_default().record_scaled(*n, CAPTURE_SCALE);
+                    self.captures
+                        .entry(*index)
+                        .or_default()
+                        .record_scaled(*n, CAPTURE_SCALE);
                 }
                 CaptureValue::Number(_) => {}
                 CaptureValue::Bool(b) => {
@@ -192,10 +199,12 @@ impl IterationAgg {
     fn add(&mut self, i: &Iteration, needs: &Needs) {
         self.count += 1;
         if needs.duration {
-            self.duration.record(i.done_us.saturating_sub(i.intended_us));
+            self.duration
+                .record(i.done_us.saturating_sub(i.intended_us));
         }
         if needs.retries {
-            self.retries.record_scaled(f64::from(i.retries), COUNT_SCALE);
+            self.retries
+                .record_scaled(f64::from(i.retries), COUNT_SCALE);
         }
         if needs.cost {
             self.cost.record_scaled(i.cost, MONEY_SCALE);
@@ -270,7 +279,10 @@ impl Default for Bucket {
 
 impl Bucket {
     pub fn add_attempt(&mut self, a: &Attempt, matched: &[bool], needs: &Needs) {
-        self.requests.entry(a.step).or_default().add(a, matched, needs);
+        self.requests
+            .entry(a.step)
+            .or_default()
+            .add(a, matched, needs);
         self.first_us = self.first_us.min(a.intended_us);
         self.last_us = self.last_us.max(a.done_us);
     }

@@ -39,12 +39,20 @@ pub struct ScenarioMetrics {
     pub windows: BTreeMap<WindowKey, Bucket>,
     /// The latest time seen (an attempt's or iteration's end, a drop): the run's length.
     pub end_us: u64,
+    /// The scenario ran (started, or sent any sample); `false` for one `--scenario` skipped.
+    pub ran: bool,
 }
 
 impl ScenarioMetrics {
     /// The segments for which `keep` holds.
     pub fn select(&self, keep: impl Fn(Segment) -> bool) -> Selection<'_> {
-        Selection::new(self.segments.iter().filter(|(s, _)| keep(**s)).map(|(_, b)| b).collect())
+        Selection::new(
+            self.segments
+                .iter()
+                .filter(|(s, _)| keep(**s))
+                .map(|(_, b)| b)
+                .collect(),
+        )
     }
 
     /// One window of length `len_us`, restricted to the segments for which `keep` holds.
@@ -65,7 +73,11 @@ impl ScenarioMetrics {
 
     /// Indices of the windows of length `len_us` that hold any sample.
     pub fn window_indices(&self, len_us: u64) -> BTreeSet<u64> {
-        self.windows.keys().filter(|k| k.len_us == len_us).map(|k| k.index).collect()
+        self.windows
+            .keys()
+            .filter(|k| k.len_us == len_us)
+            .map(|k| k.index)
+            .collect()
     }
 
     fn merge(&mut self, o: &ScenarioMetrics) {
@@ -76,6 +88,7 @@ impl ScenarioMetrics {
             self.windows.entry(*k).or_default().merge(b);
         }
         self.end_us = self.end_us.max(o.end_us);
+        self.ran |= o.ran;
     }
 }
 
@@ -122,7 +135,11 @@ impl Metrics {
     /// Adds `other` (the same test measured elsewhere: another machine, another run) to this.
     /// Histograms are added, counts summed, the run length is the longer of the two.
     pub fn merge(&mut self, other: &Metrics) -> Result<(), MergeError> {
-        let mismatch = |why| MergeError { ours: self.test.clone(), theirs: other.test.clone(), why };
+        let mismatch = |why| MergeError {
+            ours: self.test.clone(),
+            theirs: other.test.clone(),
+            why,
+        };
         if self.test != other.test || self.scenarios.len() != other.scenarios.len() {
             return Err(mismatch("different tests"));
         }
@@ -151,7 +168,10 @@ impl Metrics {
 pub fn needs_of(expr: &SloExpr, needs: &mut Needs) {
     match expr {
         SloExpr::Const { .. } => {}
-        SloExpr::Metric { metric: Metric::Stat { of, .. }, filter } => match of {
+        SloExpr::Metric {
+            metric: Metric::Stat { of, .. },
+            filter,
+        } => match of {
             Quantity::Latency => needs.latency = true,
             Quantity::Duration if filter.step.is_some() => needs.step_durations = true,
             Quantity::Duration => needs.duration = true,
@@ -169,11 +189,10 @@ pub fn needs_of(expr: &SloExpr, needs: &mut Needs) {
 
 fn predicates_of(expr: &SloExpr, out: &mut Vec<Expr>) {
     match expr {
-        SloExpr::Metric { metric: Metric::Count(e) | Metric::Rate(e), .. } => {
-            if !out.contains(e) {
-                out.push(e.clone());
-            }
-        }
+        SloExpr::Metric {
+            metric: Metric::Count(e) | Metric::Rate(e),
+            ..
+        } if !out.contains(e) => out.push(e.clone()),
         SloExpr::Mul(a, b) | SloExpr::Div(a, b) | SloExpr::Add(a, b) | SloExpr::Sub(a, b) => {
             predicates_of(a, out);
             predicates_of(b, out);
@@ -265,19 +284,26 @@ impl Collector {
             }
         }
         window_lengths.sort_unstable();
-        let recent = overs.iter().min().zip(overs.iter().max()).map(|(&min, &max)| {
-            let slot_us = (min / 10).clamp(10_000, 1_000_000);
-            Recent {
-                slot_us,
-                keep_slots: max.div_ceil(slot_us) + 1,
-                needs: abort_needs,
-                rings: vec![VecDeque::new(); t.scenarios.len()],
-            }
-        });
+        let recent = overs
+            .iter()
+            .min()
+            .zip(overs.iter().max())
+            .map(|(&min, &max)| {
+                let slot_us = (min / 10).clamp(10_000, 1_000_000);
+                Recent {
+                    slot_us,
+                    keep_slots: max.div_ceil(slot_us) + 1,
+                    needs: abort_needs,
+                    rings: vec![VecDeque::new(); t.scenarios.len()],
+                }
+            });
         let scenarios = t
             .scenarios
             .iter()
-            .map(|s| ScenarioMetrics { name: s.name.clone(), ..ScenarioMetrics::default() })
+            .map(|s| ScenarioMetrics {
+                name: s.name.clone(),
+                ..ScenarioMetrics::default()
+            })
             .collect();
         let metrics = Metrics {
             test: t.name.clone(),
@@ -289,7 +315,11 @@ impl Collector {
             scenarios,
             aborted: None,
         };
-        Self { metrics, window_needs, recent }
+        Self {
+            metrics,
+            window_needs,
+            recent,
+        }
     }
 
     /// One finished request attempt.
@@ -300,14 +330,27 @@ impl Collector {
             .iter()
             .map(|p| crate::eval::eval_record_with_captures(p, &a, &m.step_names, &m.captures))
             .collect();
-        let Some(s) = m.scenarios.get_mut(a.scenario) else { return };
+        let Some(s) = m.scenarios.get_mut(a.scenario) else {
+            return;
+        };
         let segment = m.timeline.segment(a.phase, a.intended_us);
-        s.segments.entry(segment).or_default().add_attempt(&a, &matched, &Needs::all());
+        s.segments
+            .entry(segment)
+            .or_default()
+            .add_attempt(&a, &matched, &Needs::all());
         for &len_us in &m.window_lengths {
-            let key = WindowKey { len_us, index: a.intended_us / len_us, segment };
-            s.windows.entry(key).or_default().add_attempt(&a, &matched, &self.window_needs);
+            let key = WindowKey {
+                len_us,
+                index: a.intended_us / len_us,
+                segment,
+            };
+            s.windows
+                .entry(key)
+                .or_default()
+                .add_attempt(&a, &matched, &self.window_needs);
         }
         s.end_us = s.end_us.max(a.done_us);
+        s.ran = true;
         if let Some(recent) = &mut self.recent {
             let needs = recent.needs;
             if let Some(b) = recent.slot(a.scenario, a.done_us) {
@@ -319,14 +362,27 @@ impl Collector {
     /// One finished iteration.
     pub fn iteration(&mut self, i: Iteration) {
         let m = &mut self.metrics;
-        let Some(s) = m.scenarios.get_mut(i.scenario) else { return };
+        let Some(s) = m.scenarios.get_mut(i.scenario) else {
+            return;
+        };
         let segment = m.timeline.segment(i.phase, i.intended_us);
-        s.segments.entry(segment).or_default().add_iteration(&i, &Needs::all());
+        s.segments
+            .entry(segment)
+            .or_default()
+            .add_iteration(&i, &Needs::all());
         for &len_us in &m.window_lengths {
-            let key = WindowKey { len_us, index: i.intended_us / len_us, segment };
-            s.windows.entry(key).or_default().add_iteration(&i, &self.window_needs);
+            let key = WindowKey {
+                len_us,
+                index: i.intended_us / len_us,
+                segment,
+            };
+            s.windows
+                .entry(key)
+                .or_default()
+                .add_iteration(&i, &self.window_needs);
         }
         s.end_us = s.end_us.max(i.done_us);
+        s.ran = true;
         if let Some(recent) = &mut self.recent {
             let needs = recent.needs;
             if let Some(b) = recent.slot(i.scenario, i.done_us) {
@@ -338,16 +394,39 @@ impl Collector {
     /// An open-model arrival that found no free VU.
     pub fn dropped(&mut self, scenario: usize, phase: Option<usize>, at_us: u64) {
         let m = &mut self.metrics;
-        let Some(s) = m.scenarios.get_mut(scenario) else { return };
+        let Some(s) = m.scenarios.get_mut(scenario) else {
+            return;
+        };
         let segment = m.timeline.segment(phase, at_us);
         s.segments.entry(segment).or_default().dropped += 1;
         for &len_us in &m.window_lengths {
-            let key = WindowKey { len_us, index: at_us / len_us, segment };
+            let key = WindowKey {
+                len_us,
+                index: at_us / len_us,
+                segment,
+            };
             s.windows.entry(key).or_default().dropped += 1;
         }
         s.end_us = s.end_us.max(at_us);
+        s.ran = true;
         if let Some(b) = self.recent.as_mut().and_then(|r| r.slot(scenario, at_us)) {
             b.dropped += 1;
+        }
+    }
+
+    /// A scenario's run begins (its clock starts at 0).
+    pub fn scenario_started(&mut self, scenario: usize) {
+        if let Some(s) = self.metrics.scenarios.get_mut(scenario) {
+            s.ran = true;
+        }
+    }
+
+    /// A scenario's run ended after `duration_us`: the run's length, even if its last
+    /// seconds had no samples.
+    pub fn scenario_finished(&mut self, scenario: usize, duration_us: u64) {
+        if let Some(s) = self.metrics.scenarios.get_mut(scenario) {
+            s.ran = true;
+            s.end_us = s.end_us.max(duration_us);
         }
     }
 
@@ -389,7 +468,10 @@ fn empty_test() -> Test {
     Test {
         name: String::new(),
         workload: 0,
-        profile: crate::plan::Profile { stages: vec![], phases: vec![] },
+        profile: crate::plan::Profile {
+            stages: vec![],
+            phases: vec![],
+        },
         scenarios: vec![],
         inject: crate::plan::Inject::Client,
         seed: None,

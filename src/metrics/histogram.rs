@@ -106,18 +106,23 @@ impl Histogram {
         self.inner.as_ref().filter(|h| !h.is_empty())
     }
 
-    /// The value at quantile `q` (0..=1; p999 is 0.999), `None` when empty. As HdrHistogram
-    /// does, the highest value equivalent to the sample at that rank (3 significant digits).
+    /// The value at quantile `q` (0..=1; p999 is 0.999), `None` when empty: the middle of
+    /// the histogram bucket holding the sample at that rank, so within half a unit of the
+    /// third significant digit of the true value (HdrHistogram's own `value_at_quantile`
+    /// gives the bucket's top, which shows `80ms` as `80.06ms`).
     pub fn percentile(&self, q: f64) -> Option<u64> {
-        self.nonempty().map(|h| h.value_at_quantile(q.clamp(0.0, 1.0)))
+        self.nonempty()
+            .map(|h| h.median_equivalent(h.value_at_quantile(q.clamp(0.0, 1.0))))
     }
 
+    /// The smallest value, to the histogram's precision (see [`Histogram::percentile`]).
     pub fn min(&self) -> Option<u64> {
-        self.nonempty().map(|h| h.min())
+        self.nonempty().map(|h| h.median_equivalent(h.min()))
     }
 
+    /// The largest value, to the histogram's precision (see [`Histogram::percentile`]).
     pub fn max(&self) -> Option<u64> {
-        self.nonempty().map(|h| h.max())
+        self.nonempty().map(|h| h.median_equivalent(h.max()))
     }
 
     pub fn mean(&self) -> Option<f64> {
@@ -149,7 +154,10 @@ mod tests {
     #[track_caller]
     fn assert_3_digits(actual: u64, expected: u64) {
         let rel = (actual as f64 - expected as f64).abs() / expected as f64;
-        assert!(rel < 1e-3, "{actual} is not {expected} to 3 significant digits");
+        assert!(
+            rel < 1e-3,
+            "{actual} is not {expected} to 3 significant digits"
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //!
 //! Semantics (LANGUAGE.md §6, §9.11–9.15):
 //! - values in base units: µs, percent 0–100, per second, dollars, bytes;
-//! - `Stat::Percentile(p)` is a percent (95, 99.9), as `interp::lower` writes it;
+//! - `Stat::Percentile(p)` is a percent (95, 99.9), as `interp::lower` writes it; a statistic
+//!   of a histogram is rounded to its precision, 3 significant digits, before it is compared
+//!   (so `p95(latency) <= 3s` holds when every request took exactly 3s);
 //! - a metric over no samples (p95 of an empty phase, the error rate or a `count` of no
 //!   requests) is [`Missing::NoData`], never a silent pass; service metrics (`memory_growth`,
 //!   `max_rss`, `cpu`) are [`Missing::NotMeasured`];
@@ -18,7 +20,7 @@ use crate::units::{Bytes, Duration, Money, Percent, Rate, trim};
 
 use super::bucket::Bucket;
 use super::collector::{Metrics, ScenarioMetrics};
-use super::histogram::{CAPTURE_SCALE, COUNT_SCALE, Histogram, MONEY_SCALE};
+use super::histogram::{CAPTURE_SCALE, COUNT_SCALE, Histogram, MONEY_SCALE, SIGFIG};
 use super::segment::PhaseSelect;
 use super::select::Selection;
 
@@ -36,7 +38,12 @@ pub enum Scope<'a> {
     /// The scenario's whole run (or the phases a side names).
     Run(&'a ScenarioMetrics),
     /// One `in every` window: `index * len ..`, of which `elapsed` µs were inside the run.
-    Window { sm: &'a ScenarioMetrics, len: u64, index: u64, elapsed: u64 },
+    Window {
+        sm: &'a ScenarioMetrics,
+        len: u64,
+        index: u64,
+        elapsed: u64,
+    },
     /// A sliding window of `elapsed` µs (`abort if … over`), not split by phase.
     Recent { bucket: &'a Bucket, elapsed: u64 },
 }
@@ -49,7 +56,11 @@ pub fn side(expr: &SloExpr, m: &Metrics, scope: &Scope<'_>) -> Result<(f64, Unit
         SloExpr::Metric { metric, filter } => measure(metric, filter, m, scope)?,
         SloExpr::Mul(a, b) => {
             let ((x, xu), (y, yu)) = (side(a, m, scope)?, side(b, m, scope)?);
-            let product = if xu == Unit::Percent && yu == Unit::Percent { x * y / 100.0 } else { x * y };
+            let product = if xu == Unit::Percent && yu == Unit::Percent {
+                x * y / 100.0
+            } else {
+                x * y
+            };
             (product, non_number(xu, yu))
         }
         SloExpr::Div(a, b) => {
@@ -61,7 +72,11 @@ pub fn side(expr: &SloExpr, m: &Metrics, scope: &Scope<'_>) -> Result<(f64, Unit
         }
         SloExpr::Add(a, b) | SloExpr::Sub(a, b) => {
             let ((x, xu), (y, yu)) = (side(a, m, scope)?, side(b, m, scope)?);
-            let v = if matches!(expr, SloExpr::Add(..)) { x + y } else { x - y };
+            let v = if matches!(expr, SloExpr::Add(..)) {
+                x + y
+            } else {
+                x - y
+            };
             (v, non_number(xu, yu))
         }
     })
@@ -77,17 +92,35 @@ fn select<'a>(filter: &Filter, m: &Metrics, scope: &Scope<'a>) -> Result<Selecti
             }
         },
     };
-    let keep = |s| segments.as_ref().is_none_or(|list: &Vec<_>| list.contains(&s));
+    let keep = |s| {
+        segments
+            .as_ref()
+            .is_none_or(|list: &Vec<_>| list.contains(&s))
+    };
     Ok(match scope {
         Scope::Run(sm) => sm.select(keep),
-        Scope::Window { sm, len, index, elapsed } => {
-            sm.select_window(*len, *index, keep).with_elapsed(*elapsed)
-        }
+        Scope::Window {
+            sm,
+            len,
+            index,
+            elapsed,
+        } => sm.select_window(*len, *index, keep).with_elapsed(*elapsed),
         Scope::Recent { .. } if segments.is_some() => {
-            return Err(Missing::NoData("a phase inside `over` is not supported".into()));
+            return Err(Missing::NoData(
+                "a phase inside `over` is not supported".into(),
+            ));
         }
         Scope::Recent { bucket, elapsed } => Selection::new(vec![*bucket]).with_elapsed(*elapsed),
     })
+}
+
+/// `v` rounded to `digits` significant digits: the precision a histogram statistic has.
+pub fn round_sig(v: f64, digits: u8) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let magnitude = 10f64.powi(v.abs().log10().floor() as i32 - i32::from(digits) + 1);
+    (v / magnitude).round() * magnitude
 }
 
 fn share(part: u64, whole: u64) -> f64 {
@@ -113,14 +146,24 @@ fn measure(
     let no_iterations = || Missing::NoData(format!("no iterations{place}"));
     let requests = || {
         let r = sel.requests(step);
-        if r.count == 0 { Err(no_requests()) } else { Ok(r) }
+        if r.count == 0 {
+            Err(no_requests())
+        } else {
+            Ok(r)
+        }
     };
     let iterations = || {
         let it = sel.iterations();
-        if it.count == 0 { Err(no_iterations()) } else { Ok(it) }
+        if it.count == 0 {
+            Err(no_iterations())
+        } else {
+            Ok(it)
+        }
     };
     let not_measured = |what: String| {
-        Missing::NotMeasured(format!("{what} is not measured yet (service sampling is not implemented)"))
+        Missing::NotMeasured(format!(
+            "{what} is not measured yet (service sampling is not implemented)"
+        ))
     };
     Ok(match metric {
         Metric::Stat { stat, of } => {
@@ -134,8 +177,18 @@ fn measure(
                     };
                     (h, 1.0, Unit::Duration, no_iterations())
                 }
-                Quantity::Retries => (iterations()?.retries, COUNT_SCALE, Unit::Number, no_iterations()),
-                Quantity::Cost => (iterations()?.cost, MONEY_SCALE, Unit::Money, no_iterations()),
+                Quantity::Retries => (
+                    iterations()?.retries,
+                    COUNT_SCALE,
+                    Unit::Number,
+                    no_iterations(),
+                ),
+                Quantity::Cost => (
+                    iterations()?.cost,
+                    MONEY_SCALE,
+                    Unit::Money,
+                    no_iterations(),
+                ),
                 Quantity::Capture(i) => {
                     let name = m.captures.get(*i).map_or("?", String::as_str);
                     let h = requests()?.captures.get(i).cloned().unwrap_or_default();
@@ -149,7 +202,7 @@ fn measure(
                 Stat::Min => h.min().map(|v| v as f64),
                 Stat::Mean => h.mean(),
             };
-            (value.ok_or(missing)? / scale, unit)
+            (round_sig(value.ok_or(missing)? / scale, SIGFIG), unit)
         }
         Metric::ErrorRate => {
             let r = requests()?;
@@ -182,17 +235,25 @@ fn measure(
         }
         Metric::BudgetExceeded => {
             let it = iterations()?;
-            (share(it.outcome(Outcome::BudgetExceeded), it.count), Unit::Percent)
+            (
+                share(it.outcome(Outcome::BudgetExceeded), it.count),
+                Unit::Percent,
+            )
         }
         Metric::BudgetExceededDuringRetry => {
             let it = iterations()?;
-            (share(it.budget_exceeded_during_retry, it.count), Unit::Percent)
+            (
+                share(it.budget_exceeded_during_retry, it.count),
+                Unit::Percent,
+            )
         }
         Metric::RetriesBy(reason) => {
             iterations()?;
             (sel.retries_by(*reason) as f64, Unit::Number)
         }
-        Metric::MemoryGrowth { service, .. } => return Err(not_measured(format!("memory_growth({service})"))),
+        Metric::MemoryGrowth { service, .. } => {
+            return Err(not_measured(format!("memory_growth({service})")));
+        }
         Metric::MaxRss { service } => return Err(not_measured(format!("max_rss({service})"))),
         Metric::Cpu { service } => return Err(not_measured(format!("cpu({service})"))),
     })
@@ -200,10 +261,12 @@ fn measure(
 
 fn predicate(m: &Metrics, e: &Expr) -> Result<usize, Missing> {
     m.predicate_index(e).ok_or_else(|| {
-        Missing::NoData(format!("`{}` was not collected for this test", expr_text(e)))
+        Missing::NoData(format!(
+            "`{}` was not collected for this test",
+            expr_text(e)
+        ))
     })
 }
-
 
 /// A value in base units, shown in the user's units: `412ms`, `1.2%`, `20/s`, `$0.002`.
 pub fn format_value(v: f64, unit: Unit) -> String {
@@ -293,9 +356,16 @@ pub fn describe(expr: &SloExpr, m: &Metrics) -> String {
                 Metric::MaxRss { service } => format!("max_rss({service})"),
                 Metric::Cpu { service } => format!("cpu({service})"),
             };
-            let step = filter.step.as_ref().map(|s| format!("step {s}: ")).unwrap_or_default();
+            let step = filter
+                .step
+                .as_ref()
+                .map(|s| format!("step {s}: "))
+                .unwrap_or_default();
             let phase = filter.phase.as_ref().map(|p| {
-                let when = where_text(&Filter { step: None, phase: Some(p.clone()) });
+                let when = where_text(&Filter {
+                    step: None,
+                    phase: Some(p.clone()),
+                });
                 when.replace('`', "")
             });
             format!("{step}{base}{}", phase.unwrap_or_default())
@@ -337,4 +407,3 @@ pub fn expr_text(e: &Expr) -> String {
         _ => "…".into(),
     }
 }
-

@@ -23,10 +23,13 @@ pub(crate) mod testkit;
 mod tests;
 
 pub use bucket::{Bucket, ERROR_CLASSES, IterationAgg, LATE_AFTER_US, Needs, OUTCOMES, RequestAgg};
-pub use collector::{AbortRecord, Collector, MergeError, Metrics, ScenarioMetrics, WindowKey, needs_of};
+pub use collector::{
+    AbortRecord, Collector, MergeError, Metrics, ScenarioMetrics, WindowKey, needs_of,
+};
 pub use histogram::{CAPTURE_SCALE, COUNT_SCALE, Histogram, MAX_TRACKABLE, MONEY_SCALE, SIGFIG};
 pub use measure::{
-    Missing, Scope, describe, expr_text, format_value, outcome_name, precise, retry_on_text, side,
+    Missing, Scope, describe, expr_text, format_value, outcome_name, precise, retry_on_text,
+    round_sig, side,
 };
 pub use sample::{Attempt, CaptureValue, ErrorClass, Injected, Iteration};
 pub use segment::{ChaosPart, PhaseSelect, Segment, Timeline};

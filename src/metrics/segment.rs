@@ -84,25 +84,36 @@ impl Timeline {
                     _ => None,
                 };
                 at = span.map(|(_, end)| end);
-                StageSpan { phase: stage.phase, span }
+                StageSpan {
+                    phase: stage.phase,
+                    span,
+                }
             })
             .collect();
         let chaos = test
             .chaos
             .as_ref()
             .map(|c| (c.from.as_micros(), c.to.as_micros()));
-        Self { stages, phases: test.profile.phases.clone(), chaos }
+        Self {
+            stages,
+            phases: test.profile.phases.clone(),
+            chaos,
+        }
     }
 
     /// The segment of a sample of an iteration that started in `phase`, at `at_us`
     /// (see the module doc for the rule).
     pub fn segment(&self, phase: Option<usize>, at_us: u64) -> Segment {
-        Segment { stage: self.stage_of(phase, at_us), chaos: self.chaos_part(at_us) }
+        Segment {
+            stage: self.stage_of(phase, at_us),
+            chaos: self.chaos_part(at_us),
+        }
     }
 
     fn stage_of(&self, phase: Option<usize>, at_us: u64) -> usize {
-        let candidates: Vec<usize> =
-            (0..self.stages.len()).filter(|&i| self.stages[i].phase == phase).collect();
+        let candidates: Vec<usize> = (0..self.stages.len())
+            .filter(|&i| self.stages[i].phase == phase)
+            .collect();
         if let [only] = candidates.as_slice() {
             return *only;
         }
@@ -152,8 +163,9 @@ impl Timeline {
             return Some(seg.chaos == want);
         }
         let p = self.phases.iter().position(|n| *n == phase.name)?;
-        let named: Vec<usize> =
-            (0..self.stages.len()).filter(|&i| self.stages[i].phase == Some(p)).collect();
+        let named: Vec<usize> = (0..self.stages.len())
+            .filter(|&i| self.stages[i].phase == Some(p))
+            .collect();
         let (first, last) = (*named.first()?, *named.last()?);
         if seg.stage >= self.stages.len() {
             return Some(false);
@@ -187,14 +199,25 @@ mod tests {
 
     fn hold(secs: u64, phase: Option<usize>) -> Stage {
         let duration = Duration::from_millis(secs * 1000);
-        Stage { kind: StageKind::Users { from: 1, to: 1, duration }, phase, limit: None }
+        Stage {
+            kind: StageKind::Users {
+                from: 1,
+                to: 1,
+                duration,
+            },
+            phase,
+            limit: None,
+        }
     }
 
     pub(crate) fn test_with(stages: Vec<Stage>, phases: &[&str]) -> Test {
         Test {
             name: "t".into(),
             workload: 0,
-            profile: Profile { stages, phases: phases.iter().map(|s| s.to_string()).collect() },
+            profile: Profile {
+                stages,
+                phases: phases.iter().map(|s| s.to_string()).collect(),
+            },
             scenarios: vec![],
             inject: crate::plan::Inject::Client,
             seed: None,
@@ -206,14 +229,22 @@ mod tests {
     }
 
     fn phase(when: PhaseKind, name: &str) -> PhaseRef {
-        PhaseRef { when, name: name.into() }
+        PhaseRef {
+            when,
+            name: name.into(),
+        }
     }
 
     #[test]
     fn stages_are_found_by_phase_and_time() {
         // hold 5s as overload, pause 2s, hold 5s as calm, repeat: overload again
         let test = test_with(
-            vec![hold(5, Some(0)), hold(2, None), hold(5, Some(1)), hold(5, Some(0))],
+            vec![
+                hold(5, Some(0)),
+                hold(2, None),
+                hold(5, Some(1)),
+                hold(5, Some(0)),
+            ],
             &["overload", "calm"],
         );
         let t = Timeline::new(&test);
@@ -223,12 +254,30 @@ mod tests {
         assert_eq!(t.segment(Some(0), 6_000_000).stage, 0);
         assert_eq!(t.segment(None, 9_000_000).stage, 1);
         assert_eq!(t.segment(Some(1), 0).stage, 2);
-        let seg = |stage| Segment { stage, chaos: ChaosPart::Before };
-        assert_eq!(t.selects(&phase(PhaseKind::During, "overload"), seg(3)), Some(true));
-        assert_eq!(t.selects(&phase(PhaseKind::Before, "calm"), seg(1)), Some(true));
-        assert_eq!(t.selects(&phase(PhaseKind::After, "calm"), seg(3)), Some(true));
-        assert_eq!(t.selects(&phase(PhaseKind::After, "overload"), seg(2)), Some(false));
-        assert_eq!(t.select(&phase(PhaseKind::During, "nope")), PhaseSelect::Unknown);
+        let seg = |stage| Segment {
+            stage,
+            chaos: ChaosPart::Before,
+        };
+        assert_eq!(
+            t.selects(&phase(PhaseKind::During, "overload"), seg(3)),
+            Some(true)
+        );
+        assert_eq!(
+            t.selects(&phase(PhaseKind::Before, "calm"), seg(1)),
+            Some(true)
+        );
+        assert_eq!(
+            t.selects(&phase(PhaseKind::After, "calm"), seg(3)),
+            Some(true)
+        );
+        assert_eq!(
+            t.selects(&phase(PhaseKind::After, "overload"), seg(2)),
+            Some(false)
+        );
+        assert_eq!(
+            t.select(&phase(PhaseKind::During, "nope")),
+            PhaseSelect::Unknown
+        );
     }
 
     #[test]

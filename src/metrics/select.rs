@@ -14,7 +14,10 @@ pub struct Selection<'a> {
 
 impl<'a> Selection<'a> {
     pub fn new(buckets: Vec<&'a Bucket>) -> Self {
-        Self { buckets, elapsed_us: None }
+        Self {
+            buckets,
+            elapsed_us: None,
+        }
     }
 
     /// Fixes the elapsed time throughput divides by (a window's length). Without it,

@@ -3,8 +3,8 @@
 
 use crate::ast::PhaseKind;
 use crate::plan::{
-    Budget, CmpOp, Filter, Inject, Metric, Outcome, PhaseRef, Plan, Profile, Quantity,
-    Scenario, Slo, SloExpr, Stage, StageKind, Stat, Test, Unit, Workload,
+    Budget, CmpOp, Filter, Inject, Metric, Outcome, PhaseRef, Plan, Profile, Quantity, Scenario,
+    Slo, SloExpr, Stage, StageKind, Stat, Test, Unit, Workload,
 };
 use crate::source::Span;
 use crate::units::Duration;
@@ -16,7 +16,15 @@ pub(crate) const S: u64 = 1_000_000;
 
 pub(crate) fn hold(secs: u64, phase: Option<usize>) -> Stage {
     let duration = Duration(secs * S);
-    Stage { kind: StageKind::Users { from: 1, to: 1, duration }, phase, limit: None }
+    Stage {
+        kind: StageKind::Users {
+            from: 1,
+            to: 1,
+            duration,
+        },
+        phase,
+        limit: None,
+    }
 }
 
 /// A plan with one workload (steps `chat`, `explain`; captures `cached`, `tokens`, `cost`)
@@ -40,10 +48,17 @@ pub(crate) fn plan(scenarios: &[&str], stages: Vec<Stage>, phases: &[&str]) -> P
         tests: vec![Test {
             name: "t".into(),
             workload: 0,
-            profile: Profile { stages, phases: names(phases) },
+            profile: Profile {
+                stages,
+                phases: names(phases),
+            },
             scenarios: scenarios
                 .iter()
-                .map(|s| Scenario { name: s.to_string(), parts: vec![s.to_string()], rules: vec![] })
+                .map(|s| Scenario {
+                    name: s.to_string(),
+                    parts: vec![s.to_string()],
+                    rules: vec![],
+                })
                 .collect(),
             inject: Inject::Client,
             seed: Some(42),
@@ -96,7 +111,10 @@ pub(crate) fn iteration(scenario: usize, at_us: u64, duration_us: u64) -> Iterat
 }
 
 pub(crate) fn metric(metric: Metric) -> SloExpr {
-    SloExpr::Metric { metric, filter: Filter::default() }
+    SloExpr::Metric {
+        metric,
+        filter: Filter::default(),
+    }
 }
 
 pub(crate) fn stat(stat: Stat, of: Quantity) -> SloExpr {
@@ -104,7 +122,7 @@ pub(crate) fn stat(stat: Stat, of: Quantity) -> SloExpr {
 }
 
 pub(crate) fn p95(of: Quantity) -> SloExpr {
-    stat(Stat::Percentile(0.95), of)
+    stat(Stat::Percentile(95.0), of)
 }
 
 pub(crate) fn konst(value: f64, unit: Unit) -> SloExpr {
@@ -115,7 +133,10 @@ pub(crate) fn konst(value: f64, unit: Unit) -> SloExpr {
 pub(crate) fn during(expr: SloExpr, when: PhaseKind, name: &str) -> SloExpr {
     match expr {
         SloExpr::Metric { metric, mut filter } => {
-            filter.phase = Some(PhaseRef { when, name: name.into() });
+            filter.phase = Some(PhaseRef {
+                when,
+                name: name.into(),
+            });
             SloExpr::Metric { metric, filter }
         }
         other => other,

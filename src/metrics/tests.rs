@@ -11,7 +11,10 @@ use super::*;
 fn assert_3_digits(actual: Option<u64>, expected: u64) {
     let actual = actual.expect("a value");
     let rel = (actual as f64 - expected as f64).abs() / expected as f64;
-    assert!(rel < 1e-3, "{actual} is not {expected} to 3 significant digits");
+    assert!(
+        rel < 1e-3,
+        "{actual} is not {expected} to 3 significant digits"
+    );
 }
 
 fn status_is(code: f64) -> Expr {
@@ -57,7 +60,10 @@ fn merge_of_two_halves_equals_the_whole() {
     let whole = whole.finish();
     let mut merged = a.finish();
     merged.merge(&b.finish()).unwrap();
-    let (w, m) = (whole.scenarios[0].select(|_| true), merged.scenarios[0].select(|_| true));
+    let (w, m) = (
+        whole.scenarios[0].select(|_| true),
+        merged.scenarios[0].select(|_| true),
+    );
     let (w, m) = (w.requests(None), m.requests(None));
     assert_eq!(w.count, m.count);
     for q in [0.5, 0.9, 0.95, 0.99, 1.0] {
@@ -72,7 +78,11 @@ fn merge_of_two_halves_equals_the_whole() {
 #[test]
 fn phases_are_separated() {
     // hold 5s as overload, pause 2s, hold 5s as calm
-    let p = plan(&["x"], vec![hold(5, Some(0)), hold(2, None), hold(5, Some(1))], &["overload", "calm"]);
+    let p = plan(
+        &["x"],
+        vec![hold(5, Some(0)), hold(2, None), hold(5, Some(1))],
+        &["overload", "calm"],
+    );
     let mut c = Collector::new(&p, 0);
     for i in 0..10 {
         let mut a = attempt(0, 0, i * 400 * MS, 50 * MS);
@@ -87,16 +97,24 @@ fn phases_are_separated() {
     }
     let m = c.finish();
     let count = |when, name: &str| {
-        let phase = PhaseRef { when, name: name.into() };
+        let phase = PhaseRef {
+            when,
+            name: name.into(),
+        };
         let t = &m.timeline;
-        m.scenarios[0].select(|s| t.selects(&phase, s) == Some(true)).attempts(None)
+        m.scenarios[0]
+            .select(|s| t.selects(&phase, s) == Some(true))
+            .attempts(None)
     };
     assert_eq!(count(PhaseKind::During, "overload"), 10);
     assert_eq!(count(PhaseKind::During, "calm"), 4);
     assert_eq!(count(PhaseKind::Before, "calm"), 10);
     assert_eq!(count(PhaseKind::After, "overload"), 4);
     assert_eq!(count(PhaseKind::Before, "overload"), 0);
-    let calm = PhaseRef { when: PhaseKind::During, name: "calm".into() };
+    let calm = PhaseRef {
+        when: PhaseKind::During,
+        name: "calm".into(),
+    };
     let sel = m.scenarios[0].select(|s| m.timeline.selects(&calm, s) == Some(true));
     assert_eq!(sel.requests(None).by_status.get(&429), None);
     assert_eq!(sel.span(), Some((7 * S, 10 * S + 20 * MS)));
@@ -108,19 +126,41 @@ fn counts_by_status_error_fault_capture_and_predicate() {
     let count_429 = metric(Metric::Count(status_is(429.0)));
     let cached = metric(Metric::Rate(Expr::Var("cached".into())));
     p.tests[0].slos = vec![
-        slo("count(status == 429) == 1", count_429, CmpOp::Eq, konst(1.0, Unit::Number)),
-        slo("rate(cached) > 50%", cached, CmpOp::Gt, konst(50.0, Unit::Percent)),
+        slo(
+            "count(status == 429) == 1",
+            count_429,
+            CmpOp::Eq,
+            konst(1.0, Unit::Number),
+        ),
+        slo(
+            "rate(cached) > 50%",
+            cached,
+            CmpOp::Gt,
+            konst(50.0, Unit::Percent),
+        ),
     ];
     let mut c = Collector::new(&p, 0);
     let mut a = attempt(0, 0, 0, 10 * MS);
-    a.captures = vec![(0, CaptureValue::Bool(true)), (1, CaptureValue::Number(120.0))];
+    a.captures = vec![
+        (0, CaptureValue::Bool(true)),
+        (1, CaptureValue::Number(120.0)),
+    ];
     c.attempt(a);
     let mut a = attempt(0, 1, 0, 10 * MS);
     a.status = Some(429);
     a.failed = true;
     a.error = Some(ErrorClass::Status);
-    a.injected = Some(Injected { rule: 1, fault: Some(Fault::Status { status: 429, retry_after: None }) });
-    a.captures = vec![(0, CaptureValue::Bool(false)), (1, CaptureValue::Number(80.0))];
+    a.injected = Some(Injected {
+        rule: 1,
+        fault: Some(Fault::Status {
+            status: 429,
+            retry_after: None,
+        }),
+    });
+    a.captures = vec![
+        (0, CaptureValue::Bool(false)),
+        (1, CaptureValue::Number(80.0)),
+    ];
     c.attempt(a);
     let mut a = attempt(0, 1, 0, 30 * S);
     a.status = None;
@@ -132,10 +172,16 @@ fn counts_by_status_error_fault_capture_and_predicate() {
     assert_eq!(m.predicates.len(), 2);
     let all = m.scenarios[0].select(|_| true);
     let r = all.requests(None);
-    assert_eq!((r.count, r.failed, r.no_status, r.late, r.injected), (3, 2, 1, 1, 1));
+    assert_eq!(
+        (r.count, r.failed, r.no_status, r.late, r.injected),
+        (3, 2, 1, 1, 1)
+    );
     assert_eq!(r.by_status.get(&200), Some(&1));
     assert_eq!(r.by_status.get(&429), Some(&1));
-    assert_eq!((r.errors(ErrorClass::Status), r.errors(ErrorClass::Timeout)), (1, 1));
+    assert_eq!(
+        (r.errors(ErrorClass::Status), r.errors(ErrorClass::Timeout)),
+        (1, 1)
+    );
     assert_eq!(r.fires.get(&1), Some(&1));
     assert_eq!(r.flags.get(&0), Some(&(1, 1)));
     assert_3_digits(r.captures[&1].percentile(1.0), 120_000);
@@ -183,7 +229,12 @@ fn iterations_keep_outcomes_retries_cost_and_step_time() {
 #[test]
 fn windows_are_kept_only_for_the_lengths_asked() {
     let mut p = plan(&["x"], vec![], &[]);
-    let mut s = slo("p95(latency) < 1s in every 10s", p95(crate::plan::Quantity::Latency), CmpOp::Lt, konst(1e6, Unit::Duration));
+    let mut s = slo(
+        "p95(latency) < 1s in every 10s",
+        p95(crate::plan::Quantity::Latency),
+        CmpOp::Lt,
+        konst(1e6, Unit::Duration),
+    );
     s.every = Some(Duration(10 * S));
     p.tests[0].slos = vec![s];
     let mut c = Collector::new(&p, 0);
@@ -193,9 +244,17 @@ fn windows_are_kept_only_for_the_lengths_asked() {
     let m = c.finish();
     assert_eq!(m.window_lengths, vec![10 * S]);
     let sc = &m.scenarios[0];
-    assert_eq!(sc.window_indices(10 * S).into_iter().collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(
+        sc.window_indices(10 * S).into_iter().collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
     assert_eq!(sc.select_window(10 * S, 2, |_| true).attempts(None), 5);
-    assert!(sc.select_window(10 * S, 0, |_| true).requests(None).service.is_empty());
+    assert!(
+        sc.select_window(10 * S, 0, |_| true)
+            .requests(None)
+            .service
+            .is_empty()
+    );
 }
 
 #[test]

@@ -48,7 +48,10 @@ struct Children<'i> {
 
 impl<'i> Children<'i> {
     fn new(pair: Pair<'i, Rule>) -> Self {
-        Self { parent: pair.as_rule(), inner: pair.into_inner().peekable() }
+        Self {
+            parent: pair.as_rule(),
+            inner: pair.into_inner().peekable(),
+        }
     }
 
     #[track_caller]
@@ -81,7 +84,9 @@ impl<'i> Children<'i> {
 
 #[track_caller]
 fn grammar_bug(parent: Rule, wanted: Rule, found: Option<Rule>) -> ! {
-    panic!("bug in stress: grammar and builder disagree in {parent:?}: wanted {wanted:?}, found {found:?}")
+    panic!(
+        "bug in stress: grammar and builder disagree in {parent:?}: wanted {wanted:?}, found {found:?}"
+    )
 }
 
 /// Where a statement stands, for "unknown …" messages and re-parsing a malformed one.
@@ -129,7 +134,11 @@ impl Context {
                 ("profile", Rule::profile_decl),
                 ("test", Rule::test_decl),
             ],
-            Context::Service => &[("exec", Rule::svc_exec), ("env", Rule::svc_env), ("ready", Rule::svc_ready)],
+            Context::Service => &[
+                ("exec", Rule::svc_exec),
+                ("env", Rule::svc_env),
+                ("ready", Rule::svc_ready),
+            ],
             Context::Step => &[
                 ("request", Rule::request_step),
                 ("poll", Rule::poll_step),
@@ -207,7 +216,10 @@ pub(crate) struct Builder<'s> {
 
 impl<'s> Builder<'s> {
     pub(crate) fn new(src: &'s str) -> Self {
-        Self { src, problems: RefCell::new(Vec::new()) }
+        Self {
+            src,
+            problems: RefCell::new(Vec::new()),
+        }
     }
 
     pub(crate) fn into_problems(self) -> Vec<SyntaxError> {
@@ -238,7 +250,10 @@ impl<'s> Builder<'s> {
 
     fn name(&self, pair: Pair<'_, Rule>) -> Name {
         debug_assert_eq!(pair.as_rule(), Rule::ident);
-        Name { text: pair.as_str().to_string(), span: self.span(&pair) }
+        Name {
+            text: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
     }
 
     /// grammar: file = { SOI ~ item* ~ EOI }
@@ -279,10 +294,15 @@ impl<'s> Builder<'s> {
         let keywords = context.keywords();
         let mut rule = keywords.iter().find(|(k, _)| *k == word).map(|(_, r)| *r);
         let text = &self.src[span.start as usize..span.end as usize];
-        if matches!(rule, Some(Rule::ramp_users_stage)) && text.split_whitespace().nth(1) == Some("rate") {
+        if matches!(rule, Some(Rule::ramp_users_stage))
+            && text.split_whitespace().nth(1) == Some("rate")
+        {
             rule = Some(Rule::ramp_rate_stage);
         }
-        if matches!(context, Context::Rule) && rule.is_none() && text[word.len()..].trim_start().starts_with('(') {
+        if matches!(context, Context::Rule)
+            && rule.is_none()
+            && text[word.len()..].trim_start().starts_with('(')
+        {
             rule = Some(Rule::call_rule);
         }
         match rule {
@@ -291,10 +311,16 @@ impl<'s> Builder<'s> {
                 let known = keywords.iter().map(|(k, _)| *k);
                 let help = match crate::diag::did_you_mean(word, known) {
                     Some(best) => format!("did you mean `{best}`?"),
-                    None => format!("a {} starts with {}", context.noun(), keyword_list(keywords)),
+                    None => format!(
+                        "a {} starts with {}",
+                        context.noun(),
+                        keyword_list(keywords)
+                    ),
                 };
                 let help = match (context, word) {
-                    (Context::Test, "scenario") => "a test lists its scenarios with `scenarios a, b`".to_string(),
+                    (Context::Test, "scenario") => {
+                        "a test lists its scenarios with `scenarios a, b`".to_string()
+                    }
                     (Context::Stage, "duration") => "write `hold N users for 30s`".to_string(),
                     _ => help,
                 };
@@ -317,8 +343,16 @@ impl<'s> Builder<'s> {
                 let consumed = pairs.last().map_or(0, |p| p.as_span().end());
                 let at = start + consumed;
                 let rest = &self.src[at..];
-                let token: String = rest.chars().take_while(|c| !c.is_whitespace()).take(40).collect();
-                let found = if token.is_empty() { "end of line".to_string() } else { format!("`{token}`") };
+                let token: String = rest
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .take(40)
+                    .collect();
+                let found = if token.is_empty() {
+                    "end of line".to_string()
+                } else {
+                    format!("`{token}`")
+                };
                 SyntaxError::Unexpected {
                     expected: "the end of the statement".to_string(),
                     found,
@@ -417,7 +451,11 @@ impl<'s> Builder<'s> {
                     let address = self.expr(inner.presume(Rule::expr));
                     inner.presume(Rule::kw_within);
                     let within = self.expr(inner.presume(Rule::expr));
-                    ServiceStmtKind::Ready { probe, address, within }
+                    ServiceStmtKind::Ready {
+                        probe,
+                        address,
+                        within,
+                    }
                 }
                 Rule::bad_stmt => {
                     self.bad_stmt(stmt, Context::Service);
@@ -437,7 +475,11 @@ impl<'s> Builder<'s> {
         kids.presume(Rule::kw_proxy);
         let name = self.name(kids.presume(Rule::ident));
         let settings = self.settings(kids.presume(Rule::settings));
-        Proxy { name, settings, span }
+        Proxy {
+            name,
+            settings,
+            span,
+        }
     }
 
     // ── Workloads ─────────────────────────────────────────────────────
@@ -469,7 +511,9 @@ impl<'s> Builder<'s> {
                     let mut kids = Children::new(step);
                     kids.presume(Rule::kw_repeat);
                     let count = self.expr(kids.presume(Rule::expr));
-                    let var = kids.optional(Rule::kw_as).map(|_| self.name(kids.presume(Rule::ident)));
+                    let var = kids
+                        .optional(Rule::kw_as)
+                        .map(|_| self.name(kids.presume(Rule::ident)));
                     let steps = self.step_block(kids.presume(Rule::step_block));
                     StepKind::Repeat { count, var, steps }
                 }
@@ -498,7 +542,11 @@ impl<'s> Builder<'s> {
                             let mut inner = Children::new(arm);
                             let weight = self.expr(inner.presume(Rule::expr));
                             let steps = self.step_block(inner.presume(Rule::step_block));
-                            ChooseArm { weight, steps, span }
+                            ChooseArm {
+                                weight,
+                                steps,
+                                span,
+                            }
                         })
                         .collect();
                     StepKind::Choose(arms)
@@ -529,8 +577,18 @@ impl<'s> Builder<'s> {
         let method = self.name(kids.presume(Rule::ident));
         let target = self.name(kids.presume(Rule::ident));
         let path = self.expr(kids.presume(Rule::expr));
-        let stmts = kids.optional(Rule::request_block).map(|b| self.request_block(b)).unwrap_or_default();
-        Request { name, method, target, path, stmts, span }
+        let stmts = kids
+            .optional(Rule::request_block)
+            .map(|b| self.request_block(b))
+            .unwrap_or_default();
+        Request {
+            name,
+            method,
+            target,
+            path,
+            stmts,
+            span,
+        }
     }
 
     /// grammar: poll_step = { kw_poll ~ ident ~ ":" ~ ident ~ ident ~ expr ~ request_block? ~ poll_clause* }
@@ -567,7 +625,10 @@ impl<'s> Builder<'s> {
                 continue;
             }
             if rule == Rule::retry_block {
-                stmts.push(RequestStmt { kind: RequestStmtKind::Retry(self.retry_block(stmt)), span });
+                stmts.push(RequestStmt {
+                    kind: RequestStmtKind::Retry(self.retry_block(stmt)),
+                    span,
+                });
                 continue;
             }
             let mut kids = Children::new(stmt);
@@ -616,7 +677,9 @@ impl<'s> Builder<'s> {
             let mut inner = Children::new(stmt);
             let first = inner.any();
             let kind = match rule {
-                Rule::retry_attempts => RetryStmtKind::Attempts(self.expr(inner.presume(Rule::expr))),
+                Rule::retry_attempts => {
+                    RetryStmtKind::Attempts(self.expr(inner.presume(Rule::expr)))
+                }
                 Rule::retry_on => RetryStmtKind::On(
                     inner
                         .rest()
@@ -628,11 +691,15 @@ impl<'s> Builder<'s> {
                 ),
                 Rule::retry_backoff => {
                     let backoff = self.expr(inner.presume(Rule::expr));
-                    let jitter = inner.optional(Rule::kw_jitter).map(|_| self.name(inner.presume(Rule::ident)));
+                    let jitter = inner
+                        .optional(Rule::kw_jitter)
+                        .map(|_| self.name(inner.presume(Rule::ident)));
                     RetryStmtKind::Backoff { backoff, jitter }
                 }
                 Rule::retry_jitter => RetryStmtKind::Jitter(self.name(inner.presume(Rule::ident))),
-                Rule::retry_respect => RetryStmtKind::RespectRetryAfter(first.as_rule() == Rule::kw_respect),
+                Rule::retry_respect => {
+                    RetryStmtKind::RespectRetryAfter(first.as_rule() == Rule::kw_respect)
+                }
                 other => grammar_bug(Rule::retry_block, Rule::retry_attempts, Some(other)),
             };
             stmts.push(RetryStmt { kind, span });
@@ -735,8 +802,14 @@ impl<'s> Builder<'s> {
         let span = self.span(&pair);
         let mut kids = Children::new(pair);
         let value = self.expr(kids.presume(Rule::expr));
-        let retry_after = kids.optional(Rule::kw_retry_after).map(|_| self.expr(kids.presume(Rule::expr)));
-        FaultExpr { value, retry_after, span }
+        let retry_after = kids
+            .optional(Rule::kw_retry_after)
+            .map(|_| self.expr(kids.presume(Rule::expr)));
+        FaultExpr {
+            value,
+            retry_after,
+            span,
+        }
     }
 
     // ── Profiles ──────────────────────────────────────────────────────
@@ -865,13 +938,18 @@ impl<'s> Builder<'s> {
                 continue;
             }
             if rule == Rule::slo_block {
-                stmts.push(TestStmt { kind: TestStmtKind::Slo(self.slo_block(stmt)), span });
+                stmts.push(TestStmt {
+                    kind: TestStmtKind::Slo(self.slo_block(stmt)),
+                    span,
+                });
                 continue;
             }
             let mut inner = Children::new(stmt);
             let _keyword = inner.any();
             let kind = match rule {
-                Rule::test_workload => TestStmtKind::Workload(self.name(inner.presume(Rule::ident))),
+                Rule::test_workload => {
+                    TestStmtKind::Workload(self.name(inner.presume(Rule::ident)))
+                }
                 Rule::test_profile => {
                     let body = inner.any();
                     match body.as_rule() {
@@ -887,11 +965,15 @@ impl<'s> Builder<'s> {
                     let at = inner.any();
                     match at.as_rule() {
                         Rule::kw_client => TestStmtKind::Inject(InjectAt::Client),
-                        _ => TestStmtKind::Inject(InjectAt::Proxy(self.name(inner.presume(Rule::ident)))),
+                        _ => TestStmtKind::Inject(InjectAt::Proxy(
+                            self.name(inner.presume(Rule::ident)),
+                        )),
                     }
                 }
                 Rule::test_seed => TestStmtKind::Seed(self.expr(inner.presume(Rule::expr))),
-                Rule::test_services => TestStmtKind::Services(inner.rest().map(|n| self.name(n)).collect()),
+                Rule::test_services => {
+                    TestStmtKind::Services(inner.rest().map(|n| self.name(n)).collect())
+                }
                 Rule::test_chaos => TestStmtKind::Chaos(self.chaos(inner)),
                 other => grammar_bug(Rule::test_decl, Rule::test_workload, Some(other)),
             };
@@ -927,7 +1009,9 @@ impl<'s> Builder<'s> {
                     } else {
                         let method = self.name(a.presume(Rule::ident));
                         let url = self.expr(a.presume(Rule::expr));
-                        let json = a.optional(Rule::kw_json).map(|_| self.expr(a.presume(Rule::expr)));
+                        let json = a
+                            .optional(Rule::kw_json)
+                            .map(|_| self.expr(a.presume(Rule::expr)));
                         Action::Http { method, url, json }
                     };
                     if edge.as_rule() == Rule::kw_start {
@@ -960,7 +1044,9 @@ impl<'s> Builder<'s> {
                     inner.presume(Rule::kw_abort);
                     inner.presume(Rule::kw_if);
                     let condition = self.expr(inner.presume(Rule::expr));
-                    let over = inner.optional(Rule::kw_over).map(|_| self.expr(inner.presume(Rule::expr)));
+                    let over = inner
+                        .optional(Rule::kw_over)
+                        .map(|_| self.expr(inner.presume(Rule::expr)));
                     SloStmtKind::Abort { condition, over }
                 } else {
                     let mut prefixes = Vec::new();
@@ -981,7 +1067,11 @@ impl<'s> Builder<'s> {
                         c.presume(Rule::kw_every);
                         self.expr(c.presume(Rule::expr))
                     });
-                    SloStmtKind::Assert { prefixes, expr, every }
+                    SloStmtKind::Assert {
+                        prefixes,
+                        expr,
+                        every,
+                    }
                 };
                 SloStmt { kind, span }
             })
@@ -993,12 +1083,42 @@ impl<'s> Builder<'s> {
     /// grammar: expr = { unary* ~ postfixed ~ (infix ~ unary* ~ postfixed)* }
     pub(crate) fn expr(&self, pair: Pair<'_, Rule>) -> Expr {
         debug_assert_eq!(pair.as_rule(), Rule::expr);
+        let operators = pair
+            .clone()
+            .into_inner()
+            .filter(|p| is_operator(p.as_rule()))
+            .count();
+        if operators > super::MAX_OPERATORS {
+            let span = self.span(&pair);
+            self.push(SyntaxError::TooLong {
+                operators,
+                limit: super::MAX_OPERATORS,
+                span: span.into(),
+            });
+            return Expr {
+                kind: ExprKind::Number {
+                    value: 0.0,
+                    integer: true,
+                },
+                span,
+            };
+        }
         PRATT
             .map_primary(|p| self.primary(p))
             .map_prefix(|op, operand| {
                 let span = self.span(&op).to(operand.span);
-                let op = if op.as_rule() == Rule::op_not { UnaryOp::Not } else { UnaryOp::Neg };
-                Expr { kind: ExprKind::Unary { op, operand: Box::new(operand) }, span }
+                let op = if op.as_rule() == Rule::op_not {
+                    UnaryOp::Not
+                } else {
+                    UnaryOp::Neg
+                };
+                Expr {
+                    kind: ExprKind::Unary {
+                        op,
+                        operand: Box::new(operand),
+                    },
+                    span,
+                }
             })
             .map_postfix(|base, op| self.postfix(base, op))
             .map_infix(|lhs, op, rhs| {
@@ -1020,7 +1140,14 @@ impl<'s> Builder<'s> {
                     Rule::op_mod => BinaryOp::Mod,
                     other => grammar_bug(Rule::expr, Rule::op_add, Some(other)),
                 };
-                Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
+                Expr {
+                    kind: ExprKind::Binary {
+                        op,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                    span,
+                }
             })
             .parse(pair.into_inner())
     }
@@ -1030,8 +1157,14 @@ impl<'s> Builder<'s> {
         let rule = op.as_rule();
         let mut kids = Children::new(op);
         let kind = match rule {
-            Rule::field => ExprKind::Field { base: Box::new(base), field: self.name(kids.presume(Rule::ident)) },
-            Rule::index => ExprKind::Index { base: Box::new(base), index: Box::new(self.expr(kids.presume(Rule::expr))) },
+            Rule::field => ExprKind::Field {
+                base: Box::new(base),
+                field: self.name(kids.presume(Rule::ident)),
+            },
+            Rule::index => ExprKind::Index {
+                base: Box::new(base),
+                index: Box::new(self.expr(kids.presume(Rule::expr))),
+            },
             Rule::call_args => ExprKind::Call {
                 callee: Box::new(base),
                 args: kids
@@ -1051,7 +1184,11 @@ impl<'s> Builder<'s> {
                     Rule::kw_during => PhaseKind::During,
                     _ => PhaseKind::After,
                 };
-                ExprKind::Phase { base: Box::new(base), phase, name: self.name(kids.presume(Rule::ident)) }
+                ExprKind::Phase {
+                    base: Box::new(base),
+                    phase,
+                    name: self.name(kids.presume(Rule::ident)),
+                }
             }
             other => grammar_bug(Rule::expr, Rule::field, Some(other)),
         };
@@ -1070,7 +1207,10 @@ impl<'s> Builder<'s> {
                 match literal::money(number.as_str()) {
                     Ok(m) => ExprKind::Money(m),
                     Err(_) => {
-                        self.push(SyntaxError::BadNumber { text: number.as_str().to_string(), span: span.into() });
+                        self.push(SyntaxError::BadNumber {
+                            text: number.as_str().to_string(),
+                            span: span.into(),
+                        });
                         ExprKind::Money(crate::units::Money(0.0))
                     }
                 }
@@ -1080,7 +1220,9 @@ impl<'s> Builder<'s> {
                 let mut kids = Children::new(pair);
                 let text = kids.presume(Rule::raw_text).as_str().to_string();
                 if kids.presume(Rule::raw_close).as_str().is_empty() {
-                    self.push(SyntaxError::UnterminatedString { span: Span::new(span.start as usize, span.start as usize + 1).into() });
+                    self.push(SyntaxError::UnterminatedString {
+                        span: Span::new(span.start as usize, span.start as usize + 1).into(),
+                    });
                 }
                 ExprKind::RawStr(text)
             }
@@ -1099,7 +1241,10 @@ impl<'s> Builder<'s> {
                             let text = key_expr.as_plain_str().unwrap_or_else(|| {
                                 self.src[key_span.start as usize..key_span.end as usize].to_string()
                             });
-                            Name { text, span: key_span }
+                            Name {
+                                text,
+                                span: key_span,
+                            }
                         };
                         let value = self.expr(kids.presume(Rule::expr));
                         Entry { key, value, span }
@@ -1126,16 +1271,28 @@ impl<'s> Builder<'s> {
             return match literal::number(number.as_str()) {
                 Ok(value) => ExprKind::Number { value, integer },
                 Err(_) => {
-                    self.push(SyntaxError::BadNumber { text, span: span.into() });
-                    ExprKind::Number { value: 0.0, integer: true }
+                    self.push(SyntaxError::BadNumber {
+                        text,
+                        span: span.into(),
+                    });
+                    ExprKind::Number {
+                        value: 0.0,
+                        integer: true,
+                    }
                 }
             };
         };
         match literal::quantity(number.as_str(), unit.as_str()) {
             Ok(kind) => kind,
             Err(LiteralError::Number) => {
-                self.push(SyntaxError::BadNumber { text, span: span.into() });
-                ExprKind::Number { value: 0.0, integer: true }
+                self.push(SyntaxError::BadNumber {
+                    text,
+                    span: span.into(),
+                });
+                ExprKind::Number {
+                    value: 0.0,
+                    integer: true,
+                }
             }
             Err(LiteralError::Unit { help }) => {
                 self.push(SyntaxError::BadUnit {
@@ -1144,7 +1301,10 @@ impl<'s> Builder<'s> {
                     span: self.span(&unit).into(),
                     help,
                 });
-                ExprKind::Number { value: 0.0, integer: true }
+                ExprKind::Number {
+                    value: 0.0,
+                    integer: true,
+                }
             }
         }
     }
@@ -1216,4 +1376,30 @@ fn comment_start(line: &str) -> Option<usize> {
         }
     }
     None
+}
+
+fn is_operator(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::op_range
+            | Rule::op_or
+            | Rule::op_and
+            | Rule::op_eq
+            | Rule::op_ne
+            | Rule::op_lt
+            | Rule::op_le
+            | Rule::op_gt
+            | Rule::op_ge
+            | Rule::op_add
+            | Rule::op_sub
+            | Rule::op_mul
+            | Rule::op_div
+            | Rule::op_mod
+            | Rule::op_not
+            | Rule::op_neg
+            | Rule::field
+            | Rule::index
+            | Rule::call_args
+            | Rule::phase
+    )
 }

@@ -44,7 +44,10 @@ pub enum SyntaxError {
     },
 
     #[error("`{text}` is not a number stress can use")]
-    #[diagnostic(code(stress::parse::bad_number), help("numbers are decimal, like `42` or `1.5`"))]
+    #[diagnostic(
+        code(stress::parse::bad_number),
+        help("numbers are decimal, like `42` or `1.5`")
+    )]
     BadNumber {
         text: String,
         #[label("too large or malformed")]
@@ -54,7 +57,9 @@ pub enum SyntaxError {
     #[error("unknown escape `{text}` in a string")]
     #[diagnostic(
         code(stress::parse::bad_escape),
-        help("use one of \\\" \\\\ \\n \\t \\r \\$ \\u{{1F600}}, or a raw string 'like this' for no escapes")
+        help(
+            "use one of \\\" \\\\ \\n \\t \\r \\$ \\u{{1F600}}, or a raw string 'like this' for no escapes"
+        )
     )]
     BadEscape {
         text: String,
@@ -72,8 +77,20 @@ pub enum SyntaxError {
         span: SourceSpan,
     },
 
+    #[error("an expression with {operators} operators; stress reads at most {limit}")]
+    #[diagnostic(code(stress::parse::too_long), help("split it with `let` constants"))]
+    TooLong {
+        operators: usize,
+        limit: usize,
+        #[label("this expression")]
+        span: SourceSpan,
+    },
+
     #[error("blocks are nested {depth} deep; stress reads at most {limit}")]
-    #[diagnostic(code(stress::parse::too_deep), help("flatten the structure; real files nest a few levels"))]
+    #[diagnostic(
+        code(stress::parse::too_deep),
+        help("flatten the structure; real files nest a few levels")
+    )]
     TooDeep {
         depth: usize,
         limit: usize,
@@ -91,6 +108,7 @@ impl SyntaxError {
             | SyntaxError::BadNumber { span, .. }
             | SyntaxError::BadEscape { span, .. }
             | SyntaxError::UnterminatedString { span }
+            | SyntaxError::TooLong { span, .. }
             | SyntaxError::TooDeep { span, .. } => *span,
         }
     }
@@ -104,9 +122,10 @@ impl SyntaxError {
         };
         let mut pos = pos;
         let mut expected: Vec<String> = match &err.variant {
-            pest::error::ErrorVariant::ParsingError { positives, .. } => {
-                positives.iter().map(|r| rule_name(*r).to_string()).collect()
-            }
+            pest::error::ErrorVariant::ParsingError { positives, .. } => positives
+                .iter()
+                .map(|r| rule_name(*r).to_string())
+                .collect(),
             pest::error::ErrorVariant::CustomError { .. } => vec![],
         };
         // With error detail on, pest also records literal tokens (`:`, `{`) tried at the

@@ -16,7 +16,11 @@ pub(crate) enum LiteralError {
 pub(crate) fn number(text: &str) -> Result<f64, LiteralError> {
     let cleaned: String = text.chars().filter(|c| *c != '_').collect();
     let value: f64 = cleaned.parse().map_err(|_| LiteralError::Number)?;
-    if value.is_finite() && value <= 1e15 { Ok(value) } else { Err(LiteralError::Number) }
+    if value.is_finite() && value <= 1e15 {
+        Ok(value)
+    } else {
+        Err(LiteralError::Number)
+    }
 }
 
 const DURATION_UNITS: &[&str] = &["us", "ms", "s", "m", "h"];
@@ -31,7 +35,11 @@ pub(crate) fn quantity(number_text: &str, unit: &str) -> Result<ExprKind, Litera
     if let Some(per) = unit.strip_prefix('/') {
         return match rate_unit_secs(per) {
             Some(secs) => Ok(ExprKind::Rate(Rate(value / secs))),
-            None => Err(unit_error(number_text, unit, &format!("a rate is per `s`, `m` or `h`: write `{number_text}/s`"))),
+            None => Err(unit_error(
+                number_text,
+                unit,
+                &format!("a rate is per `s`, `m` or `h`: write `{number_text}/s`"),
+            )),
         };
     }
     if let Some((size, per)) = unit.split_once('/') {
@@ -39,17 +47,27 @@ pub(crate) fn quantity(number_text: &str, unit: &str) -> Result<ExprKind, Litera
         let secs = rate_unit_secs(per);
         return match (bytes, secs) {
             (Some(b), Some(s)) => Ok(ExprKind::Bandwidth(Bytes((value * b / s).round() as u64))),
-            _ => Err(unit_error(number_text, unit, &format!("a bandwidth is a size per time, like `{number_text}KiB/s`"))),
+            _ => Err(unit_error(
+                number_text,
+                unit,
+                &format!("a bandwidth is a size per time, like `{number_text}KiB/s`"),
+            )),
         };
     }
     if unit == "xx" {
         return match number_text.parse::<u16>() {
             Ok(class @ 1..=5) => Ok(ExprKind::StatusClass(class)),
-            _ => Err(unit_error(number_text, unit, "a status class is `1xx` to `5xx`")),
+            _ => Err(unit_error(
+                number_text,
+                unit,
+                "a status class is `1xx` to `5xx`",
+            )),
         };
     }
     if let Some(micros) = duration_unit_micros(unit) {
-        return Ok(ExprKind::Duration(Duration((value * micros).round() as u64)));
+        return Ok(ExprKind::Duration(
+            Duration((value * micros).round() as u64),
+        ));
     }
     if let Some(bytes) = size_unit_bytes(unit) {
         return Ok(ExprKind::Size(Bytes((value * bytes).round() as u64)));
@@ -57,7 +75,11 @@ pub(crate) fn quantity(number_text: &str, unit: &str) -> Result<ExprKind, Litera
     if unit.chars().any(|c| c.is_ascii_digit()) {
         return compound_duration(number_text, unit);
     }
-    Err(unit_error(number_text, unit, &suggest_unit(number_text, unit)))
+    Err(unit_error(
+        number_text,
+        unit,
+        &suggest_unit(number_text, unit),
+    ))
 }
 
 /// `1m30s`: the first number and unit, then more number-unit pairs.
@@ -65,11 +87,19 @@ fn compound_duration(number_text: &str, unit: &str) -> Result<ExprKind, LiteralE
     let full = format!("{number_text}{unit}");
     crate::units::parse_duration(&full)
         .map(ExprKind::Duration)
-        .map_err(|_| unit_error(number_text, unit, "a compound duration reads like `1m30s` or `1h15m`"))
+        .map_err(|_| {
+            unit_error(
+                number_text,
+                unit,
+                "a compound duration reads like `1m30s` or `1h15m`",
+            )
+        })
 }
 
 fn unit_error(_number: &str, _unit: &str, help: &str) -> LiteralError {
-    LiteralError::Unit { help: help.to_string() }
+    LiteralError::Unit {
+        help: help.to_string(),
+    }
 }
 
 fn suggest_unit(number_text: &str, unit: &str) -> String {
@@ -134,20 +164,33 @@ mod tests {
 
     #[test]
     fn quantities_read_their_units() {
-        assert_eq!(quantity("150", "ms"), Ok(ExprKind::Duration(Duration(150_000))));
-        assert_eq!(quantity("1", "m30s"), Ok(ExprKind::Duration(Duration(90_000_000))));
+        assert_eq!(
+            quantity("150", "ms"),
+            Ok(ExprKind::Duration(Duration(150_000)))
+        );
+        assert_eq!(
+            quantity("1", "m30s"),
+            Ok(ExprKind::Duration(Duration(90_000_000)))
+        );
         assert_eq!(quantity("30", "%"), Ok(ExprKind::Percent(Percent(30.0))));
         assert_eq!(quantity("3600", "/h"), Ok(ExprKind::Rate(Rate(1.0))));
         assert_eq!(quantity("64", "KiB"), Ok(ExprKind::Size(Bytes(65536))));
-        assert_eq!(quantity("64", "KiB/s"), Ok(ExprKind::Bandwidth(Bytes(65536))));
+        assert_eq!(
+            quantity("64", "KiB/s"),
+            Ok(ExprKind::Bandwidth(Bytes(65536)))
+        );
         assert_eq!(quantity("5", "xx"), Ok(ExprKind::StatusClass(5)));
     }
 
     #[test]
     fn a_misspelled_unit_gets_the_fix() {
-        let Err(LiteralError::Unit { help }) = quantity("5", "sec") else { panic!() };
+        let Err(LiteralError::Unit { help }) = quantity("5", "sec") else {
+            panic!()
+        };
         assert_eq!(help, "write `5s`");
-        let Err(LiteralError::Unit { help }) = quantity("5", "mss") else { panic!() };
+        let Err(LiteralError::Unit { help }) = quantity("5", "mss") else {
+            panic!()
+        };
         assert!(help.contains("did you mean `5ms`"), "{help}");
     }
 

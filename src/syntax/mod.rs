@@ -21,6 +21,9 @@ use grammar::{Rule, StressParser};
 /// can exhaust the stack.
 pub const MAX_DEPTH: usize = 64;
 
+/// Most operators in one expression (real ones have a handful); bounds the tree's depth.
+pub const MAX_OPERATORS: usize = 256;
+
 /// Parses one file into its syntax tree, or returns every syntax problem found.
 pub fn parse(file: &SourceFile) -> Result<ast::File, Vec<SyntaxError>> {
     let text: &str = &file.text;
@@ -33,7 +36,9 @@ pub fn parse(file: &SourceFile) -> Result<ast::File, Vec<SyntaxError>> {
         Err(err) => return Err(vec![SyntaxError::from_pest(&err, text, 0)]),
     };
     let builder = build::Builder::new(text);
-    let root = pairs.next().expect("a successful parse of `file` yields one `file` pair");
+    let root = pairs
+        .next()
+        .expect("a successful parse of `file` yields one `file` pair");
     let ast = builder.file(root);
     let mut problems = builder.into_problems();
     if problems.is_empty() {

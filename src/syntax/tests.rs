@@ -10,7 +10,10 @@ fn codes(text: &str) -> Vec<String> {
     use miette::Diagnostic;
     match parse_str(text) {
         Ok(_) => vec![],
-        Err(problems) => problems.iter().map(|p| p.code().map(|c| c.to_string()).unwrap_or_default()).collect(),
+        Err(problems) => problems
+            .iter()
+            .map(|p| p.code().map(|c| c.to_string()).unwrap_or_default())
+            .collect(),
     }
 }
 
@@ -28,7 +31,10 @@ fn every_shipped_scenario_parses() {
             seen += 1;
         }
     }
-    assert!(seen >= 6, "expected the spec examples in scenarios/, saw {seen}");
+    assert!(
+        seen >= 6,
+        "expected the spec examples in scenarios/, saw {seen}"
+    );
 }
 
 #[test]
@@ -39,11 +45,26 @@ fn keywords_are_not_prefixes_of_names() {
 
 #[test]
 fn units_and_ranges() {
-    let file = parse_str("let a = 2s..5s\nlet b = 1m30s\nlet c = 10..50\nlet d = 64KiB/s\nlet e = $0.002").unwrap();
-    let ast::Item::Let(a) = &file.items[0] else { panic!() };
-    assert!(matches!(a.value.kind, ast::ExprKind::Binary { op: ast::BinaryOp::Range, .. }));
-    let ast::Item::Let(b) = &file.items[1] else { panic!() };
-    assert_eq!(b.value.kind, ast::ExprKind::Duration(crate::units::Duration(90_000_000)));
+    let file =
+        parse_str("let a = 2s..5s\nlet b = 1m30s\nlet c = 10..50\nlet d = 64KiB/s\nlet e = $0.002")
+            .unwrap();
+    let ast::Item::Let(a) = &file.items[0] else {
+        panic!()
+    };
+    assert!(matches!(
+        a.value.kind,
+        ast::ExprKind::Binary {
+            op: ast::BinaryOp::Range,
+            ..
+        }
+    ));
+    let ast::Item::Let(b) = &file.items[1] else {
+        panic!()
+    };
+    assert_eq!(
+        b.value.kind,
+        ast::ExprKind::Duration(crate::units::Duration(90_000_000))
+    );
 }
 
 #[test]
@@ -54,14 +75,24 @@ fn crlf_and_tabs_are_whitespace() {
 #[test]
 fn several_unknown_statements_are_all_reported() {
     let text = "workload w {\n  requst a: get t \"/\"\n  thnk 1s\n}\n";
-    assert_eq!(codes(text), ["stress::parse::unknown_statement", "stress::parse::unknown_statement"]);
+    assert_eq!(
+        codes(text),
+        [
+            "stress::parse::unknown_statement",
+            "stress::parse::unknown_statement"
+        ]
+    );
 }
 
 #[test]
 fn a_malformed_known_statement_is_reparsed_for_a_precise_error() {
     let text = "workload w {\n  request a get t \"/\"\n}\n";
-    let Err(problems) = parse_str(text) else { panic!() };
-    let SyntaxError::Unexpected { expected, span, .. } = &problems[0] else { panic!("{problems:?}") };
+    let Err(problems) = parse_str(text) else {
+        panic!()
+    };
+    let SyntaxError::Unexpected { expected, span, .. } = &problems[0] else {
+        panic!("{problems:?}")
+    };
     assert!(expected.contains("`:`"), "{expected}");
     assert_eq!(span.offset(), text.find("get").unwrap());
 }
@@ -69,13 +100,18 @@ fn a_malformed_known_statement_is_reparsed_for_a_precise_error() {
 #[test]
 fn unterminated_string_points_at_its_opening_quote() {
     let text = "let a = \"abc\nlet b = 1\n";
-    let Err(problems) = parse_str(text) else { panic!() };
+    let Err(problems) = parse_str(text) else {
+        panic!()
+    };
     assert!(matches!(problems[0], SyntaxError::UnterminatedString { span } if span.offset() == 8));
 }
 
 #[test]
 fn bad_units_are_reported_with_the_fix() {
-    assert_eq!(codes("let a = 5sec\nlet b = 3 * 2xs"), ["stress::parse::bad_unit", "stress::parse::bad_unit"]);
+    assert_eq!(
+        codes("let a = 5sec\nlet b = 3 * 2xs"),
+        ["stress::parse::bad_unit", "stress::parse::bad_unit"]
+    );
 }
 
 #[test]
@@ -92,7 +128,11 @@ fn slo_qualifiers_parse() {
         abort if error_rate > 50% over 30s
     } }"#;
     let file = parse_str(text).unwrap();
-    let ast::Item::Test(t) = &file.items[0] else { panic!() };
-    let ast::TestStmtKind::Slo(slos) = &t.stmts[0].kind else { panic!() };
+    let ast::Item::Test(t) = &file.items[0] else {
+        panic!()
+    };
+    let ast::TestStmtKind::Slo(slos) = &t.stmts[0].kind else {
+        panic!()
+    };
     assert_eq!(slos.len(), 3);
 }

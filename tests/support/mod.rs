@@ -6,7 +6,22 @@ use stress::diag::{Problem, RenderOptions, render};
 use stress::source::SourceFile;
 
 /// Parse + check one file in-process; every problem (errors and warnings) in order.
+/// Runs on a thread with a large stack, as the CLI does.
 pub fn check_text(name: &str, text: &str, base_dir: Option<&Path>) -> (SourceFile, Vec<Problem>) {
+    let (name, text, base_dir) = (
+        name.to_string(),
+        text.to_string(),
+        base_dir.map(Path::to_path_buf),
+    );
+    std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || check_text_here(&name, &text, base_dir.as_deref()))
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+fn check_text_here(name: &str, text: &str, base_dir: Option<&Path>) -> (SourceFile, Vec<Problem>) {
     let file = SourceFile::new(name, text);
     let problems = match stress::syntax::parse(&file) {
         Err(errors) => errors.into_iter().map(Problem::from).collect(),
@@ -20,7 +35,11 @@ pub fn check_text(name: &str, text: &str, base_dir: Option<&Path>) -> (SourceFil
 
 /// Problems rendered as a person sees them (no color, unicode, 80 columns).
 pub fn render_all(file: &SourceFile, problems: &[Problem]) -> String {
-    problems.iter().map(|p| render(p, Some(file), RenderOptions::plain())).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(|p| render(p, Some(file), RenderOptions::plain()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The codes a golden file expects, from its `# expect: a, b` header lines.

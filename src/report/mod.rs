@@ -1,0 +1,435 @@
+//! The report model: plain `Serialize` data built once from a test's metrics and verdict,
+//! then rendered ([`text`] here; JSON, Markdown and HTML renderers reuse the model).
+//!
+//! Quantities are kept in base units (µs, percent 0–100, per second, dollars) with the unit
+//! in the field name; renderers format them through `crate::units`. Statistics of histograms
+//! are rounded to the histograms' precision (3 significant digits).
+
+mod text;
+
+use serde::Serialize;
+
+use crate::metrics::{
+    CAPTURE_SCALE, ERROR_CLASSES, ErrorClass, Histogram, MONEY_SCALE, Metrics, OUTCOMES,
+    ScenarioMetrics, outcome_name, retry_on_text, round_sig,
+};
+use crate::plan::{Outcome, Plan};
+use crate::slo::{SloResult, Verdict};
+
+pub use text::render_text;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One test's report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub file: String,
+    pub test: String,
+    pub seed: u64,
+    /// Stopped by Ctrl-C: the numbers cover what ran.
+    pub interrupted: bool,
+    /// Sum of the run lengths of the scenarios that ran.
+    pub duration_us: u64,
+    pub passed: bool,
+    /// The scenarios that ran (not those skipped by `--scenario`).
+    pub scenarios: Vec<ScenarioReport>,
+    /// One row per scenario when the test has more than one, else empty.
+    pub comparison: Vec<ComparisonRow>,
+    pub slos: Vec<SloResult>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScenarioReport {
+    pub name: String,
+    /// The composed parts of `mixed = a + b`; empty when the scenario is not a composition.
+    pub parts: Vec<String>,
+    pub duration_us: u64,
+    pub requests: Requests,
+    /// Latency, service time and durations, per step.
+    pub timings: Vec<Timing>,
+    pub iterations: u64,
+    pub outcomes: Vec<Count>,
+    pub retries: Retries,
+    /// Per iteration, dollars; `None` when no iteration had a cost.
+    pub cost: Option<Quantiles>,
+    pub captures: Vec<CaptureSummary>,
+    /// One per fault rule of the scenario.
+    pub faults: Vec<Count>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Requests {
+    pub count: u64,
+    pub failed: u64,
+    pub error_rate_pct: Option<f64>,
+    pub throughput_per_s: Option<f64>,
+    /// Sent more than 10ms after their intended start.
+    pub late: u64,
+    pub dropped: u64,
+    pub injected: u64,
+    /// `200`, `429`, … and `none` for attempts without a status.
+    pub statuses: Vec<Count>,
+    pub errors: Vec<Count>,
+}
+
+/// A label with a count and its share.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Count {
+    pub name: String,
+    pub count: u64,
+    pub pct: Option<f64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimingKind {
+    /// From the intended start: what SLOs read.
+    Latency,
+    /// From the actual send.
+    Service,
+    /// Of a whole iteration (`step` is `None`) or a step's own time.
+    Duration,
+}
+
+/// Distribution of one timing, µs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Timing {
+    /// `None`: the whole iteration.
+    pub step: Option<String>,
+    pub kind: TimingKind,
+    pub count: u64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p95_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Retries {
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub max: Option<f64>,
+    pub by_reason: Vec<Count>,
+    pub budget_exceeded_during_retry: u64,
+    pub budget_exceeded_during_retry_pct: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Quantiles {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CaptureSummary {
+    Number {
+        name: String,
+        count: u64,
+        p50: f64,
+        p95: f64,
+        max: f64,
+    },
+    Flag {
+        name: String,
+        true_count: u64,
+        total: u64,
+        true_pct: f64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ComparisonRow {
+    pub scenario: String,
+    pub success_rate_pct: Option<f64>,
+    pub p95_retries: Option<f64>,
+    pub p95_cost: Option<f64>,
+    /// p95 of the iteration duration.
+    pub p95_duration_us: Option<u64>,
+    /// Ratios to the scenario named `baseline`, when there is one.
+    pub duration_vs_baseline: Option<f64>,
+    pub cost_vs_baseline: Option<f64>,
+}
+
+fn error_name(c: ErrorClass) -> &'static str {
+    match c {
+        ErrorClass::Timeout => "timeout",
+        ErrorClass::Connect => "connect",
+        ErrorClass::Reset => "reset",
+        ErrorClass::Status => "status",
+        ErrorClass::Check => "check",
+        ErrorClass::Body => "body",
+    }
+}
+
+fn pct(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
+}
+
+fn q_us(h: &Histogram, q: f64) -> u64 {
+    h.percentile(q).map_or(0, |v| round_sig(v as f64, 3) as u64)
+}
+
+fn q_scaled(h: &Histogram, q: f64, scale: f64) -> Option<f64> {
+    h.percentile_scaled(q, scale).map(|v| round_sig(v, 3))
+}
+
+fn timing(step: Option<String>, kind: TimingKind, h: &Histogram) -> Option<Timing> {
+    (!h.is_empty()).then(|| Timing {
+        step,
+        kind,
+        count: h.count(),
+        p50_us: q_us(h, 0.5),
+        p90_us: q_us(h, 0.9),
+        p95_us: q_us(h, 0.95),
+        p99_us: q_us(h, 0.99),
+        max_us: q_us(h, 1.0),
+    })
+}
+
+/// Builds the report of `plan.tests[test]`.
+pub fn build(
+    plan: &Plan,
+    test: usize,
+    metrics: &Metrics,
+    verdict: &Verdict,
+    seed: u64,
+    interrupted: bool,
+) -> Report {
+    let t = plan.tests.get(test);
+    let scenarios: Vec<ScenarioReport> = metrics
+        .scenarios
+        .iter()
+        .enumerate()
+        .filter(|(_, sm)| sm.ran)
+        .map(|(i, sm)| scenario(plan, test, i, sm, metrics))
+        .collect();
+    let comparison = if scenarios.len() > 1 {
+        comparison(metrics)
+    } else {
+        vec![]
+    };
+    Report {
+        schema_version: SCHEMA_VERSION,
+        file: plan.file.clone(),
+        test: t.map_or_else(|| metrics.test.clone(), |t| t.name.clone()),
+        seed,
+        interrupted,
+        duration_us: metrics.scenarios.iter().map(|s| s.end_us).sum(),
+        passed: verdict.passed,
+        scenarios,
+        comparison,
+        slos: verdict.results.clone(),
+    }
+}
+
+fn scenario(
+    plan: &Plan,
+    test: usize,
+    index: usize,
+    sm: &ScenarioMetrics,
+    m: &Metrics,
+) -> ScenarioReport {
+    let spec = plan.tests.get(test).and_then(|t| t.scenarios.get(index));
+    let all = sm.select(|_| true);
+    let req = all.requests(None);
+    let it = all.iterations();
+    let mut statuses: Vec<Count> = req
+        .by_status
+        .iter()
+        .map(|(s, n)| Count {
+            name: s.to_string(),
+            count: *n,
+            pct: pct(*n, req.count),
+        })
+        .collect();
+    if req.no_status > 0 {
+        statuses.push(Count {
+            name: "none".into(),
+            count: req.no_status,
+            pct: pct(req.no_status, req.count),
+        });
+    }
+    let errors = ERROR_CLASSES
+        .iter()
+        .map(|c| (c, req.errors(*c)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(c, n)| Count {
+            name: error_name(*c).into(),
+            count: n,
+            pct: pct(n, req.count),
+        })
+        .collect();
+    let step_name = |s: usize| {
+        m.step_names
+            .get(s)
+            .cloned()
+            .unwrap_or_else(|| format!("step {s}"))
+    };
+    let mut timings = Vec::new();
+    for step in 0..m.step_names.len().max(req_steps(sm)) {
+        let r = all.requests(Some(step));
+        timings.extend(timing(
+            Some(step_name(step)),
+            TimingKind::Latency,
+            &r.latency,
+        ));
+        timings.extend(timing(
+            Some(step_name(step)),
+            TimingKind::Service,
+            &r.service,
+        ));
+    }
+    timings.extend(timing(None, TimingKind::Duration, &it.duration));
+    for (step, h) in &it.step_durations {
+        timings.extend(timing(Some(step_name(*step)), TimingKind::Duration, h));
+    }
+    let mut captures = Vec::new();
+    for (i, name) in m.captures.iter().enumerate() {
+        if let Some(h) = req.captures.get(&i).filter(|h| !h.is_empty()) {
+            captures.push(CaptureSummary::Number {
+                name: name.clone(),
+                count: h.count(),
+                p50: q_scaled(h, 0.5, CAPTURE_SCALE).unwrap_or(0.0),
+                p95: q_scaled(h, 0.95, CAPTURE_SCALE).unwrap_or(0.0),
+                max: q_scaled(h, 1.0, CAPTURE_SCALE).unwrap_or(0.0),
+            });
+        }
+        if let Some(&(t, f)) = req.flags.get(&i) {
+            let true_pct = pct(t, t + f).unwrap_or(0.0);
+            captures.push(CaptureSummary::Flag {
+                name: name.clone(),
+                true_count: t,
+                total: t + f,
+                true_pct,
+            });
+        }
+    }
+    let faults = spec
+        .map(|s| {
+            s.rules
+                .iter()
+                .enumerate()
+                .map(|(i, rule)| {
+                    let fired = req.fires.get(&i).copied().unwrap_or(0);
+                    Count {
+                        name: rule.label.clone(),
+                        count: fired,
+                        pct: pct(fired, req.count),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let parts = spec
+        .filter(|s| s.parts.len() > 1 || s.parts.first().is_some_and(|p| *p != s.name))
+        .map(|s| s.parts.clone())
+        .unwrap_or_default();
+    ScenarioReport {
+        name: sm.name.clone(),
+        parts,
+        duration_us: sm.end_us,
+        requests: Requests {
+            count: req.count,
+            failed: req.failed,
+            error_rate_pct: pct(req.failed, req.count),
+            throughput_per_s: all.throughput(None),
+            late: req.late,
+            dropped: all.dropped(),
+            injected: req.injected,
+            statuses,
+            errors,
+        },
+        timings,
+        iterations: it.count,
+        outcomes: OUTCOMES
+            .iter()
+            .map(|o| Count {
+                name: outcome_name(*o).into(),
+                count: it.outcome(*o),
+                pct: pct(it.outcome(*o), it.count),
+            })
+            .filter(|c| c.count > 0)
+            .collect(),
+        retries: Retries {
+            p50: q_scaled(&it.retries, 0.5, 1.0),
+            p95: q_scaled(&it.retries, 0.95, 1.0),
+            max: q_scaled(&it.retries, 1.0, 1.0),
+            by_reason: it
+                .retries_by
+                .iter()
+                .map(|(r, n)| Count {
+                    name: retry_on_text(*r),
+                    count: *n,
+                    pct: None,
+                })
+                .collect(),
+            budget_exceeded_during_retry: it.budget_exceeded_during_retry,
+            budget_exceeded_during_retry_pct: pct(it.budget_exceeded_during_retry, it.count),
+        },
+        cost: (it.costed > 0).then(|| Quantiles {
+            p50: q_scaled(&it.cost, 0.5, MONEY_SCALE).unwrap_or(0.0),
+            p95: q_scaled(&it.cost, 0.95, MONEY_SCALE).unwrap_or(0.0),
+            p99: q_scaled(&it.cost, 0.99, MONEY_SCALE).unwrap_or(0.0),
+        }),
+        captures,
+        faults,
+    }
+}
+
+/// One past the highest step index with data (steps unknown to the workload included).
+fn req_steps(sm: &ScenarioMetrics) -> usize {
+    sm.segments
+        .values()
+        .flat_map(|b| b.requests.keys())
+        .max()
+        .map_or(0, |s| s + 1)
+}
+
+fn comparison(m: &Metrics) -> Vec<ComparisonRow> {
+    let row = |sm: &ScenarioMetrics| {
+        let it = sm.select(|_| true).iterations();
+        ComparisonRow {
+            scenario: sm.name.clone(),
+            success_rate_pct: pct(it.outcome(Outcome::Success), it.count),
+            p95_retries: q_scaled(&it.retries, 0.95, 1.0),
+            p95_cost: (it.costed > 0)
+                .then(|| q_scaled(&it.cost, 0.95, MONEY_SCALE))
+                .flatten(),
+            p95_duration_us: (!it.duration.is_empty()).then(|| q_us(&it.duration, 0.95)),
+            duration_vs_baseline: None,
+            cost_vs_baseline: None,
+        }
+    };
+    let mut rows: Vec<ComparisonRow> = m.scenarios.iter().filter(|s| s.ran).map(row).collect();
+    let ratio =
+        |a: Option<f64>, b: Option<f64>| a.zip(b).filter(|(_, b)| *b > 0.0).map(|(a, b)| a / b);
+    if let Some(base) = rows.iter().find(|r| r.scenario == "baseline").cloned() {
+        for r in &mut rows {
+            let d = |r: &ComparisonRow| r.p95_duration_us.map(|v| v as f64);
+            r.duration_vs_baseline = ratio(d(r), d(&base));
+            r.cost_vs_baseline = ratio(r.p95_cost, base.p95_cost);
+        }
+    }
+    rows
+}
+
+/// The plain-text report of one test: per scenario sections, a comparison table when there
+/// are several scenarios, then every SLO with ✓/✗. ANSI colors only when `color`.
+pub fn text(
+    plan: &Plan,
+    test: usize,
+    metrics: &Metrics,
+    verdict: &Verdict,
+    seed: u64,
+    interrupted: bool,
+    color: bool,
+) -> String {
+    render_text(
+        &build(plan, test, metrics, verdict, seed, interrupted),
+        color,
+    )
+}
