@@ -531,4 +531,3 @@ fn uuid(rng: &mut ChaCha8Rng) -> String {
     }
     text
 }
-
