@@ -413,7 +413,7 @@ fn call<S: Scope + ?Sized>(
         Func::Words => {
             let n = number(0)?;
             let rng = scope.rng().ok_or(EvalError::NotAvailable("words()"))?;
-            Value::from(words(rng, n.max(0.0).min(1e6) as usize))
+            Value::from(words(rng, n.clamp(0.0, 1e6) as usize))
         }
         Func::Uuid => Value::from(uuid(scope.rng().ok_or(EvalError::NotAvailable("uuid()"))?)),
         Func::Len => match values.first() {
@@ -531,3 +531,6 @@ fn uuid(rng: &mut ChaCha8Rng) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests;

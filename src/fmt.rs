@@ -11,10 +11,11 @@
 //!   (also inside `"""` strings).
 //! - **Short forms.** A profile (named or inline in a test) whose stages are only `users` and
 //!   `iterations`, or that has a single stage other than `repeat`, is written on one line:
-//!   `profile { users 10, iterations 20 }`, `profile { rate 200/s for 30s max users 100 }`. A `budget`
-//!   is written on one line: `budget { time 10s, cost $0.01 }`. A scenario with exactly one
-//!   rule that was written on one line stays on one line: `scenario s { error_rate(30%, 429) }`.
-//!   A short form is broken into one statement per line when a comment sits inside its braces.
+//!   `profile { users 10, iterations 20 }`, `profile { rate 200/s for 30s max users 100 }`.
+//!   A `budget` is written on one line: `budget { time 10s, cost $0.01 }`. A scenario with
+//!   exactly one rule that was written on one line stays on one line:
+//!   `scenario s { error_rate(30%, 429) }`. A short form is broken into one statement per
+//!   line when a comment sits inside its braces (or between its keyword and `{`).
 //! - **Objects and lists** are broken over lines, one entry per line with a trailing comma,
 //!   iff they spanned several lines in the input or their one-line rendering would end past
 //!   column 100; otherwise they are written `{ key: value, k2: v2 }` and `[1, 2, 3]`.
@@ -30,13 +31,15 @@
 //!   indentation of the statement (or entry) that follows it; comments before a closing `}`
 //!   stay inside that block; comments at the start or end of the file stay there. A comment
 //!   after code stays at the end of the line of the statement (or entry, or `{`) it followed,
-//!   two spaces after it. A comment inside an expression that is joined onto one line ends
-//!   that line, and the expression continues on a line indented 4 spaces more.
+//!   two spaces after it. A comment between the head of a block and its `{` moves inside the
+//!   block. A comment inside an expression that is joined onto one line ends that line, and
+//!   the expression continues on a line indented 4 spaces more.
 //! - **Commas kept for meaning.** Where putting the next statement on its own line would
 //!   change how it parses, the separating comma is kept at the end of the line: a `limit` or
 //!   `max users` stage after a stage that takes modifiers (`hold 10 users for 1m,` then
 //!   `limit 5/s` is a separate stage, not a modifier), a `jitter` line after a `backoff`
-//!   without one, and an SLO assertion that starts with `(`, `[` or `-`.
+//!   without one, and an SLO assertion that starts with `(`, `[`, `-` or one of the words
+//!   `before`, `during`, `after`, `in`, `over`, `if`.
 //!
 //! Formatting is idempotent and keeps the syntax tree unchanged (except for spans, and line
 //! endings inside `"""` strings).
@@ -1483,7 +1486,7 @@ impl<'s> Printer<'s> {
                 self.expr(base);
                 self.put("[");
                 self.expr(index);
-                self.put("]");
+                self.token("]", end - 1, end);
             }
             ExprKind::Call { callee, args } => {
                 self.expr(callee);
@@ -1587,8 +1590,10 @@ fn slo_needs_comma(_prev: &SloStmt, next: &SloStmt) -> bool {
     starts_ambiguously(expr)
 }
 
-/// Whether an expression starts with something that could continue the expression before it:
-/// `-`, `(`, `[`, or one of the words `before`, `during`, `after`, `in`, `over`.
+/// Whether an expression starts with something that could continue the statement before it:
+/// `-`, `(`, `[`, or one of the words `before`, `during`, `after`, `in`, `over`, `if` (an
+/// assertion that is the bare name `abort` followed by one starting with `if` would read as
+/// `abort if …`).
 fn starts_ambiguously(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::Unary {
@@ -1598,7 +1603,7 @@ fn starts_ambiguously(e: &Expr) -> bool {
         | ExprKind::List(_) => true,
         ExprKind::Name(n) => matches!(
             n.text.as_str(),
-            "before" | "during" | "after" | "in" | "over"
+            "before" | "during" | "after" | "in" | "over" | "if"
         ),
         ExprKind::Field { base, .. }
         | ExprKind::Index { base, .. }
@@ -1824,8 +1829,8 @@ mod tests {
     #[test]
     fn separating_commas_are_kept_where_a_line_break_would_change_the_meaning() {
         golden(
-            "profile p { hold 10 users for 1m, limit 5/s, rate 5/s for 1m limit 2/s, max users 3 }\nworkload w { retry { backoff constant(1s), jitter none } }\ntest \"t\" { slo { p95(latency) < 1s, -(x) < 2, (y) > 1 } }\n",
-            "profile p {\n  hold 10 users for 1m,\n  limit 5/s\n  rate 5/s for 1m limit 2/s,\n  max users 3\n}\n\nworkload w {\n  retry {\n    backoff constant(1s),\n    jitter none\n  }\n}\n\ntest \"t\" {\n  slo {\n    p95(latency) < 1s,\n    -(x) < 2,\n    (y) > 1\n  }\n}\n",
+            "profile p { hold 10 users for 1m, limit 5/s, rate 5/s for 1m limit 2/s, max users 3 }\nworkload w { retry { backoff constant(1s), jitter none } }\ntest \"t\" { slo { p95(latency) < 1s, -(x) < 2, (y) > 1, abort, if } }\n",
+            "profile p {\n  hold 10 users for 1m,\n  limit 5/s\n  rate 5/s for 1m limit 2/s,\n  max users 3\n}\n\nworkload w {\n  retry {\n    backoff constant(1s),\n    jitter none\n  }\n}\n\ntest \"t\" {\n  slo {\n    p95(latency) < 1s,\n    -(x) < 2,\n    (y) > 1\n    abort,\n    if\n  }\n}\n",
         );
     }
 
@@ -1834,6 +1839,14 @@ mod tests {
         golden(
             "workload w {\n  request r: get t \"/\" {\n    check status == 200 ||\n      # or a 503\n      status == 503\n  }\n}\n",
             "workload w {\n  request r: get t \"/\" {\n    check status == 200  # or a 503\n        || status == 503\n  }\n}\n",
+        );
+    }
+
+    #[test]
+    fn comments_in_odd_places_are_kept() {
+        golden(
+            "workload w # after name\n{ # after brace\n  repeat 3 # count\n  as i { }\n  set x = f(1, # first arg\n     2)\n  set y = [ # open\n  ]\n  set q = a[0 # index\n  ].b # dot\n    .c\n}\ntest \"t\" { profile # which\n { users 1 } }\n",
+            "workload w {\n  # after name\n  # after brace\n  repeat 3  # count\n      as i {}\n  set x = f(1,  # first arg\n      2)\n  set y = [  # open\n  ]\n  set q = a[0  # index\n      ].b  # dot\n      .c\n}\n\ntest \"t\" {\n  profile {\n    # which\n    users 1\n  }\n}\n",
         );
     }
 

@@ -22,6 +22,7 @@
 pub mod ast;
 pub mod cli;
 pub mod diag;
+pub mod engine;
 pub mod eval;
 pub mod fmt;
 pub mod interp;

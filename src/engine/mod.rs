@@ -1,0 +1,634 @@
+//! Stage: `plan::Plan` → samples. [`run`] executes one test: each of its scenarios in turn,
+//! each with the whole profile, and streams what happens to a [`Sink`] (the metrics
+//! collector). Workers (one task per closed-model VU, one per open-model arrival) send
+//! `Attempt`s, `Iteration`s and drops over an unbounded channel; the task running [`run`]
+//! drains it into the sink, as oha's collector does, and polls the sink for an early abort.
+//!
+//! Times in samples are microseconds since the start of the scenario's run (every scenario
+//! starts the profile from zero). Latency is measured from the intended start (open model:
+//! the schedule), so a stalled server shows in the percentiles.
+//!
+//! Not here: SLO evaluation and reports (metrics, slo, report), starting mocks and services
+//! (the caller passes their URLs), wire-level faults (the proxy).
+//!
+//! Files: `schedule.rs` (stage arithmetic, limiter), `driver.rs` (runs the stages, owns VU
+//! state), `worker.rs` (one iteration's steps), `request.rs` (one request: faults, retries,
+//! checks, captures; polls), `fault.rs`, `retry.rs`, `client.rs` (reqwest), `data.rs`,
+//! `chaos.rs` (chaos window actions), `error.rs`.
+
+mod chaos;
+mod client;
+mod data;
+mod driver;
+mod error;
+pub mod fault;
+mod request;
+pub mod retry;
+pub mod schedule;
+mod worker;
+
+pub use error::RunError;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::eval::{Env, Value};
+use crate::metrics::{Attempt, Iteration};
+use crate::plan::{Inject, Plan, Profile, Step, TargetKind, Test, Workload};
+
+use client::Client;
+use fault::{FaultInjector, mix};
+
+/// Where the engine's samples go. The metrics collector implements it; tests collect into
+/// vectors. Called from the task that runs [`run`], never concurrently.
+pub trait Sink: Send {
+    /// One finished request attempt.
+    fn attempt(&mut self, a: Attempt);
+    /// One finished iteration (an iteration cut short by cancellation is not reported).
+    fn iteration(&mut self, i: Iteration);
+    /// An open-model arrival that found no free VU (`at_us`: its intended start).
+    fn dropped(&mut self, scenario: usize, phase: Option<usize>, at_us: u64);
+    /// A scenario's run begins (its clock starts at 0).
+    fn scenario_started(&mut self, _scenario: usize) {}
+    /// A scenario's run ended after `duration_us`.
+    fn scenario_finished(&mut self, _scenario: usize, _duration_us: u64) {}
+    /// Polled about every 100 ms while a scenario runs, with the time since its start: return
+    /// true to stop the test early (`abort if …`). Nothing further is started; in-flight
+    /// requests are abandoned and the summary is marked `aborted`.
+    fn should_abort(&mut self, _scenario: usize, _now_us: u64) -> bool {
+        false
+    }
+}
+
+/// How to run a test.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// `--seed`; overrides the test's `seed`; with neither the seed is 0.
+    pub seed: Option<u64>,
+    /// `--scenario NAME`: run only this scenario of the test.
+    pub scenario_filter: Option<String>,
+    /// Cancel to stop (Ctrl-C): nothing new starts, in-flight requests are dropped, and
+    /// [`run`] returns promptly with `interrupted: true`.
+    pub cancel: CancellationToken,
+    /// Base URLs by target name: every mock target (the caller starts mocks), and any URL
+    /// target to redirect. URL targets missing here use the plan's URL.
+    pub target_urls: HashMap<String, String>,
+    /// Folder to resolve a relative data set path against when it does not exist as given
+    /// (lowering already resolves paths against the `.stress` file's folder).
+    pub base_dir: PathBuf,
+    /// A safety bound on the whole test; when reached the run stops as if interrupted, with
+    /// `deadline_reached: true`.
+    pub max_duration: Option<std::time::Duration>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            seed: None,
+            scenario_filter: None,
+            cancel: CancellationToken::new(),
+            target_urls: HashMap::new(),
+            base_dir: PathBuf::from("."),
+            max_duration: None,
+        }
+    }
+}
+
+/// What happened, beyond the samples.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct RunSummary {
+    /// The seed used (print it in the report).
+    pub seed: u64,
+    /// Cancelled through `RunOptions::cancel` (exit 130).
+    pub interrupted: bool,
+    /// Stopped because the sink asked (`abort if`).
+    pub aborted: bool,
+    /// Stopped by `RunOptions::max_duration`.
+    pub deadline_reached: bool,
+    /// One per scenario that ran, in order.
+    pub scenarios: Vec<ScenarioSummary>,
+    /// Problems worth showing that did not stop the run (a failed chaos action).
+    pub warnings: Vec<String>,
+}
+
+impl RunSummary {
+    /// Open-model iterations that started more than [`LATE_START_US`] after their intended
+    /// instant, over all scenarios.
+    pub fn late_starts(&self) -> u64 {
+        self.scenarios.iter().map(|s| s.late_starts).sum()
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.scenarios.iter().map(|s| s.dropped).sum()
+    }
+}
+
+/// One scenario's run.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ScenarioSummary {
+    /// Index into `Test::scenarios`.
+    pub scenario: usize,
+    pub name: String,
+    pub duration_us: u64,
+    pub attempts: u64,
+    pub iterations: u64,
+    pub dropped: u64,
+    pub late_starts: u64,
+    /// Expressions that failed to evaluate (counted as failed checks or failed steps).
+    pub eval_errors: u64,
+    /// The first few distinct evaluation error messages.
+    pub eval_error_samples: Vec<String>,
+}
+
+/// An open-model iteration starting later than this after its intended instant is late.
+pub const LATE_START_US: u64 = 10_000;
+
+/// How often the sink is asked whether to abort.
+const ABORT_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// At most this many distinct evaluation error messages are kept per scenario.
+const ERROR_SAMPLES: usize = 5;
+
+/// What workers send to the collecting task.
+#[derive(Debug)]
+pub(crate) enum Event {
+    Attempt(Attempt),
+    Iteration(Iteration),
+    Dropped { phase: Option<usize>, at_us: u64 },
+}
+
+/// A resolved target: base URL (no trailing slash) and what its connections did.
+#[derive(Debug)]
+pub(crate) struct TargetEntry {
+    pub name: String,
+    pub base: String,
+    pub responses: AtomicU64,
+    pub connect_errors: AtomicU64,
+    pub other_errors: AtomicU64,
+}
+
+/// Counters one scenario's tasks share with the collecting task.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub late_starts: AtomicU64,
+    pub eval_errors: AtomicU64,
+    pub error_samples: Mutex<Vec<String>>,
+}
+
+/// Everything a scenario's tasks share (read-only but for atomics).
+pub(crate) struct Ctx {
+    pub plan: Arc<Plan>,
+    pub test: usize,
+    pub scenario: usize,
+    pub scenario_name: Arc<str>,
+    pub test_name: Arc<str>,
+    pub step_names: Arc<[String]>,
+    pub data: Arc<HashMap<String, Value>>,
+    pub client: Client,
+    pub targets: Arc<HashMap<String, Arc<TargetEntry>>>,
+    /// `None` when faults are injected at a proxy.
+    pub faults: Option<FaultInjector>,
+    pub events: mpsc::UnboundedSender<Event>,
+    /// The scenario's start.
+    pub t0: Instant,
+    pub seed: u64,
+    /// Call counter at the injection point (retries included), from 0.
+    pub calls: AtomicU64,
+    pub counters: Arc<Counters>,
+    /// Index of the `cost` capture, summed per iteration.
+    pub cost_capture: Option<usize>,
+    /// Whether any expression reads a response header (else headers are not copied).
+    pub read_headers: bool,
+}
+
+impl Ctx {
+    pub(crate) fn test(&self) -> &Test {
+        &self.plan.tests[self.test]
+    }
+
+    pub(crate) fn workload(&self) -> &Workload {
+        &self.plan.workloads[self.test().workload]
+    }
+
+    pub(crate) fn profile(&self) -> &Profile {
+        &self.test().profile
+    }
+
+    /// Microseconds from the scenario's start to `at`.
+    pub(crate) fn us(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.t0).as_micros()).unwrap_or(u64::MAX)
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        // A closed channel means the run is being torn down; the sample is moot.
+        let _ = self.events.send(event);
+    }
+
+    pub(crate) fn dropped(&self, phase: Option<usize>, at: Instant) {
+        self.emit(Event::Dropped {
+            phase,
+            at_us: self.us(at),
+        });
+    }
+
+    /// Counts an expression that could not be evaluated, keeping the first few messages.
+    pub(crate) fn eval_error(&self, message: impl Into<String>) {
+        self.counters.eval_errors.fetch_add(1, Ordering::Relaxed);
+        let mut samples = self
+            .counters
+            .error_samples
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if samples.len() < ERROR_SAMPLES {
+            let message = message.into();
+            if !samples.contains(&message) {
+                samples.push(message);
+            }
+        }
+    }
+
+    /// A fresh VU state for VU `user`, with its own seeded RNG.
+    pub(crate) fn new_env(&self, user: u32) -> Env {
+        let rng = ChaCha8Rng::seed_from_u64(mix(
+            self.seed,
+            &self.scenario_name,
+            0x7675_0000_0000 | u64::from(user),
+        ));
+        Env::new(
+            user,
+            self.scenario_name.clone(),
+            self.test_name.clone(),
+            self.step_names.clone(),
+            self.data.clone(),
+            rng,
+        )
+    }
+}
+
+/// Runs test number `test` of `plan`: every scenario (or the one `opts.scenario_filter`
+/// names) in turn, streaming samples to `sink`.
+///
+/// Errors are "could not run": a data set that cannot be read, a target without URL, or a
+/// target that refused every connection during the whole run (`Unreachable`, reported after
+/// the samples were streamed).
+pub async fn run(
+    plan: &Plan,
+    test: usize,
+    opts: &RunOptions,
+    sink: &mut dyn Sink,
+) -> Result<RunSummary, RunError> {
+    let t = plan
+        .tests
+        .get(test)
+        .ok_or_else(|| internal(format!("no test number {test}")))?;
+    let workload = plan
+        .workloads
+        .get(t.workload)
+        .ok_or_else(|| internal(format!("test `{}` has no workload", t.name)))?;
+    let seed = opts.seed.or(t.seed).unwrap_or(0);
+    let scenarios: Vec<usize> = match &opts.scenario_filter {
+        None => (0..t.scenarios.len()).collect(),
+        Some(name) => match t.scenarios.iter().position(|s| &s.name == name) {
+            Some(i) => vec![i],
+            None => {
+                return Err(RunError::UnknownScenario {
+                    test: t.name.clone(),
+                    name: name.clone(),
+                    available: t
+                        .scenarios
+                        .iter()
+                        .map(|s| format!("`{}`", s.name))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        },
+    };
+    let targets = Arc::new(resolve_targets(plan, workload, opts)?);
+    let data = Arc::new(data::load_all(&plan.data, &opts.base_dir)?);
+    let client = Client::new(schedule::peak_users(&t.profile.stages) as usize)?;
+    let shared = Shared {
+        plan: Arc::new(plan.clone()),
+        test,
+        seed,
+        data,
+        client,
+        targets: targets.clone(),
+        step_names: workload.step_names.clone().into(),
+        cost_capture: workload.captures.iter().position(|c| c == "cost"),
+        read_headers: workload_reads_headers(&workload.steps),
+        deadline: opts.max_duration.map(|d| Instant::now() + d),
+    };
+    let mut summary = RunSummary {
+        seed,
+        ..RunSummary::default()
+    };
+    for scenario in scenarios {
+        if opts.cancel.is_cancelled() {
+            break;
+        }
+        let ran = run_scenario(&shared, scenario, opts, sink).await?;
+        summary.scenarios.push(ran.summary);
+        summary.warnings.extend(ran.warnings);
+        summary.aborted |= ran.aborted;
+        summary.deadline_reached |= ran.deadline_reached;
+        if ran.aborted || ran.deadline_reached {
+            break;
+        }
+    }
+    summary.interrupted = opts.cancel.is_cancelled();
+    if !summary.interrupted {
+        if let Some(dead) = unreachable(&targets) {
+            return Err(RunError::Unreachable {
+                target: dead.name.clone(),
+                url: dead.base.clone(),
+            });
+        }
+    }
+    Ok(summary)
+}
+
+fn internal(reason: String) -> RunError {
+    RunError::Internal { reason }
+}
+
+/// What every scenario of one test shares.
+struct Shared {
+    plan: Arc<Plan>,
+    test: usize,
+    seed: u64,
+    data: Arc<HashMap<String, Value>>,
+    client: Client,
+    targets: Arc<HashMap<String, Arc<TargetEntry>>>,
+    step_names: Arc<[String]>,
+    cost_capture: Option<usize>,
+    read_headers: bool,
+    deadline: Option<Instant>,
+}
+
+struct ScenarioRun {
+    summary: ScenarioSummary,
+    warnings: Vec<String>,
+    aborted: bool,
+    deadline_reached: bool,
+}
+
+async fn run_scenario(
+    shared: &Shared,
+    scenario: usize,
+    opts: &RunOptions,
+    sink: &mut dyn Sink,
+) -> Result<ScenarioRun, RunError> {
+    let test = &shared.plan.tests[shared.test];
+    let spec = &test.scenarios[scenario];
+    let cancel = opts.cancel.child_token();
+    let (events, mut rx) = mpsc::unbounded_channel();
+    let counters = Arc::new(Counters::default());
+    let faults = match test.inject {
+        Inject::Client => Some(FaultInjector::new(shared.seed, spec, test.chaos.as_ref())),
+        Inject::Proxy(_) => None,
+    };
+    let t0 = Instant::now();
+    let ctx = Arc::new(Ctx {
+        plan: shared.plan.clone(),
+        test: shared.test,
+        scenario,
+        scenario_name: spec.name.as_str().into(),
+        test_name: test.name.as_str().into(),
+        step_names: shared.step_names.clone(),
+        data: shared.data.clone(),
+        client: shared.client.clone(),
+        targets: shared.targets.clone(),
+        faults,
+        events,
+        t0,
+        seed: shared.seed,
+        calls: AtomicU64::new(0),
+        counters: counters.clone(),
+        cost_capture: shared.cost_capture,
+        read_headers: shared.read_headers,
+    });
+    sink.scenario_started(scenario);
+    let chaos_done = CancellationToken::new();
+    let chaos = test.chaos.clone().map(|c| {
+        let env = ctx.new_env(0);
+        tokio::spawn(chaos::run(
+            c,
+            shared.client.clone(),
+            env,
+            t0,
+            cancel.clone(),
+            chaos_done.clone(),
+        ))
+    });
+    let driver = tokio::spawn(driver::run_profile(ctx, cancel.clone()));
+
+    let mut summary = ScenarioSummary {
+        scenario,
+        name: spec.name.clone(),
+        ..ScenarioSummary::default()
+    };
+    let (mut aborted, mut deadline_reached) = (false, false);
+    let mut ticker = tokio::time::interval(ABORT_POLL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let deadline = tokio::time::sleep_until(shared.deadline.unwrap_or_else(far_future));
+    tokio::pin!(deadline);
+    let mut batch = Vec::with_capacity(1024);
+    loop {
+        tokio::select! {
+            n = rx.recv_many(&mut batch, 1024) => {
+                if n == 0 {
+                    break;
+                }
+                for event in batch.drain(..) {
+                    match event {
+                        Event::Attempt(a) => {
+                            summary.attempts += 1;
+                            sink.attempt(a);
+                        }
+                        Event::Iteration(i) => {
+                            summary.iterations += 1;
+                            sink.iteration(i);
+                        }
+                        Event::Dropped { phase, at_us } => {
+                            summary.dropped += 1;
+                            sink.dropped(scenario, phase, at_us);
+                        }
+                    }
+                }
+            }
+            _ = ticker.tick(), if !aborted => {
+                let now_us = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
+                if sink.should_abort(scenario, now_us) {
+                    aborted = true;
+                    cancel.cancel();
+                }
+            }
+            _ = &mut deadline, if shared.deadline.is_some() && !deadline_reached => {
+                deadline_reached = true;
+                cancel.cancel();
+            }
+        }
+    }
+    let driven = driver.await;
+    chaos_done.cancel();
+    let warnings = match chaos {
+        Some(task) => task
+            .await
+            .unwrap_or_else(|e| vec![format!("chaos actions task failed: {e}")]),
+        None => Vec::new(),
+    };
+    summary.duration_us = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
+    sink.scenario_finished(scenario, summary.duration_us);
+    match driven {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(e),
+        Err(e) => return Err(internal(format!("the scenario driver failed: {e}"))),
+    }
+    summary.late_starts = counters.late_starts.load(Ordering::Relaxed);
+    summary.eval_errors = counters.eval_errors.load(Ordering::Relaxed);
+    summary.eval_error_samples = counters
+        .error_samples
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    Ok(ScenarioRun {
+        summary,
+        warnings,
+        aborted,
+        deadline_reached,
+    })
+}
+
+fn far_future() -> Instant {
+    Instant::now() + std::time::Duration::from_secs(100 * 365 * 24 * 3600)
+}
+
+/// Resolves the base URL of every target the workload uses (and of every other target that
+/// has one), checking each.
+fn resolve_targets(
+    plan: &Plan,
+    workload: &Workload,
+    opts: &RunOptions,
+) -> Result<HashMap<String, Arc<TargetEntry>>, RunError> {
+    let mut used = HashSet::new();
+    targets_of(&workload.steps, &mut used);
+    let mut names: Vec<&str> = plan.targets.iter().map(|t| t.name.as_str()).collect();
+    names.extend(
+        used.iter()
+            .copied()
+            .filter(|u| !plan.targets.iter().any(|t| t.name == *u)),
+    );
+    let mut resolved = HashMap::new();
+    for name in names {
+        let declared = plan
+            .targets
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| match &t.kind {
+                TargetKind::Url(url) => Some(url.as_str()),
+                TargetKind::Mock(_) => None,
+            });
+        let Some(url) = opts.target_urls.get(name).map(String::as_str).or(declared) else {
+            if used.contains(name) {
+                return Err(RunError::MissingTarget {
+                    target: name.to_string(),
+                });
+            }
+            continue;
+        };
+        Client::check_url(url).map_err(|reason| RunError::BadUrl {
+            target: name.to_string(),
+            url: url.to_string(),
+            reason,
+        })?;
+        let entry = TargetEntry {
+            name: name.to_string(),
+            base: url.trim_end_matches('/').to_string(),
+            responses: AtomicU64::new(0),
+            connect_errors: AtomicU64::new(0),
+            other_errors: AtomicU64::new(0),
+        };
+        resolved.insert(name.to_string(), Arc::new(entry));
+    }
+    Ok(resolved)
+}
+
+fn targets_of<'a>(steps: &'a [Step], out: &mut HashSet<&'a str>) {
+    for step in steps {
+        match step {
+            Step::Request(r) => {
+                out.insert(&r.target);
+            }
+            Step::Poll(p) => {
+                out.insert(&p.request.target);
+            }
+            Step::Repeat { steps, .. } | Step::Probability { steps, .. } => targets_of(steps, out),
+            Step::Choose { arms } => arms.iter().for_each(|(_, steps)| targets_of(steps, out)),
+            Step::Think { .. } | Step::Set { .. } => {}
+        }
+    }
+}
+
+/// The first target that was tried and refused every connection (no HTTP response at all,
+/// and every failure a connection error).
+fn unreachable(targets: &HashMap<String, Arc<TargetEntry>>) -> Option<&TargetEntry> {
+    let mut tried: Vec<&TargetEntry> = targets
+        .values()
+        .map(Arc::as_ref)
+        .filter(|t| {
+            t.responses.load(Ordering::Relaxed) == 0
+                && t.other_errors.load(Ordering::Relaxed) == 0
+                && t.connect_errors.load(Ordering::Relaxed) > 0
+        })
+        .collect();
+    tried.sort_by(|a, b| a.name.cmp(&b.name));
+    tried.into_iter().next()
+}
+
+fn workload_reads_headers(steps: &[Step]) -> bool {
+    use crate::plan::{Body, Expr, ResponseField};
+    fn expr(e: &Expr) -> bool {
+        match e {
+            Expr::Response(ResponseField::Header(_)) => true,
+            Expr::StepResponse {
+                field: ResponseField::Header(_),
+                ..
+            } => true,
+            Expr::Template(items) | Expr::List(items) => items.iter().any(expr),
+            Expr::Object(entries) => entries.iter().any(|(_, v)| expr(v)),
+            Expr::Field(base, _) | Expr::Not(base) | Expr::Neg(base) => expr(base),
+            Expr::Index(a, b) | Expr::Binary { lhs: a, rhs: b, .. } => expr(a) || expr(b),
+            Expr::Call { args, .. } => args.iter().any(expr),
+            _ => false,
+        }
+    }
+    fn request(r: &crate::plan::Request) -> bool {
+        let body = match &r.body {
+            Body::None => false,
+            Body::Json(e) | Body::Text(e) | Body::Form(e) => expr(e),
+        };
+        body || expr(&r.path)
+            || r.headers.iter().any(|(k, v)| expr(k) || expr(v))
+            || r.query.as_ref().is_some_and(expr)
+            || r.checks.iter().any(expr)
+            || r.captures.iter().any(|(_, e)| expr(e))
+    }
+    steps.iter().any(|step| match step {
+        Step::Request(r) => request(r),
+        Step::Poll(p) => request(&p.request) || expr(&p.until),
+        Step::Repeat { count, steps, .. } => expr(count) || workload_reads_headers(steps),
+        Step::Set { value, .. } => expr(value),
+        Step::Probability { steps, .. } => workload_reads_headers(steps),
+        Step::Choose { arms } => arms.iter().any(|(_, steps)| workload_reads_headers(steps)),
+        Step::Think { .. } => false,
+    })
+}

@@ -1,0 +1,289 @@
+//! Load shapes as time: profile stages → target VU counts (closed model) and intended
+//! iteration start instants (open model), plus the `limit` token bucket on iteration starts.
+//! Pure arithmetic over microsecond offsets from a stage's start, and two tiny timers
+//! (`Limiter`, `Pacer`) that sleep on tokio's clock so paused-time tests can pin them. It does
+//! not spawn anything: `driver.rs` runs the stages.
+
+use std::sync::Mutex;
+
+use tokio::time::{Instant, sleep_until};
+
+use crate::units::Duration;
+
+/// Arrival offsets of an open stage, in microseconds from its start.
+///
+/// The rate ramps linearly from `from` to `to` (per second) over `duration`, so arrivals up to
+/// time `t` number `N(t) = from·t + (to − from)·t² / (2T)`; the k-th arrival (from 0) is at the
+/// `t` where `N(t) = k`, and only arrivals strictly before `T` belong to the stage. A constant
+/// rate of 10/s for 1 s gives 0, 100 ms, …, 900 ms.
+#[derive(Clone, Debug)]
+pub struct Arrivals {
+    from: f64,
+    /// `(to − from) / (2T)`, per second².
+    accel: f64,
+    end_us: u64,
+    k: u64,
+}
+
+/// The arrivals of an open stage (see [`Arrivals`]).
+pub fn arrivals(from: f64, to: f64, duration: Duration) -> Arrivals {
+    let secs = duration.as_secs_f64();
+    let accel = if secs > 0.0 {
+        (to - from) / (2.0 * secs)
+    } else {
+        0.0
+    };
+    Arrivals {
+        from: from.max(0.0),
+        accel,
+        end_us: duration.as_micros(),
+        k: 0,
+    }
+}
+
+impl Arrivals {
+    /// Seconds from the stage start of arrival `k`, or `None` when the rate never gets there.
+    fn time_of(&self, k: u64) -> Option<f64> {
+        if k == 0 {
+            return (self.from > 0.0 || self.accel > 0.0).then_some(0.0);
+        }
+        let k = k as f64;
+        if self.accel.abs() < 1e-12 {
+            return (self.from > 0.0).then(|| k / self.from);
+        }
+        let disc = self.from * self.from + 4.0 * self.accel * k;
+        if disc < 0.0 {
+            return None;
+        }
+        // 2k / (b + √disc): the stable root of a·t² + b·t − k = 0 for either sign of a.
+        let denominator = self.from + disc.sqrt();
+        (denominator > 0.0).then(|| 2.0 * k / denominator)
+    }
+}
+
+impl Iterator for Arrivals {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        let t = self.time_of(self.k)?;
+        let offset = (t * 1e6).round();
+        if !offset.is_finite() || offset >= self.end_us as f64 {
+            return None;
+        }
+        self.k += 1;
+        Some(offset as u64)
+    }
+}
+
+/// When the VU target of a closed stage changes: `(offset µs, target)`, the first at offset 0.
+///
+/// A hold is one point. A ramp up from `a` to `b` adds VU `a + j` at `(j − 1)·T/(b − a)`, so
+/// the first new VU starts at once and the last one `T/(b − a)` before the end; a ramp down
+/// removes one VU at each `j·T/(a − b)` before the end (the stage's end stops the rest).
+pub fn closed_targets(from: u32, to: u32, duration: Duration) -> Vec<(u64, u32)> {
+    let total = duration.as_micros();
+    let mut points = vec![(0u64, from)];
+    let at = |j: u64, steps: u64| (u128::from(j) * u128::from(total) / u128::from(steps)) as u64;
+    if to > from {
+        let steps = u64::from(to - from);
+        for j in 1..=steps {
+            push_point(&mut points, at(j - 1, steps), from + j as u32);
+        }
+    } else if to < from {
+        let steps = u64::from(from - to);
+        for j in 1..=steps {
+            let offset = at(j, steps);
+            if offset >= total {
+                break;
+            }
+            push_point(&mut points, offset, from - j as u32);
+        }
+    }
+    points
+}
+
+fn push_point(points: &mut Vec<(u64, u32)>, offset: u64, target: u32) {
+    match points.last_mut() {
+        Some(last) if last.0 == offset => last.1 = target,
+        _ => points.push((offset, target)),
+    }
+}
+
+/// The largest number of VUs a profile can run at once (to size the connection pool).
+pub fn peak_users(stages: &[crate::plan::Stage]) -> u32 {
+    use crate::plan::StageKind;
+    stages
+        .iter()
+        .map(|s| match &s.kind {
+            StageKind::Iterations { users, .. } => *users,
+            StageKind::Users { from, to, .. } => (*from).max(*to),
+            StageKind::Rate { max_users, .. } => *max_users,
+            StageKind::Pause { .. } => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// `limit R`: a token bucket of depth one on iteration starts, shared by every VU of a stage.
+/// Starts are spaced at least `1/R` apart; a VU that asks early waits for its slot.
+#[derive(Debug)]
+pub struct Limiter {
+    interval: std::time::Duration,
+    next: Mutex<Option<Instant>>,
+}
+
+impl Limiter {
+    /// `None` for a rate that is not positive (no limit).
+    pub fn new(per_sec: f64) -> Option<Self> {
+        (per_sec > 0.0 && per_sec.is_finite()).then(|| Limiter {
+            interval: std::time::Duration::from_secs_f64(1.0 / per_sec),
+            next: Mutex::new(None),
+        })
+    }
+
+    /// Reserves the next start slot at or after `now`.
+    pub fn reserve(&self, now: Instant) -> Instant {
+        let mut next = self
+            .next
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let slot = next.map_or(now, |n| n.max(now));
+        *next = Some(slot + self.interval);
+        slot
+    }
+
+    /// Waits for this caller's start slot.
+    pub async fn acquire(&self) {
+        let slot = self.reserve(Instant::now());
+        if slot > Instant::now() {
+            sleep_until(slot).await;
+        }
+    }
+}
+
+/// Walks an open stage's arrivals on tokio's clock: each `next` sleeps until the next intended
+/// instant (not at all when it has already passed) and returns it.
+#[derive(Debug)]
+pub struct Pacer {
+    start: Instant,
+    arrivals: Arrivals,
+}
+
+impl Pacer {
+    pub fn new(start: Instant, arrivals: Arrivals) -> Self {
+        Pacer { start, arrivals }
+    }
+
+    pub async fn next(&mut self) -> Option<Instant> {
+        let at = self.start + std::time::Duration::from_micros(self.arrivals.next()?);
+        if at > Instant::now() {
+            sleep_until(at).await;
+        }
+        Some(at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> u64 {
+        v * 1000
+    }
+
+    #[test]
+    fn constant_rate_arrives_evenly_and_stops_before_the_end() {
+        let got: Vec<u64> = arrivals(10.0, 10.0, Duration::from_millis(1000)).collect();
+        assert_eq!(got, (0..10).map(|k| ms(100 * k)).collect::<Vec<_>>());
+        let per_minute: Vec<u64> =
+            arrivals(10.0 / 60.0, 10.0 / 60.0, Duration::from_millis(3_600_000)).collect();
+        assert_eq!(per_minute.len(), 600);
+        assert_eq!(per_minute[1], ms(6000));
+    }
+
+    #[test]
+    fn linear_ramp_solves_the_quadratic() {
+        // 0 → 10/s over 2 s: N(t) = 2.5 t², N(2) = 10 arrivals at √(k / 2.5).
+        let got: Vec<u64> = arrivals(0.0, 10.0, Duration::from_millis(2000)).collect();
+        assert_eq!(got.len(), 10);
+        for (k, offset) in got.iter().enumerate() {
+            let expected = ((k as f64 / 2.5).sqrt() * 1e6).round() as u64;
+            assert_eq!(*offset, expected, "arrival {k}");
+        }
+        // 10/s → 0 over 2 s: N(2) = 10, arrivals bunch at the start.
+        let down: Vec<u64> = arrivals(10.0, 0.0, Duration::from_millis(2000)).collect();
+        assert_eq!(down.len(), 10);
+        assert!(down.windows(2).all(|w| w[1] > w[0]));
+        assert!(down[1] - down[0] < down[9] - down[8]);
+        // Ramp 50/s → 500/s over 2 s: 550 arrivals.
+        assert_eq!(
+            arrivals(50.0, 500.0, Duration::from_millis(2000)).count(),
+            550
+        );
+    }
+
+    #[test]
+    fn zero_rate_has_no_arrivals() {
+        assert_eq!(arrivals(0.0, 0.0, Duration::from_millis(1000)).count(), 0);
+        assert_eq!(arrivals(5.0, 5.0, Duration::ZERO).count(), 0);
+    }
+
+    #[test]
+    fn closed_ramps_add_and_remove_one_vu_at_a_time() {
+        assert_eq!(
+            closed_targets(5, 5, Duration::from_millis(1000)),
+            vec![(0, 5)]
+        );
+        assert_eq!(
+            closed_targets(0, 4, Duration::from_millis(1000)),
+            vec![(0, 1), (ms(250), 2), (ms(500), 3), (ms(750), 4)]
+        );
+        assert_eq!(
+            closed_targets(10, 8, Duration::from_millis(1000)),
+            vec![(0, 10), (ms(500), 9)]
+        );
+        assert_eq!(
+            closed_targets(2, 0, Duration::from_millis(1000)),
+            vec![(0, 2), (ms(500), 1)]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn limiter_spaces_starts() {
+        let limiter = Limiter::new(10.0).unwrap();
+        let start = Instant::now();
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            limiter.acquire().await;
+            seen.push(start.elapsed().as_millis());
+        }
+        assert_eq!(seen, vec![0, 100, 200, 300, 400]);
+        assert!(Limiter::new(0.0).is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pacer_sleeps_until_each_intended_instant() {
+        let start = Instant::now();
+        let mut pacer = Pacer::new(start, arrivals(10.0, 10.0, Duration::from_millis(1000)));
+        let mut seen = Vec::new();
+        while let Some(at) = pacer.next().await {
+            assert_eq!(Instant::now(), at);
+            seen.push(at.duration_since(start).as_millis());
+        }
+        assert_eq!(seen, (0..10).map(|k| k * 100).collect::<Vec<_>>());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pacer_does_not_sleep_for_past_arrivals() {
+        let start = Instant::now();
+        tokio::time::advance(std::time::Duration::from_millis(350)).await;
+        let mut pacer = Pacer::new(start, arrivals(10.0, 10.0, Duration::from_millis(1000)));
+        let first = pacer.next().await.unwrap();
+        assert_eq!(first, start);
+        assert_eq!(
+            start.elapsed().as_millis(),
+            350,
+            "late arrivals come at once, not skipped"
+        );
+    }
+}

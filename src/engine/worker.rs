@@ -1,0 +1,261 @@
+//! One iteration of the workload for one VU: walks the steps (`think`, `repeat`, `set`,
+//! `with probability`, `choose`; requests and polls are in `request.rs`), enforces the
+//! iteration's budget, decides its outcome and emits an `Iteration`.
+//!
+//! Outcome rules (LANGUAGE.md §3): `budget_exceeded` when the time or cost budget was crossed;
+//! otherwise, if any request failed after its retries (also under `on failure continue`, which
+//! only lets the iteration go on), `timeout` when the last failure was a timeout and `failed`
+//! otherwise; else `success`. A step whose expression cannot be evaluated (`set`, a `repeat`
+//! count, a request's URL, headers or body) fails the iteration like a failed request.
+//!
+//! The time budget is a deadline on the whole iteration: when it passes, the step in progress
+//! is abandoned (an attempt in flight is dropped and not reported) and the outcome is
+//! `budget_exceeded`, counted as during a retry when a retry was pending or in flight. The
+//! cost budget is checked after each attempt's captures.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use rand::Rng;
+use tokio::time::{Instant, sleep, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+use crate::eval::{Env, Value, eval};
+use crate::metrics::Iteration;
+use crate::plan::{Outcome, RetryOn, Step};
+use crate::units::Duration;
+
+use super::{Ctx, Event, request};
+
+/// Whether the iteration goes on after a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Next,
+    Stop,
+}
+
+/// The kind of an iteration's failure, for the `timeout` outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    Timeout,
+    Other,
+}
+
+/// What one iteration has done so far.
+#[derive(Debug)]
+pub(crate) struct IterState {
+    pub phase: Option<usize>,
+    /// The intended start of the first request (open model), consumed by its first attempt.
+    pub pending_intended: Option<Instant>,
+    pub retries: u32,
+    pub retries_by: Vec<(RetryOn, u32)>,
+    pub cost: f64,
+    pub last_failure: Option<Failure>,
+    pub budget_exceeded: bool,
+    pub budget_exceeded_during_retry: bool,
+    /// A retry is pending or in flight (for `budget_exceeded_during_retry`).
+    pub in_retry: bool,
+    pub step_durations_us: Vec<(usize, u64)>,
+}
+
+impl IterState {
+    fn new(phase: Option<usize>, scheduled: Option<Instant>) -> Self {
+        IterState {
+            phase,
+            pending_intended: scheduled,
+            retries: 0,
+            retries_by: Vec::new(),
+            cost: 0.0,
+            last_failure: None,
+            budget_exceeded: false,
+            budget_exceeded_during_retry: false,
+            in_retry: false,
+            step_durations_us: Vec::new(),
+        }
+    }
+
+    pub(crate) fn fail(&mut self, failure: Failure) {
+        self.last_failure = Some(failure);
+    }
+
+    pub(crate) fn retried(&mut self, reason: RetryOn) {
+        self.retries += 1;
+        match self.retries_by.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, n)) => *n += 1,
+            None => self.retries_by.push((reason, 1)),
+        }
+    }
+
+    pub(crate) fn exceed_budget(&mut self) {
+        self.budget_exceeded = true;
+        self.budget_exceeded_during_retry |= self.in_retry;
+    }
+
+    fn outcome(&self) -> Outcome {
+        match (self.budget_exceeded, self.last_failure) {
+            (true, _) => Outcome::BudgetExceeded,
+            (false, Some(Failure::Timeout)) => Outcome::Timeout,
+            (false, Some(Failure::Other)) => Outcome::Failed,
+            (false, None) => Outcome::Success,
+        }
+    }
+}
+
+/// Runs one iteration and emits it. `scheduled` is the open model's intended start. Returns
+/// false when cancelled (nothing is emitted for the cut iteration).
+pub(crate) async fn iteration(
+    ctx: &Ctx,
+    env: &mut Env,
+    phase: Option<usize>,
+    scheduled: Option<Instant>,
+    cancel: &CancellationToken,
+) -> bool {
+    let number = env.iteration;
+    env.start_iteration(number);
+    let started = Instant::now();
+    let mut it = IterState::new(phase, scheduled);
+    let budget_at = ctx.workload().budget.time.map(|d| started + d.to_std());
+    let finished = {
+        let steps = run_steps(ctx, env, &mut it, &ctx.workload().steps);
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => None,
+            _ = sleep_until_some(budget_at) => Some(false),
+            _ = steps => Some(true),
+        }
+    };
+    match finished {
+        None => return false,
+        Some(false) => it.exceed_budget(),
+        Some(true) => {}
+    }
+    let done = Instant::now();
+    env.iteration = number + 1;
+    ctx.emit(Event::Iteration(Iteration {
+        scenario: ctx.scenario,
+        phase,
+        user: env.user,
+        iteration: number,
+        intended_us: ctx.us(scheduled.unwrap_or(started).min(started)),
+        started_us: ctx.us(started),
+        done_us: ctx.us(done),
+        outcome: it.outcome(),
+        retries: it.retries,
+        retries_by: it.retries_by,
+        cost: it.cost,
+        budget_exceeded_during_retry: it.budget_exceeded_during_retry,
+        step_durations_us: it.step_durations_us,
+    }));
+    true
+}
+
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+type StepsFuture<'a> = Pin<Box<dyn Future<Output = Flow> + Send + 'a>>;
+
+/// Runs a block of steps (boxed: blocks nest).
+fn run_steps<'a>(
+    ctx: &'a Ctx,
+    env: &'a mut Env,
+    it: &'a mut IterState,
+    steps: &'a [Step],
+) -> StepsFuture<'a> {
+    Box::pin(async move {
+        for step in steps {
+            if run_step(ctx, env, it, step).await == Flow::Stop {
+                return Flow::Stop;
+            }
+        }
+        Flow::Next
+    })
+}
+
+async fn run_step(ctx: &Ctx, env: &mut Env, it: &mut IterState, step: &Step) -> Flow {
+    match step {
+        Step::Request(req) => request::request_step(ctx, env, it, req).await,
+        Step::Poll(poll) => request::poll_step(ctx, env, it, poll).await,
+        Step::Think { min, max } => {
+            let pause = if max > min {
+                Duration(env.rng.random_range(min.0..=max.0))
+            } else {
+                *min
+            };
+            // An open-model iteration that thinks first: its first request is due later.
+            if let Some(intended) = &mut it.pending_intended {
+                *intended += pause.to_std();
+            }
+            sleep(pause.to_std()).await;
+            Flow::Next
+        }
+        Step::Repeat { count, var, steps } => {
+            let times = match eval(count, env) {
+                Ok(Value::Number(n)) if n.is_finite() => n.max(0.0) as u64,
+                Ok(other) => {
+                    return step_error(
+                        ctx,
+                        it,
+                        format!("repeat count is {}, not a number", other.type_name()),
+                    );
+                }
+                Err(e) => return step_error(ctx, it, e.to_string()),
+            };
+            let saved = var.as_ref().and_then(|v| env.vars.get(v).cloned());
+            let mut flow = Flow::Next;
+            for i in 0..times {
+                if let Some(var) = var {
+                    env.vars.insert(var.clone(), Value::Number(i as f64));
+                }
+                flow = run_steps(ctx, env, it, steps).await;
+                if flow == Flow::Stop {
+                    break;
+                }
+            }
+            if let Some(var) = var {
+                match saved {
+                    Some(value) => env.vars.insert(var.clone(), value),
+                    None => env.vars.remove(var),
+                };
+            }
+            flow
+        }
+        Step::Set { var, value } => match eval(value, env) {
+            Ok(value) => {
+                env.vars.insert(var.clone(), value);
+                Flow::Next
+            }
+            Err(e) => step_error(ctx, it, format!("set {var}: {e}")),
+        },
+        Step::Probability { probability, steps } => {
+            if env.rng.random::<f64>() < *probability {
+                run_steps(ctx, env, it, steps).await
+            } else {
+                Flow::Next
+            }
+        }
+        Step::Choose { arms } => {
+            let draw = env.rng.random::<f64>();
+            let mut acc = 0.0;
+            let chosen = arms.iter().find(|(weight, _)| {
+                acc += weight;
+                draw < acc
+            });
+            // Weights sum to 1; rounding may leave the draw just past the last arm.
+            match chosen.or(arms.last()) {
+                Some((_, steps)) => run_steps(ctx, env, it, steps).await,
+                None => Flow::Next,
+            }
+        }
+    }
+}
+
+/// A step whose expression could not be evaluated: counted, and the iteration fails.
+fn step_error(ctx: &Ctx, it: &mut IterState, message: String) -> Flow {
+    ctx.eval_error(message);
+    it.fail(Failure::Other);
+    Flow::Stop
+}

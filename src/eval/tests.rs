@@ -1,0 +1,355 @@
+//! Unit tests of expression evaluation with hand-built `plan::Expr` trees.
+
+use super::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::metrics::Injected;
+use crate::metrics::{Attempt, CaptureValue};
+use crate::plan::Fault;
+use rand::SeedableRng;
+
+fn num(n: f64) -> Expr {
+    Expr::Number(n)
+}
+
+fn s(text: &str) -> Expr {
+    Expr::Str(text.to_string())
+}
+
+fn bin(op: BinaryOp, lhs: Expr, rhs: Expr) -> Expr {
+    Expr::Binary {
+        op,
+        lhs: Box::new(lhs),
+        rhs: Box::new(rhs),
+    }
+}
+
+fn field(base: Expr, name: &str) -> Expr {
+    Expr::Field(Box::new(base), name.to_string())
+}
+
+fn env() -> Env {
+    let mut data = HashMap::new();
+    data.insert(
+        "prompts".to_string(),
+        Value::list(vec!["a".into(), "b".into(), "c".into()]),
+    );
+    let steps: Arc<[String]> = vec!["chat".to_string(), "poll".to_string()].into();
+    Env::new(
+        2,
+        "baseline".into(),
+        "t".into(),
+        steps,
+        Arc::new(data),
+        ChaCha8Rng::seed_from_u64(7),
+    )
+}
+
+fn with_response(env: &mut Env, status: u16, body: &str) {
+    let headers = vec![("x-cache".to_string(), "HIT".to_string())];
+    env.current = Some(Arc::new(Response::new(
+        Some(status),
+        headers,
+        body.as_bytes().to_vec(),
+        1500,
+    )));
+}
+
+#[test]
+fn arithmetic_and_templates() {
+    let mut e = env();
+    let tenant = Expr::Template(vec![
+        s("tenant-"),
+        bin(BinaryOp::Mod, Expr::Builtin(Builtin::User), num(3.0)),
+    ]);
+    assert_eq!(eval(&tenant, &mut e).unwrap(), Value::from("tenant-2"));
+    let half = bin(BinaryOp::Div, num(3.0), num(2.0));
+    assert_eq!(eval(&half, &mut e).unwrap(), Value::Number(1.5));
+    assert_eq!(
+        eval(&bin(BinaryOp::Div, num(1.0), num(0.0)), &mut e),
+        Err(EvalError::DivisionByZero)
+    );
+    let concat = bin(BinaryOp::Add, s("n="), num(4.0));
+    assert_eq!(eval(&concat, &mut e).unwrap(), Value::from("n=4"));
+}
+
+#[test]
+fn missing_json_field_is_none_and_compares_false() {
+    let mut e = env();
+    with_response(
+        &mut e,
+        200,
+        r#"{"usage":{"output_tokens":12},"content":[{"text":"hi"}]}"#,
+    );
+    let json = || Expr::Response(ResponseField::Json);
+    let tokens = field(field(json(), "usage"), "output_tokens");
+    assert_eq!(eval(&tokens, &mut e).unwrap(), Value::Number(12.0));
+    let missing = bin(BinaryOp::Eq, field(field(json(), "nope"), "x"), num(1.0));
+    assert_eq!(eval(&missing, &mut e).unwrap(), Value::Bool(false));
+    let text = field(
+        Expr::Index(Box::new(field(json(), "content")), Box::new(num(0.0))),
+        "text",
+    );
+    assert_eq!(eval(&text, &mut e).unwrap(), Value::from("hi"));
+    let cached = bin(
+        BinaryOp::Eq,
+        Expr::Response(ResponseField::Header(Box::new(s("X-Cache")))),
+        s("HIT"),
+    );
+    assert_eq!(eval(&cached, &mut e).unwrap(), Value::Bool(true));
+    let status_ok = bin(
+        BinaryOp::Eq,
+        Expr::Response(ResponseField::Status),
+        num(200.0),
+    );
+    assert!(eval(&status_ok, &mut e).unwrap().truthy());
+}
+
+#[test]
+fn type_errors_are_errors_not_panics() {
+    let mut e = env();
+    with_response(&mut e, 200, "not json");
+    let cost = bin(
+        BinaryOp::Mul,
+        field(Expr::Response(ResponseField::Json), "usage"),
+        num(2.0),
+    );
+    assert!(matches!(
+        eval(&cost, &mut e),
+        Err(EvalError::Types { op: "*", .. })
+    ));
+    assert!(matches!(
+        eval(&bin(BinaryOp::Lt, s("a"), num(1.0)), &mut e),
+        Err(EvalError::Types { .. })
+    ));
+    assert_eq!(
+        eval(&Expr::Var("nope".into()), &mut e),
+        Err(EvalError::UnknownVar("nope".into()))
+    );
+}
+
+#[test]
+fn lists_concatenate_and_step_responses_resolve() {
+    let mut e = env();
+    e.vars
+        .insert("history".into(), Value::list(vec!["x".into()]));
+    let more = bin(
+        BinaryOp::Add,
+        Expr::Var("history".into()),
+        Expr::List(vec![s("y")]),
+    );
+    assert_eq!(
+        eval(&more, &mut e).unwrap(),
+        Value::list(vec!["x".into(), "y".into()])
+    );
+    let trace = field(
+        Expr::StepResponse {
+            step: "chat".into(),
+            field: ResponseField::Json,
+        },
+        "id",
+    );
+    assert_eq!(
+        eval(&trace, &mut e),
+        Err(EvalError::NoResponse("chat".into()))
+    );
+    e.last[0] = Some(Arc::new(Response::new(
+        Some(200),
+        vec![],
+        br#"{"id":"t1"}"#.to_vec(),
+        0,
+    )));
+    assert_eq!(eval(&trace, &mut e).unwrap(), Value::from("t1"));
+}
+
+#[test]
+fn seeded_functions_are_reproducible() {
+    let pick = Expr::Call {
+        func: Func::Pick,
+        args: vec![Expr::Data("prompts".into())],
+    };
+    let id = Expr::Call {
+        func: Func::Uuid,
+        args: vec![],
+    };
+    let between = Expr::Call {
+        func: Func::Uniform,
+        args: vec![num(10.0), num(50.0)],
+    };
+    let filler = Expr::Call {
+        func: Func::Words,
+        args: vec![num(5.0)],
+    };
+    let run = || {
+        let mut e = env();
+        [&pick, &id, &between, &filler].map(|x| eval(x, &mut e).unwrap())
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(a, b);
+    let uuid = a[1].as_str().unwrap();
+    assert_eq!(uuid.len(), 36);
+    assert_eq!(&uuid[14..15], "4");
+    let n = a[2].as_f64().unwrap();
+    assert!((10.0..=50.0).contains(&n) && n.fract() == 0.0);
+    assert_eq!(a[3].as_str().unwrap().split(' ').count(), 5);
+    let range = bin(BinaryOp::Range, num(0.5), num(1.5));
+    let v = eval(&range, &mut env()).unwrap().as_f64().unwrap();
+    assert!((0.5..=1.5).contains(&v));
+}
+
+#[test]
+fn next_is_round_robin_per_vu_and_call_site() {
+    let mut e = env(); // user 2: starts at element 2
+    let site_a = Expr::Call {
+        func: Func::Next,
+        args: vec![Expr::Data("prompts".into())],
+    };
+    let site_b = site_a.clone();
+    let seq: Vec<Value> = (0..4).map(|_| eval(&site_a, &mut e).unwrap()).collect();
+    assert_eq!(seq, vec!["c".into(), "a".into(), "b".into(), "c".into()]);
+    assert_eq!(eval(&site_b, &mut e).unwrap(), Value::from("c"));
+}
+
+#[test]
+fn env_function_falls_back_to_default() {
+    let mut e = env();
+    let missing = Expr::Call {
+        func: Func::Env,
+        args: vec![s("STRESS_SURELY_UNSET_VAR"), s("dev")],
+    };
+    assert_eq!(eval(&missing, &mut e).unwrap(), Value::from("dev"));
+    let no_default = Expr::Call {
+        func: Func::Env,
+        args: vec![s("STRESS_SURELY_UNSET_VAR")],
+    };
+    assert!(matches!(
+        eval(&no_default, &mut e),
+        Err(EvalError::EnvNotSet(_))
+    ));
+    let len = Expr::Call {
+        func: Func::Len,
+        args: vec![Expr::Data("prompts".into())],
+    };
+    assert_eq!(eval(&len, &mut e).unwrap(), Value::Number(3.0));
+}
+
+#[test]
+fn json_bodies_stream_literals_and_values() {
+    let mut e = env();
+    let body = Expr::Object(vec![
+        ("model".into(), s("m")),
+        ("max_tokens".into(), num(50.0)),
+        (
+            "messages".into(),
+            Expr::List(vec![Expr::Object(vec![(
+                "content".into(),
+                Expr::Template(vec![s("Agent "), Expr::Builtin(Builtin::User), s(" \"q\"")]),
+            )])]),
+        ),
+        ("prompts".into(), Expr::Data("prompts".into())),
+    ]);
+    let mut out = Vec::new();
+    json_into(&body, &mut e, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        text,
+        r#"{"model":"m","max_tokens":50,"messages":[{"content":"Agent 2 \"q\""}],"prompts":["a","b","c"]}"#
+    );
+    let direct = serde_json::to_string(&eval(&body, &mut env()).unwrap()).unwrap();
+    assert_eq!(direct, text);
+}
+
+fn attempt(status: Option<u16>, fault: Option<Fault>) -> Attempt {
+    Attempt {
+        scenario: 0,
+        step: 1,
+        phase: None,
+        user: 3,
+        iteration: 4,
+        call: 7,
+        attempt: 1,
+        intended_us: 100,
+        sent_us: 100,
+        done_us: 600,
+        status,
+        error: None,
+        failed: false,
+        injected: fault.clone().map(|f| Injected {
+            rule: 0,
+            fault: Some(f),
+        }),
+        captures: vec![(1, CaptureValue::Bool(true))],
+    }
+}
+
+#[test]
+fn request_records_answer_count_predicates() {
+    let steps = vec!["chat".to_string(), "poll".to_string()];
+    let status = || Expr::Response(ResponseField::Status);
+    let ge500 = bin(BinaryOp::Ge, status(), num(500.0));
+    assert!(!eval_record(
+        &ge500,
+        &attempt(None, Some(Fault::Timeout)),
+        &steps
+    ));
+    assert!(eval_record(&ge500, &attempt(Some(503), None), &steps));
+    let is_timeout = bin(
+        BinaryOp::Eq,
+        Expr::Builtin(Builtin::Fault),
+        Expr::FaultKind("timeout".into()),
+    );
+    assert!(eval_record(
+        &is_timeout,
+        &attempt(None, Some(Fault::Timeout)),
+        &steps
+    ));
+    assert!(!eval_record(&is_timeout, &attempt(Some(200), None), &steps));
+    let no_fault = bin(
+        BinaryOp::Eq,
+        Expr::Builtin(Builtin::Fault),
+        Expr::FaultKind("none".into()),
+    );
+    assert!(eval_record(&no_fault, &attempt(Some(200), None), &steps));
+    let is_429 = bin(
+        BinaryOp::Eq,
+        Expr::Builtin(Builtin::Fault),
+        Expr::FaultKind("429".into()),
+    );
+    let injected_429 = attempt(
+        Some(429),
+        Some(Fault::Status {
+            status: 429,
+            retry_after: None,
+        }),
+    );
+    assert!(eval_record(&is_429, &injected_429, &steps));
+    assert!(eval_record(
+        &Expr::Builtin(Builtin::Injected),
+        &injected_429,
+        &steps
+    ));
+    let step_is = bin(BinaryOp::Eq, Expr::Builtin(Builtin::Step), s("poll"));
+    assert!(eval_record(&step_is, &attempt(Some(200), None), &steps));
+    let window = bin(
+        BinaryOp::And,
+        bin(BinaryOp::Ge, Expr::Builtin(Builtin::Call), num(5.0)),
+        bin(BinaryOp::Lt, Expr::Builtin(Builtin::Call), num(8.0)),
+    );
+    assert!(eval_record(&window, &attempt(Some(200), None), &steps));
+    let slow = bin(
+        BinaryOp::Gt,
+        Expr::Response(ResponseField::Latency),
+        num(400.0),
+    );
+    assert!(eval_record(&slow, &attempt(Some(200), None), &steps));
+    let captures = vec!["cost".to_string(), "cached".to_string()];
+    let cached = Expr::Var("cached".into());
+    assert!(eval_record_with_captures(
+        &cached,
+        &attempt(Some(200), None),
+        &steps,
+        &captures
+    ));
+    assert!(!eval_record(&cached, &attempt(Some(200), None), &steps));
+}
