@@ -148,6 +148,10 @@ pub(crate) struct Ui {
 }
 
 impl Ui {
+    pub(crate) fn color(&self) -> bool {
+        self.color
+    }
+
     fn new(color: Color, format: DiagnosticsFormat) -> Self {
         let color = match color {
             Color::Always => true,
@@ -215,13 +219,19 @@ pub(crate) fn read_source(path: &Path) -> Result<SourceFile, Problem> {
     }
 }
 
-/// The front end on one file: read → parse → check. Runs on a thread with a large stack so
-/// that no input, however deeply nested, can overflow it.
+/// The front end on one file: read → parse → check → lower. Runs on a thread with a large
+/// stack so that no input, however deeply nested, can overflow it.
 pub(crate) fn front_end(path: &Path) -> FrontEnd {
+    front_end_with(path, &[])
+}
+
+/// The front end with `--set NAME=VALUE` overrides of `let` constants applied to the text.
+pub(crate) fn front_end_with(path: &Path, overrides: &[String]) -> FrontEnd {
     let path = path.to_path_buf();
+    let overrides = overrides.to_vec();
     std::thread::Builder::new()
         .stack_size(256 * 1024 * 1024)
-        .spawn(move || front_end_inner(&path))
+        .spawn(move || front_end_inner(&path, &overrides))
         .expect("spawning the front-end thread")
         .join()
         .unwrap_or_else(|_| FrontEnd {
@@ -239,33 +249,45 @@ pub(crate) struct FrontEnd {
     pub(crate) failed: bool,
 }
 
-fn front_end_inner(path: &Path) -> FrontEnd {
-    let file = match read_source(path) {
-        Ok(file) => file,
-        Err(problem) => {
-            return FrontEnd {
-                file: None,
-                problems: vec![problem],
-                plan: None,
-                failed: true,
-            };
+impl FrontEnd {
+    fn failed(file: Option<SourceFile>, problems: Vec<Problem>) -> Self {
+        FrontEnd {
+            file,
+            problems,
+            plan: None,
+            failed: true,
         }
+    }
+}
+
+fn front_end_inner(path: &Path, overrides: &[String]) -> FrontEnd {
+    let mut file = match read_source(path) {
+        Ok(file) => file,
+        Err(problem) => return FrontEnd::failed(None, vec![problem]),
     };
-    let ast = match crate::syntax::parse(&file) {
+    let mut ast = match crate::syntax::parse(&file) {
         Ok(ast) => ast,
         Err(errors) => {
-            let problems = errors.into_iter().map(Problem::from).collect();
-            return FrontEnd {
-                file: Some(file),
-                problems,
-                plan: None,
-                failed: true,
-            };
+            return FrontEnd::failed(Some(file), errors.into_iter().map(Problem::from).collect());
         }
     };
+    if !overrides.is_empty() {
+        file = match crate::source::apply_overrides(&file, &ast, overrides) {
+            Ok(file) => file,
+            Err(problem) => return FrontEnd::failed(Some(file), vec![problem.into()]),
+        };
+        ast = match crate::syntax::parse(&file) {
+            Ok(ast) => ast,
+            Err(errors) => {
+                return FrontEnd::failed(
+                    Some(file),
+                    errors.into_iter().map(Problem::from).collect(),
+                );
+            }
+        };
+    }
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let result = crate::interp::check(&file, &ast, Some(&base_dir));
-    match result {
+    match crate::interp::check(&file, &ast, Some(&base_dir)) {
         Ok(checked) => {
             let plan = crate::interp::lower(&checked);
             let problems = checked.warnings.into_iter().map(Problem::from).collect();
@@ -276,15 +298,10 @@ fn front_end_inner(path: &Path) -> FrontEnd {
                 failed: false,
             }
         }
-        Err(errors) => {
-            let problems = errors.into_iter().map(Problem::from).collect();
-            FrontEnd {
-                file: Some(file.clone()),
-                problems,
-                plan: None,
-                failed: true,
-            }
-        }
+        Err(errors) => FrontEnd::failed(
+            Some(file.clone()),
+            errors.into_iter().map(Problem::from).collect(),
+        ),
     }
 }
 

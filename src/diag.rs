@@ -20,6 +20,12 @@ pub enum Problem {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Input(#[from] InputError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Run(#[from] crate::engine::RunError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Slo(#[from] crate::slo::SloViolation),
 }
 
 impl Problem {
@@ -41,6 +47,14 @@ pub enum InputError {
     #[error("cannot read `{path}`: {reason}")]
     #[diagnostic(code(stress::io::read))]
     Read { path: String, reason: String },
+
+    #[error("{message}")]
+    #[diagnostic(code(stress::input::bad_set))]
+    BadSet {
+        message: String,
+        #[help]
+        help: String,
+    },
 
     #[error("`{path}` is not UTF-8 text (invalid byte at offset {offset})")]
     #[diagnostic(
@@ -80,6 +94,7 @@ pub const CODES: &[&str] = &[
     "stress::check::unused",
     "stress::check::wire_fault_at_client",
     "stress::check::wrong_kind",
+    "stress::input::bad_set",
     "stress::input::not_utf8",
     "stress::io::read",
     "stress::parse::bad_escape",

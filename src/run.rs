@@ -1,18 +1,363 @@
-//! `stress run`: front end, then the engine, metrics, SLO verdicts and the report.
+//! `stress run`: front end → mocks on loopback → engine → metrics → SLO verdicts → report.
+//! Exit codes: 0 every SLO held · 1 an SLO failed · 2 invalid file (nothing ran) · 3 could not
+//! run · 130 interrupted (the partial report is still printed).
 
-use crate::cli::{RunArgs, Ui, front_end};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cli::{RunArgs, Ui, front_end_with};
+use crate::diag::{Problem, RenderOptions};
+use crate::engine::{self, RunOptions, Sink};
+use crate::metrics::{Attempt, Collector, Iteration};
+use crate::plan::{Metric, Plan, SloExpr, TargetKind};
+use crate::source::SourceFile;
 
 /// Runs every test of every file; returns the exit code.
 pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
+    let mut files = Vec::new();
     for path in &args.files {
-        let result = front_end(path);
+        let result = front_end_with(path, &args.set);
         ui.problems(result.file.as_ref(), &result.problems);
-        if result.failed {
+        match (result.plan, result.file) {
+            (Some(plan), Some(file)) if !result.failed => files.push((path.clone(), file, plan)),
+            _ => {
+                eprintln!("error: {}: invalid, nothing was run", path.display());
+                return 2;
+            }
+        }
+    }
+    let mut selected = Vec::new();
+    for (path, file, plan) in &files {
+        let tests: Vec<usize> = match &args.test {
+            Some(name) => plan
+                .tests
+                .iter()
+                .position(|t| &t.name == name)
+                .into_iter()
+                .collect(),
+            None => (0..plan.tests.len()).collect(),
+        };
+        if let Some(problem) = tests.iter().find_map(|&t| unsupported(plan, t)) {
+            eprintln!("error: {}: {problem}", path.display());
+            eprintln!(
+                "  = help: this construct is checked but not run yet; `stress check` accepts the file"
+            );
+            return 2;
+        }
+        selected.push((path, file, plan, tests));
+    }
+    if let Some(name) = &args.test {
+        if selected.iter().all(|(_, _, _, tests)| tests.is_empty()) {
+            let names: Vec<&str> = files
+                .iter()
+                .flat_map(|(_, _, p)| p.tests.iter().map(|t| t.name.as_str()))
+                .collect();
+            let hint = crate::diag::did_you_mean(name, names.iter().copied()).map_or_else(
+                || format!("tests: {}", names.join(", ")),
+                |s| format!("did you mean `{s}`?"),
+            );
+            eprintln!("error: no test named `{name}`\n  = help: {hint}");
             return 2;
         }
     }
+    if let Some(out) = &args.out {
+        if let Err(reason) = prepare_out(out) {
+            eprintln!(
+                "error[stress::run::out]: cannot write to `{}`: {reason}",
+                out.display()
+            );
+            return 3;
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return 3;
+        }
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let ctrl_c = cancel.clone();
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: stopping the load…");
+            ctrl_c.cancel();
+        }
+    });
+    let mut code = 0u8;
+    let mut reports = String::new();
+    for (path, file, plan, tests) in selected {
+        for test in tests {
+            let outcome =
+                runtime.block_on(run_test(ui, path, file, plan, test, args, cancel.clone()));
+            reports.push_str(&outcome.report);
+            code = worst(code, outcome.code);
+            if code == 130 {
+                break;
+            }
+        }
+    }
+    if let Some(out) = &args.out {
+        if let Err(e) = std::fs::write(out.join("report.txt"), &reports) {
+            eprintln!(
+                "error[stress::run::out]: cannot write `{}`: {e}",
+                out.join("report.txt").display()
+            );
+            code = worst(code, 3);
+        }
+    }
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
+}
+
+/// The more serious of two exit codes.
+fn worst(a: u8, b: u8) -> u8 {
+    let rank = |c: u8| match c {
+        0 => 0,
+        1 => 1,
+        3 => 2,
+        130 => 3,
+        _ => 4,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+struct TestOutcome {
+    code: u8,
+    report: String,
+}
+
+async fn run_test(
+    ui: &Ui,
+    path: &Path,
+    file: &SourceFile,
+    plan: &Plan,
+    test: usize,
+    args: &RunArgs,
+    cancel: tokio_util::sync::CancellationToken,
+) -> TestOutcome {
+    let t = &plan.tests[test];
+    let seed = args.seed.or(t.seed).unwrap_or(0);
+    let mut mocks = Vec::new();
+    let mut target_urls = HashMap::new();
+    for target in &plan.targets {
+        if let TargetKind::Mock(spec) = &target.kind {
+            let config = crate::mock::MockConfig {
+                api: if spec.api == "anthropic" {
+                    crate::mock::MockApi::Anthropic
+                } else {
+                    crate::mock::MockApi::OpenAi
+                },
+                latency_us: (spec.latency.0.as_micros(), spec.latency.1.as_micros()),
+                tokens: spec.tokens,
+                capacity: spec.capacity,
+                cache: spec.cache,
+                seed,
+            };
+            match crate::mock::start(config, ([127, 0, 0, 1], 0).into()).await {
+                Ok(server) => {
+                    target_urls.insert(target.name.clone(), server.url());
+                    mocks.push(server);
+                }
+                Err(e) => {
+                    eprintln!(
+                        "error[stress::run::mock]: cannot start mock `{}`: {e}",
+                        target.name
+                    );
+                    return TestOutcome {
+                        code: 3,
+                        report: String::new(),
+                    };
+                }
+            }
+        }
+    }
     eprintln!(
-        "error: `stress run` is not available yet in this build: the engine is being built (issue #4)"
+        "running test `{}` of {} (seed {seed})…",
+        t.name,
+        path.display()
     );
-    2
+    let options = RunOptions {
+        seed: Some(seed),
+        scenario_filter: args.scenario.clone(),
+        cancel,
+        target_urls,
+        base_dir: path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(".")),
+        max_duration: None,
+    };
+    let mut sink = CollectorSink {
+        plan,
+        test,
+        collector: Collector::new(plan, test),
+    };
+    let result = engine::run(plan, test, &options, &mut sink).await;
+    for mock in mocks {
+        mock.shutdown().await;
+    }
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(err) => {
+            ui.problems(None, &[Problem::Run(err)]);
+            return TestOutcome {
+                code: 3,
+                report: String::new(),
+            };
+        }
+    };
+    let metrics = sink.collector.finish();
+    let verdict = crate::slo::evaluate(plan, test, &metrics);
+    let report = crate::report::text(
+        plan,
+        test,
+        &metrics,
+        &verdict,
+        summary.seed,
+        summary.interrupted,
+        ui.color(),
+    );
+    let plain = crate::report::text(
+        plan,
+        test,
+        &metrics,
+        &verdict,
+        summary.seed,
+        summary.interrupted,
+        false,
+    );
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{report}");
+    for warning in &summary.warnings {
+        let _ = writeln!(stdout, "warning: {warning}");
+    }
+    for s in &summary.scenarios {
+        if s.eval_errors > 0 {
+            let _ = writeln!(
+                stdout,
+                "warning: scenario `{}`: {} expression errors, e.g. {}",
+                s.name,
+                s.eval_errors,
+                s.eval_error_samples.join("; ")
+            );
+        }
+    }
+    drop(stdout);
+    let violations: Vec<Problem> = verdict.violations().into_iter().map(Problem::Slo).collect();
+    if !violations.is_empty() {
+        ui.problems(Some(file), &violations);
+    }
+    let code = if summary.interrupted {
+        130
+    } else if verdict.passed {
+        0
+    } else {
+        1
+    };
+    TestOutcome {
+        code,
+        report: plain,
+    }
+}
+
+/// Constructs `stress check` accepts that this build cannot run yet; running them would pass
+/// or fail for the wrong reason.
+fn unsupported(plan: &Plan, test: usize) -> Option<String> {
+    let t = &plan.tests[test];
+    if !t.services.is_empty() {
+        return Some(format!(
+            "test `{}` starts services; `service` is not run yet (issue: services and proxies)",
+            t.name
+        ));
+    }
+    if let crate::plan::Inject::Proxy(p) = &t.inject {
+        return Some(format!(
+            "test `{}` injects at proxy `{p}`; the embedded proxy is not run yet",
+            t.name
+        ));
+    }
+    let service_metric = |e: &SloExpr| -> bool {
+        fn walk(e: &SloExpr) -> bool {
+            match e {
+                SloExpr::Metric { metric, .. } => matches!(
+                    metric,
+                    Metric::MemoryGrowth { .. } | Metric::MaxRss { .. } | Metric::Cpu { .. }
+                ),
+                SloExpr::Mul(a, b)
+                | SloExpr::Div(a, b)
+                | SloExpr::Add(a, b)
+                | SloExpr::Sub(a, b) => walk(a) || walk(b),
+                SloExpr::Const { .. } => false,
+            }
+        }
+        walk(e)
+    };
+    if let Some(slo) = t
+        .slos
+        .iter()
+        .find(|s| service_metric(&s.lhs) || service_metric(&s.rhs))
+    {
+        return Some(format!(
+            "line {}: `{}` needs service sampling, which is not run yet",
+            slo.line, slo.text
+        ));
+    }
+    None
+}
+
+fn prepare_out(out: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
+    let probe = out.join(".stress-write-probe");
+    std::fs::write(&probe, b"").map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+/// Feeds the engine's samples to the metrics collector and checks `abort if` while it runs.
+struct CollectorSink<'p> {
+    plan: &'p Plan,
+    test: usize,
+    collector: Collector,
+}
+
+impl Sink for CollectorSink<'_> {
+    fn attempt(&mut self, a: Attempt) {
+        self.collector.attempt(a);
+    }
+
+    fn iteration(&mut self, i: Iteration) {
+        self.collector.iteration(i);
+    }
+
+    fn dropped(&mut self, scenario: usize, phase: Option<usize>, at_us: u64) {
+        self.collector.dropped(scenario, phase, at_us);
+    }
+
+    fn scenario_started(&mut self, scenario: usize) {
+        self.collector.scenario_started(scenario);
+    }
+
+    fn scenario_finished(&mut self, scenario: usize, duration_us: u64) {
+        self.collector.scenario_finished(scenario, duration_us);
+    }
+
+    fn should_abort(&mut self, scenario: usize, now_us: u64) -> bool {
+        match crate::slo::should_abort(self.plan, self.test, scenario, &self.collector, now_us) {
+            Some(hit) => {
+                self.collector.record_abort(hit.record(scenario, now_us));
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[allow(dead_code)]
+fn render_plain(problem: &Problem, file: &SourceFile) -> String {
+    crate::diag::render(problem, Some(file), RenderOptions::plain())
 }

@@ -94,3 +94,69 @@ impl serde::Serialize for Span {
         s.collect_seq([self.start, self.end])
     }
 }
+
+/// Applies `--set NAME=VALUE` overrides: the text of `let NAME = …`'s value is replaced by
+/// VALUE, so everything downstream (check, diagnostics) sees one coherent file. VALUE is in the
+/// language's syntax (`--set users=50`, `--set 'token="abc"'`); a VALUE that is a bare word
+/// or does not parse as an expression is taken as a string (`--set token=abc`).
+pub fn apply_overrides(
+    file: &SourceFile,
+    ast: &crate::ast::File,
+    overrides: &[String],
+) -> Result<SourceFile, crate::diag::InputError> {
+    let mut edits: Vec<(Span, String)> = Vec::new();
+    for item in overrides {
+        let Some((name, value)) = item.split_once('=') else {
+            return Err(crate::diag::InputError::BadSet {
+                message: format!("`--set {item}` has no `=`"),
+                help: "write `--set NAME=VALUE`".into(),
+            });
+        };
+        let name = name.trim();
+        let lets: Vec<&crate::ast::Let> = ast
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                crate::ast::Item::Let(l) => Some(l),
+                _ => None,
+            })
+            .collect();
+        let Some(target) = lets.iter().find(|l| l.name.text == name) else {
+            let names = lets.iter().map(|l| l.name.text.as_str());
+            let help = match crate::diag::did_you_mean(name, names) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if lets.is_empty() => "this file declares no `let` constant".into(),
+                None => format!(
+                    "constants of this file: {}",
+                    lets.iter()
+                        .map(|l| l.name.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            return Err(crate::diag::InputError::BadSet {
+                message: format!("`--set {name}`: no `let {name}` in `{}`", file.name),
+                help,
+            });
+        };
+        let probe = SourceFile::new("--set", format!("let x = {value}"));
+        let is_expr = matches!(
+            crate::syntax::parse(&probe),
+            Ok(parsed) if matches!(&parsed.items[..], [crate::ast::Item::Let(l)] if l.value.as_name().is_none_or(|n| n.text == "true" || n.text == "false"))
+        );
+        let text = if is_expr {
+            value.to_string()
+        } else {
+            serde_json::to_string(value)
+                .expect("a string serializes")
+                .replace('$', "\\$")
+        };
+        edits.push((target.value.span, text));
+    }
+    edits.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));
+    let mut text = file.text.to_string();
+    for (span, value) in edits {
+        text.replace_range(span.start as usize..span.end as usize, &value);
+    }
+    Ok(SourceFile::new(file.name.clone(), text))
+}

@@ -4,5 +4,6 @@ mod cli;
 mod engine;
 mod examples;
 mod robustness;
+mod run;
 mod support;
 mod ui;

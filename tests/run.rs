@@ -1,0 +1,228 @@
+//! `stress run` end to end through the binary: the shipped runnable examples pass, and every
+//! exit code (0, 1, 2, 3, 130) means what the README says.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn stress(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stress"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["--color", "never"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[track_caller]
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("stress-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn quickstart_runs_green() {
+    let out = stress(&["run", "scenarios/quickstart.stress"]);
+    assert_exit(&out, 0);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("total 200"), "{report}");
+    assert!(report.contains("PASSED: 4 of 4"), "{report}");
+}
+
+#[test]
+fn agents_runs_green() {
+    let out = stress(&["run", "scenarios/agents.stress"]);
+    assert_exit(&out, 0);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("seed 7"));
+}
+
+#[test]
+fn pool_exhaustion_first_test_runs_green() {
+    let out = stress(&[
+        "run",
+        "scenarios/pool_exhaustion.stress",
+        "--test",
+        "graceful 429 when the pool is exhausted",
+    ]);
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn pool_recovery_runs_green_shortened() {
+    let out = stress(&["run", "tests/run_inputs/pool_short.stress"]);
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn bad_day_runs_its_seven_scenarios_green() {
+    let out = stress(&["run", "scenarios/bad_day.stress"]);
+    assert_exit(&out, 0);
+    let report = String::from_utf8_lossy(&out.stdout);
+    for scenario in [
+        "baseline",
+        "high_429s",
+        "slow_provider",
+        "outage",
+        "flaky",
+        "stalls",
+        "mixed",
+    ] {
+        assert!(
+            report.contains(&format!("=== scenario {scenario}")),
+            "{scenario} missing:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn an_unmeetable_slo_exits_1_pointing_at_its_line() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.stress"),
+    )
+    .unwrap()
+    .replace("p95(latency) < 500ms", "p95(latency) < 5ms");
+    let path = temp_file("unmeetable.stress", &text);
+    let out = stress(&["run", path.to_str().unwrap()]);
+    assert_exit(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stress::slo::violated"), "{err}");
+    assert!(err.contains("unmeetable.stress:28:5"), "{err}");
+    assert!(err.contains("limit is < 5ms"), "{err}");
+}
+
+#[test]
+fn an_invalid_file_exits_2_and_runs_nothing() {
+    let path = temp_file(
+        "invalid.stress",
+        "workload w { think 5 }\ntest \"t\" { workload w profile { users 1, iterations 1 } }\n",
+    );
+    let out = stress(&["run", path.to_str().unwrap()]);
+    assert_exit(&out, 2);
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn an_unknown_set_exits_2() {
+    let out = stress(&[
+        "run",
+        "scenarios/bad_day.stress",
+        "--set",
+        "price_per_tokn=$0.01",
+    ]);
+    assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `price_per_token`?"));
+}
+
+#[test]
+fn set_overrides_a_constant() {
+    let path = temp_file(
+        "set.stress",
+        "target llm mock { api openai }\nlet n = 2\nworkload w { request r: post llm \"/v1/chat/completions\" { json { messages: [] } } }\n\
+         test \"t\" { workload w  profile { users 1, iterations 3 }  slo { count(true) == 3 * n } }\n",
+    );
+    assert_exit(&stress(&["run", path.to_str().unwrap()]), 1);
+    assert_exit(&stress(&["run", path.to_str().unwrap(), "--set", "n=1"]), 0);
+}
+
+#[test]
+fn a_services_test_is_refused_with_exit_2() {
+    let out = stress(&["run", "scenarios/circuit_breaker.stress"]);
+    assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not run yet"));
+}
+
+#[test]
+fn an_unreachable_target_exits_3() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let path = temp_file(
+        "dead.stress",
+        &format!(
+            "target api = \"http://127.0.0.1:{port}\"\nworkload w {{ request r: get api \"/\" }}\ntest \"t\" {{ workload w  profile {{ users 2, iterations 2 }} }}\n"
+        ),
+    );
+    let out = stress(&["run", path.to_str().unwrap()]);
+    assert_exit(&out, 3);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stress::run::unreachable"));
+}
+
+#[test]
+fn an_unwritable_out_exits_3_before_load() {
+    let blocker = temp_file("not-a-dir", "x");
+    let out = stress(&[
+        "run",
+        "scenarios/quickstart.stress",
+        "--out",
+        blocker.join("sub").to_str().unwrap(),
+    ]);
+    assert_exit(&out, 3);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("running test"),
+        "load started"
+    );
+}
+
+#[test]
+fn ctrl_c_exits_130_with_a_partial_report() {
+    let path = temp_file(
+        "long.stress",
+        "target llm mock { latency 10ms }\nworkload w { request r: post llm \"/v1/chat/completions\" { json { messages: [] } } }\n\
+         test \"t\" { workload w  profile { hold 5 users for 60s } }\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stress"))
+        .args(["--color", "never", "run"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the load has started (the run announces it), not for a fixed time.
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    use std::io::Read;
+    while !String::from_utf8_lossy(&seen).contains("running test") {
+        let n = stderr.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "stress exited early: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let started = std::time::Instant::now();
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "Ctrl-C took {:?}",
+        started.elapsed()
+    );
+    assert!(stdout.to_lowercase().contains("interrupted"), "{stdout}");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+}
