@@ -333,7 +333,15 @@ fn check(ui: &Ui, files: &[PathBuf], deny_warnings: bool) -> u8 {
         let result = front_end(path);
         ui.problems(result.file.as_ref(), &result.problems);
         summary_line(ui, &path.display().to_string(), &result.problems);
-        if result.failed || (deny_warnings && !result.problems.is_empty()) {
+        if result.failed {
+            code = 2;
+        } else if deny_warnings && !result.problems.is_empty() {
+            if !ui.json {
+                eprintln!(
+                    "error: {}: warnings are errors with --deny-warnings",
+                    path.display()
+                );
+            }
             code = 2;
         } else if !ui.json {
             println!("{}: ok", path.display());

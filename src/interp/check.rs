@@ -111,7 +111,8 @@ impl<'a> Checker<'a> {
                         .into()
                 }),
             });
-        } else {
+        } else if self.problems.is_empty() {
+            // Only on an otherwise clean file: after a typo, "unused" would repeat its cause.
             self.unused();
         }
     }
@@ -141,6 +142,18 @@ impl<'a> Checker<'a> {
 
     pub(crate) fn mark(&mut self, name: &str) {
         self.used.insert(name.to_string());
+    }
+
+    /// `a → b → a`: the lets being typed from `name` on, back to it.
+    pub(crate) fn let_chain(&self, name: &str) -> String {
+        let from = self.let_stack.iter().position(|n| n == name).unwrap_or(0);
+        let mut chain: Vec<&str> = self.let_stack[from..].iter().map(String::as_str).collect();
+        chain.push(name);
+        chain
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(" → ")
     }
 
     pub(crate) fn let_in_progress(&self, name: &str) -> bool {
@@ -232,7 +245,11 @@ impl<'a> Checker<'a> {
             if let Err(err) = std::fs::metadata(&full) {
                 self.problems.push(CheckError::MissingDataFile {
                     path,
-                    reason: err.kind().to_string(),
+                    reason: match err.kind() {
+                        std::io::ErrorKind::NotFound => "no such file".to_string(),
+                        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                        _ => err.to_string(),
+                    },
                     span: arg.value.span.into(),
                 });
             }

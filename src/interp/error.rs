@@ -37,7 +37,7 @@ pub enum CheckError {
     UnknownName {
         kind: &'static str,
         name: String,
-        #[label("not defined in this file")]
+        #[label("{}", unknown_label(kind))]
         span: SourceSpan,
         #[help]
         help: Option<String>,
@@ -69,10 +69,15 @@ pub enum CheckError {
     },
 
     #[error("`let {name}` depends on itself")]
-    #[diagnostic(code(stress::check::let_cycle))]
+    #[diagnostic(
+        code(stress::check::let_cycle),
+        help("the chain is {path}; give one of them a value that does not refer back")
+    )]
     LetCycle {
         name: String,
-        #[label("used here, inside its own definition")]
+        /// `a → b → a`
+        path: String,
+        #[label("`{name}` is used here, inside the chain that defines it")]
         span: SourceSpan,
     },
 
@@ -181,7 +186,7 @@ pub enum CheckError {
     #[diagnostic(code(stress::check::unknown_phase))]
     UnknownPhase {
         name: String,
-        #[label("no stage of this test's profile is named `{name}`")]
+        #[label("{}", if name == "chaos" { "this test has no chaos window".to_string() } else { format!("no stage of this test's profile is named `{name}`") })]
         span: SourceSpan,
         #[help]
         help: Option<String>,
@@ -339,5 +344,16 @@ impl CheckError {
                     .map(|l| l.offset())
             })
             .unwrap_or(0)
+    }
+}
+
+/// The label under an unknown name: built-in vocabularies are not "defined in this file".
+fn unknown_label(kind: &str) -> &'static str {
+    match kind {
+        "metric" => "not a metric",
+        "function" => "not a function",
+        "step" => "not a step of this test's workload",
+        "scenario of this test" => "this test does not run it",
+        _ => "not defined in this file",
     }
 }

@@ -115,7 +115,7 @@ impl Checker<'_> {
             ExprKind::Field { base, .. } => {
                 if let Some(n) = base.as_name() {
                     if let Place::Workload { steps, .. } = place {
-                        if steps.contains(&n.text) && self.scope.get(&n.text).is_none() {
+                        if steps.contains(&n.text) {
                             return Ty::Any;
                         }
                     }
@@ -256,7 +256,7 @@ impl Checker<'_> {
                         Ty::Any
                     };
                 }
-                if steps.contains(text) && self.scope.get(text).is_none() {
+                if steps.contains(text) {
                     self.bad_value(name.span, &format!("`{text}` is a step; read its response with `{text}.json…`, `{text}.status`"), "a step, not a value", None);
                     return Ty::Any;
                 }
@@ -292,8 +292,10 @@ impl Checker<'_> {
             Some(def) if def.kind == Kind::Let => {
                 self.used_name(text);
                 if self.let_in_progress(text) {
+                    let path = self.let_chain(text);
                     self.problems.push(CheckError::LetCycle {
                         name: text.to_string(),
+                        path,
                         span: name.span.into(),
                     });
                     return Ty::Any;

@@ -560,9 +560,7 @@ impl<'a> Lowerer<'a> {
             ),
             ExprKind::Name(n) => self.name(&n.text, names),
             ExprKind::Field { base, field } => {
-                if let Some(step) = base.as_name().filter(|s| {
-                    names.steps.contains(&s.text) && !self.items.contains_key(s.text.as_str())
-                }) {
+                if let Some(step) = base.as_name().filter(|s| names.steps.contains(&s.text)) {
                     if let Some(f) = response_field(&field.text) {
                         return Expr::StepResponse {
                             step: step.text.clone(),

@@ -234,18 +234,10 @@ impl<'s> Builder<'s> {
     /// consumed at its end (before an optional part that was absent).
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        let start = s.start();
-        let mut end = s.end();
-        loop {
-            let trimmed = self.src[start..end].trim_end_matches([' ', '\t', '\r', '\n']);
-            end = start + trimmed.len();
-            let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
-            match comment_start(&trimmed[line_start..]) {
-                Some(hash) if line_start + hash > 0 => end = start + line_start + hash,
-                _ => break,
-            }
-        }
-        Span::new(start, end)
+        Span::new(
+            s.start(),
+            s.start() + code_len(&self.src[s.start()..s.end()]),
+        )
     }
 
     fn name(&self, pair: Pair<'_, Rule>) -> Name {
@@ -1353,31 +1345,91 @@ fn keyword_list(keywords: &[(&str, Rule)]) -> String {
     super::error::join_alternatives(&refs)
 }
 
-/// Where a `#` comment starts on one line, outside string literals.
-fn comment_start(line: &str) -> Option<usize> {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' && q == '"' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
+/// Length of `text` up to the end of its last character of code: trailing whitespace and
+/// comments are not code; strings (with `${…}` interpolations, which may hold strings of their
+/// own), raw strings and `"""` strings are.
+fn code_len(text: &str) -> usize {
+    #[derive(Clone, Copy)]
+    enum Mode {
+        /// Code; `braces` counts `{` opened since this mode began (an interpolation ends at
+        /// the `}` that balances its `${`).
+        Code {
+            braces: usize,
+        },
+        Str,
+        Triple,
+        Raw,
+    }
+    let bytes = text.as_bytes();
+    let mut stack = vec![Mode::Code { braces: 0 }];
+    let mut end = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let rest = &bytes[i..];
+        let top = stack.len() - 1;
+        let mut step = 1;
+        match stack[top] {
+            Mode::Code { braces } => match b {
+                b' ' | b'\t' | b'\r' | b'\n' => {}
+                b'#' => {
+                    while i + step < bytes.len() && bytes[i + step] != b'\n' {
+                        step += 1;
+                    }
+                }
+                _ => {
+                    if rest.starts_with(b"\"\"\"") {
+                        stack.push(Mode::Triple);
+                        step = 3;
+                    } else {
+                        match b {
+                            b'"' => stack.push(Mode::Str),
+                            b'\'' => stack.push(Mode::Raw),
+                            b'{' => stack[top] = Mode::Code { braces: braces + 1 },
+                            b'}' if braces == 0 && top > 0 => {
+                                stack.pop();
+                            }
+                            b'}' => {
+                                stack[top] = Mode::Code {
+                                    braces: braces.saturating_sub(1),
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    end = i + step;
+                }
+            },
+            mode @ (Mode::Str | Mode::Triple) => {
+                let triple = matches!(mode, Mode::Triple);
+                if b == b'\\' {
+                    step = 2;
+                } else if rest.starts_with(b"${") {
+                    stack.push(Mode::Code { braces: 0 });
+                    step = 2;
+                } else if triple && rest.starts_with(b"\"\"\"") {
+                    stack.pop();
+                    step = 3;
+                } else if !triple && (b == b'"' || b == b'\n') {
+                    stack.pop();
+                }
+                if triple || b != b'\n' {
+                    end = (i + step).min(bytes.len());
                 }
             }
-            None => match c {
-                '"' | '\'' => quote = Some(c),
-                '#' => return Some(i),
-                _ => {}
-            },
+            Mode::Raw => {
+                if b == b'\'' || b == b'\n' {
+                    stack.pop();
+                }
+                if b != b'\n' {
+                    end = i + 1;
+                }
+            }
         }
+        i += step;
     }
-    None
+    end
 }
-
 fn is_operator(rule: Rule) -> bool {
     matches!(
         rule,

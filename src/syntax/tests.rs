@@ -136,3 +136,39 @@ fn slo_qualifiers_parse() {
     };
     assert_eq!(slos.len(), 3);
 }
+
+#[test]
+fn spans_end_at_the_last_character_of_code() {
+    // A `#` inside a string nested in an interpolation is not a comment.
+    let text = "let d = \"${\"#\"}\"\nlet e = 1 # trailing\n";
+    let file = parse_str(text).unwrap();
+    let ast::Item::Let(d) = &file.items[0] else {
+        panic!()
+    };
+    assert_eq!(
+        &text[d.value.span.start as usize..d.value.span.end as usize],
+        "\"${\"#\"}\""
+    );
+    let ast::Item::Let(e) = &file.items[1] else {
+        panic!()
+    };
+    assert_eq!(
+        &text[e.span.start as usize..e.span.end as usize],
+        "let e = 1"
+    );
+}
+
+#[test]
+fn statement_spans_exclude_trailing_comments() {
+    let text = "workload w {\n  think 1s   # pause\n  request r: get t \"/#not\" # c\n}\n";
+    let file = parse_str(text).unwrap();
+    let ast::Item::Workload(w) = &file.items[0] else {
+        panic!()
+    };
+    let spans: Vec<&str> = w
+        .steps
+        .iter()
+        .map(|s| &text[s.span.start as usize..s.span.end as usize])
+        .collect();
+    assert_eq!(spans, ["think 1s", "request r: get t \"/#not\""]);
+}
