@@ -163,16 +163,7 @@ pub fn render(
         .with_context_lines(1)
         .tab_width(4);
     let mut out = String::new();
-    let result = match file {
-        Some(file) => {
-            let with_source = WithSource {
-                inner: diagnostic,
-                source: file.named_source(),
-            };
-            handler.render_report(&mut out, &with_source)
-        }
-        None => handler.render_report(&mut out, diagnostic),
-    };
+    let result = with_source(diagnostic, file, |d| handler.render_report(&mut out, d));
     if result.is_err() {
         out = format!("{diagnostic}\n");
     }
@@ -183,20 +174,26 @@ pub fn render(
 pub fn render_json(diagnostic: &dyn Diagnostic, file: Option<&SourceFile>) -> String {
     let handler = JSONReportHandler::new();
     let mut out = String::new();
-    let result = match file {
-        Some(file) => {
-            let with_source = WithSource {
-                inner: diagnostic,
-                source: file.named_source(),
-            };
-            handler.render_report(&mut out, &with_source)
-        }
-        None => handler.render_report(&mut out, diagnostic),
-    };
+    let result = with_source(diagnostic, file, |d| handler.render_report(&mut out, d));
     if result.is_err() {
         out = serde_json::json!({ "message": diagnostic.to_string() }).to_string();
     }
     out
+}
+
+/// Calls `render` with the diagnostic, its file's text attached when there is one.
+fn with_source<T>(
+    diagnostic: &dyn Diagnostic,
+    file: Option<&SourceFile>,
+    render: impl FnOnce(&dyn Diagnostic) -> T,
+) -> T {
+    match file {
+        Some(file) => render(&WithSource {
+            inner: diagnostic,
+            source: file.named_source(),
+        }),
+        None => render(diagnostic),
+    }
 }
 
 /// Attaches a file's text to a diagnostic whose spans point into it.

@@ -29,6 +29,7 @@ pub mod interp;
 pub mod metrics;
 pub mod mock;
 pub mod plan;
+pub mod progress;
 pub mod report;
 mod run;
 pub mod slo;
