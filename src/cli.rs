@@ -1,4 +1,4 @@
-//! The command line (clap): `check`, `plan`, `fmt`, `run`, `mock llm`. Decides exit codes in
+//! The command line (clap): `check`, `plan`, `fmt`, `run`, `merge`, `mock llm`. Decides exit codes in
 //! one place: 0 clean/passed · 1 SLO failed · 2 invalid input or usage · 3 could not run ·
 //! 130 interrupted.
 
@@ -75,6 +75,8 @@ enum Command {
     },
     /// Run the tests of files: drive load, inject faults, evaluate SLOs.
     Run(RunArgs),
+    /// Merge runs of the same file (shards, `stress run --out DIR`) into one report.
+    Merge(MergeArgs),
     /// Run an embedded mock service on its own.
     Mock {
         #[command(subcommand)]
@@ -105,7 +107,21 @@ pub struct RunArgs {
     /// Override a `let` constant: `--set name=value` (value in the language's syntax).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// Show no live progress (by default: a status line on a terminal, plain lines every 5 s
+    /// otherwise).
+    #[arg(long, short)]
+    pub quiet: bool,
     /// Write artifacts (reports, logs) to this folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Folders written by `stress run --out` (or `stress merge --out`) for the same file.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Write the merged artifacts (reports, metrics, histograms) to this folder.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -134,6 +150,7 @@ pub fn main() -> ExitCode {
         Command::Plan { file, format } => plan(&ui, &file, format),
         Command::Fmt { files, check } => fmt(&ui, &files, check),
         Command::Run(args) => run(&ui, &args),
+        Command::Merge(args) => crate::merge::merge(&ui, &args),
         Command::Mock {
             kind: MockKind::Llm(args),
         } => mock_llm(args),

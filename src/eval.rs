@@ -276,6 +276,15 @@ fn binary<S: Scope + ?Sized>(
                 eval(lhs, scope)?.truthy() || eval(rhs, scope)?.truthy(),
             ));
         }
+        BinaryOp::Eq | BinaryOp::Ne => {
+            if let Some((class, other)) = status_class(lhs, rhs) {
+                let hit = match eval(other, scope)? {
+                    Value::Number(n) if n.fract() == 0.0 && n >= 0.0 => (n as u64) / 100 == class,
+                    _ => false,
+                };
+                return Ok(Value::Bool(hit == (op == BinaryOp::Eq)));
+            }
+        }
         _ => {}
     }
     let a = eval(lhs, scope)?;
@@ -338,6 +347,22 @@ fn binary<S: Scope + ?Sized>(
             uniform(rng, *x, *y)
         }
     })
+}
+
+/// `status == 5xx`, `fault != 4xx`: when one side is a status class (`FaultKind("5xx")`), its
+/// digit and the other side. A status or a status fault matches when its hundreds digit is the
+/// class; anything else (`none`, `timeout`, a string) does not.
+fn status_class<'e>(lhs: &'e Expr, rhs: &'e Expr) -> Option<(u64, &'e Expr)> {
+    let class = |e: &Expr| match e {
+        Expr::FaultKind(kind) => {
+            let digit = kind.strip_suffix("xx")?;
+            (digit.len() == 1).then(|| digit.parse::<u64>().ok())?
+        }
+        _ => None,
+    };
+    class(lhs)
+        .map(|c| (c, rhs))
+        .or_else(|| class(rhs).map(|c| (c, lhs)))
 }
 
 /// A uniform pick in `[lo, hi]`: an integer when both ends are integral.

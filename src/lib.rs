@@ -19,6 +19,7 @@
 //!  report                       text | markdown | json       exit: 0 pass · 1 SLO failed · 2 invalid · 3 could not run
 //! ```
 
+pub mod artifacts;
 pub mod ast;
 pub mod cli;
 pub mod diag;
@@ -26,6 +27,7 @@ pub mod engine;
 pub mod eval;
 pub mod fmt;
 pub mod interp;
+mod merge;
 pub mod metrics;
 pub mod mock;
 pub mod plan;

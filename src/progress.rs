@@ -165,8 +165,8 @@ impl Progress {
         self.snapshot.lock().expect("progress lock").iterations += 1;
     }
 
-    /// Stops the ticker and clears the bar.
-    pub fn finish(mut self) {
+    /// Stops the ticker and clears the bar (again: nothing).
+    pub fn finish(&mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Some(t) = self.ticker.take() {
             let _ = t.join();

@@ -1,10 +1,21 @@
 //! `stress run`: front end → mocks on loopback → engine → metrics → SLO verdicts → report.
 //! Exit codes: 0 every SLO held · 1 an SLO failed · 2 invalid file (nothing ran) · 3 could not
 //! run · 130 interrupted (the partial report is still printed).
+//!
+//! With `--out DIR`, attempts are streamed to `requests.jsonl` and the interval logs while the
+//! load runs (see `crate::artifacts::stream`), and the other artifacts are written at the end,
+//! also after Ctrl-C. An output that cannot be written is exit 3: before any load when DIR
+//! itself is not writable, after the run (reports still printed) when a later write fails.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::artifacts::files::{PlanEntry, TestArtifacts};
+use crate::artifacts::model::TestRecord;
+use crate::artifacts::stream::{HlogRef, RequestLog, TestStream};
+use crate::artifacts::summary::RunInfo;
 
 use crate::cli::{RunArgs, Ui, front_end_with};
 use crate::diag::{Problem, RenderOptions};
@@ -61,15 +72,26 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
             return 2;
         }
     }
-    if let Some(out) = &args.out {
-        if let Err(reason) = prepare_out(out) {
-            eprintln!(
-                "error[stress::run::out]: cannot write to `{}`: {reason}",
-                out.display()
-            );
-            return 3;
+    let started_at = SystemTime::now();
+    let mut out = match &args.out {
+        Some(dir) => {
+            match prepare_out(dir).and_then(|()| RequestLog::create(&dir.join("requests.jsonl"))) {
+                Ok(log) => Some(Out {
+                    dir: dir.clone(),
+                    log,
+                    test_dirs: BTreeSet::new(),
+                }),
+                Err(reason) => {
+                    eprintln!(
+                        "error[stress::run::out]: cannot write to `{}`: {reason}",
+                        dir.display()
+                    );
+                    return 3;
+                }
+            }
         }
-    }
+        None => None,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -90,28 +112,91 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
     });
     let mut code = 0u8;
     let mut reports = String::new();
-    for (path, file, plan, tests) in selected {
+    let mut written = Vec::new();
+    let mut hlogs = Vec::new();
+    let mut write_errors = Vec::new();
+    let plans: Vec<PlanEntry> = selected
+        .iter()
+        .filter(|(_, _, _, tests)| !tests.is_empty())
+        .map(|(_, file, plan, _)| PlanEntry::new(plan, &file.text))
+        .collect();
+    'files: for (path, file, plan, tests) in selected {
         for test in tests {
-            let outcome =
-                runtime.block_on(run_test(ui, path, file, plan, test, args, cancel.clone()));
+            let stream = out.as_mut().map(|o| {
+                let name = o.test_dir(&plan.tests[test].name);
+                let stream = TestStream::new(plan, test, Some((&o.dir, &name)));
+                (stream, &mut o.log)
+            });
+            let outcome = runtime.block_on(run_test(
+                ui,
+                path,
+                file,
+                plan,
+                test,
+                args,
+                cancel.clone(),
+                stream,
+            ));
             reports.push_str(&outcome.report);
+            written.extend(outcome.artifacts);
+            hlogs.extend(outcome.hlogs);
+            write_errors.extend(outcome.write_error);
             code = worst(code, outcome.code);
             if code == 130 {
-                break;
+                break 'files;
             }
         }
     }
-    if let Some(out) = &args.out {
-        if let Err(e) = std::fs::write(out.join("report.txt"), &reports) {
-            eprintln!(
-                "error[stress::run::out]: cannot write `{}`: {e}",
-                out.join("report.txt").display()
-            );
+    if let Some(mut out) = out {
+        write_errors.extend(out.log.flush().err());
+        let info = RunInfo {
+            kind: "run",
+            started_at: Some(crate::artifacts::rfc3339_us(started_at)),
+            finished_at: Some(crate::artifacts::rfc3339_us(SystemTime::now())),
+            merged_from: vec![],
+        };
+        match crate::artifacts::files::write_all(
+            &out.dir, &info, &plans, &written, &hlogs, &reports,
+        ) {
+            Ok(markdown) => {
+                if let Some(Err(e)) = crate::artifacts::files::append_step_summary(&markdown) {
+                    eprintln!("warning: GITHUB_STEP_SUMMARY: {e}");
+                }
+            }
+            Err(e) => write_errors.push(e),
+        }
+        for e in &write_errors {
+            eprintln!("error[stress::run::out]: {e}");
+        }
+        if !write_errors.is_empty() {
             code = worst(code, 3);
         }
     }
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     code
+}
+
+/// The output folder of a run with `--out`.
+struct Out {
+    dir: PathBuf,
+    log: RequestLog,
+    /// Folder names under `histograms/` given so far (one per test).
+    test_dirs: BTreeSet<String>,
+}
+
+impl Out {
+    /// A folder name under `histograms/` for a test, unique in this run.
+    fn test_dir(&mut self, test: &str) -> String {
+        let base = crate::artifacts::path_component(test);
+        let mut name = base.clone();
+        let mut k = 2;
+        while self.test_dirs.contains(&name) {
+            name = format!("{base}-{k}");
+            k += 1;
+        }
+        self.test_dirs.insert(name.clone());
+        name
+    }
 }
 
 /// The more serious of two exit codes.
@@ -126,11 +211,16 @@ fn worst(a: u8, b: u8) -> u8 {
     if rank(b) > rank(a) { b } else { a }
 }
 
+#[derive(Default)]
 struct TestOutcome {
     code: u8,
     report: String,
+    artifacts: Option<TestArtifacts>,
+    hlogs: Vec<HlogRef>,
+    write_error: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_test(
     ui: &Ui,
     path: &Path,
@@ -139,6 +229,7 @@ async fn run_test(
     test: usize,
     args: &RunArgs,
     cancel: tokio_util::sync::CancellationToken,
+    stream: Option<(TestStream, &mut RequestLog)>,
 ) -> TestOutcome {
     let t = &plan.tests[test];
     let seed = args.seed.or(t.seed).unwrap_or(0);
@@ -170,7 +261,7 @@ async fn run_test(
                     );
                     return TestOutcome {
                         code: 3,
-                        report: String::new(),
+                        ..TestOutcome::default()
                     };
                 }
             }
@@ -196,41 +287,42 @@ async fn run_test(
         plan,
         test,
         collector: Collector::new(plan, test),
+        stream,
+        progress: crate::progress::Progress::start(
+            plan,
+            test,
+            crate::progress::Mode::detect(args.quiet),
+        ),
     };
     let result = engine::run(plan, test, &options, &mut sink).await;
+    sink.progress.finish();
     for mock in mocks {
         mock.shutdown().await;
     }
+    let streamed = sink.stream.take().map(|(stream, _)| stream.finish());
     let summary = match result {
         Ok(summary) => summary,
         Err(err) => {
             ui.problems(None, &[Problem::Run(err)]);
             return TestOutcome {
                 code: 3,
-                report: String::new(),
+                write_error: streamed.and_then(|(_, _, error)| error),
+                ..TestOutcome::default()
             };
         }
     };
     let metrics = sink.collector.finish();
     let verdict = crate::slo::evaluate(plan, test, &metrics);
-    let report = crate::report::text(
+    let built = crate::report::build(
         plan,
         test,
         &metrics,
         &verdict,
         summary.seed,
         summary.interrupted,
-        ui.color(),
     );
-    let plain = crate::report::text(
-        plan,
-        test,
-        &metrics,
-        &verdict,
-        summary.seed,
-        summary.interrupted,
-        false,
-    );
+    let report = crate::report::render_text(&built, ui.color());
+    let plain = crate::report::render_text(&built, false);
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{report}");
     for warning in &summary.warnings {
@@ -259,9 +351,28 @@ async fn run_test(
     } else {
         1
     };
+    let (artifacts, hlogs, write_error) = match streamed {
+        Some((series, hlogs, error)) => (
+            Some(TestArtifacts {
+                record: TestRecord {
+                    file: path.display().to_string(),
+                    report: built,
+                    series,
+                },
+                seeds: vec![summary.seed],
+                metrics: metrics.to_stored(),
+            }),
+            hlogs,
+            error,
+        ),
+        None => (None, vec![], None),
+    };
     TestOutcome {
         code,
         report: plain,
+        artifacts,
+        hlogs,
+        write_error,
     }
 }
 
@@ -310,7 +421,8 @@ fn unsupported(plan: &Plan, test: usize) -> Option<String> {
     None
 }
 
-fn prepare_out(out: &Path) -> Result<(), String> {
+/// Creates the output folder and checks it can be written (before any load).
+pub(crate) fn prepare_out(out: &Path) -> Result<(), String> {
     std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
     let probe = out.join(".stress-write-probe");
     std::fs::write(&probe, b"").map_err(|e| e.to_string())?;
@@ -318,19 +430,27 @@ fn prepare_out(out: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Feeds the engine's samples to the metrics collector and checks `abort if` while it runs.
+/// Feeds the engine's samples to the metrics collector and checks `abort if` while it runs;
+/// with `--out`, also streams each attempt to the request log, interval logs and series.
 struct CollectorSink<'p> {
     plan: &'p Plan,
     test: usize,
     collector: Collector,
+    stream: Option<(TestStream, &'p mut RequestLog)>,
+    progress: crate::progress::Progress,
 }
 
 impl Sink for CollectorSink<'_> {
     fn attempt(&mut self, a: Attempt) {
+        if let Some((stream, log)) = &mut self.stream {
+            stream.attempt(&a, log);
+        }
+        self.progress.attempt(&a);
         self.collector.attempt(a);
     }
 
     fn iteration(&mut self, i: Iteration) {
+        self.progress.iteration();
         self.collector.iteration(i);
     }
 
@@ -339,10 +459,21 @@ impl Sink for CollectorSink<'_> {
     }
 
     fn scenario_started(&mut self, scenario: usize) {
+        if let Some((stream, _)) = &mut self.stream {
+            stream.scenario_started(scenario);
+        }
+        if let Some(s) = self.plan.tests[self.test].scenarios.get(scenario) {
+            self.progress.scenario_started(&s.name);
+        }
         self.collector.scenario_started(scenario);
     }
 
     fn scenario_finished(&mut self, scenario: usize, duration_us: u64) {
+        if let Some((stream, log)) = &mut self.stream {
+            stream.scenario_finished(scenario, duration_us);
+            // Errors are kept by the log and reported at the end.
+            let _ = log.flush();
+        }
         self.collector.scenario_finished(scenario, duration_us);
     }
 

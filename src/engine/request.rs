@@ -6,7 +6,7 @@
 //!
 //! Latency runs from the intended start: the open model's scheduled instant for the first
 //! attempt of an iteration's first request, the actual start otherwise. An injected delay is
-//! part of it.
+//! part of it, and counts against the request's `timeout` as a slow provider's would.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -326,12 +326,21 @@ async fn one_attempt(
     let (delay, effect) = decision
         .as_ref()
         .map_or((Duration::ZERO, Effect::Send), |d| d.effect(timeout));
-    if delay > Duration::ZERO {
-        sleep(delay.to_std()).await;
-    }
+    // The request's timeout bounds the whole attempt, injected delay included, as it would a
+    // slow provider: a delay that reaches it ends the attempt as a timeout at the timeout.
+    // (A `timeout` fault has no delay here; it lasts its own time.)
+    let effect = if delay > Duration::ZERO && delay >= timeout {
+        Effect::Timeout(timeout)
+    } else {
+        if delay > Duration::ZERO {
+            sleep(delay.to_std()).await;
+        }
+        effect
+    };
+    let remaining = Duration(timeout.0.saturating_sub(delay.0));
     let outcome: Result<Received, ErrorClass> = match effect {
         Effect::Send => {
-            let result = ctx.client.send(prepared, timeout, ctx.read_headers).await;
+            let result = ctx.client.send(prepared, remaining, ctx.read_headers).await;
             let counter = match &result {
                 Ok(_) => &target.responses,
                 Err(ErrorClass::Connect) => &target.connect_errors,

@@ -353,3 +353,41 @@ fn request_records_answer_count_predicates() {
     ));
     assert!(!eval_record(&cached, &attempt(Some(200), None), &steps));
 }
+
+#[test]
+fn status_classes_match_statuses_and_status_faults() {
+    let steps = vec!["chat".to_string(), "poll".to_string()];
+    let class = |c: &str| Expr::FaultKind(c.into());
+    let status = || Expr::Response(ResponseField::Status);
+    let fault = || Expr::Builtin(Builtin::Fault);
+    let s503 = Fault::Status {
+        status: 503,
+        retry_after: None,
+    };
+    let injected_503 = attempt(Some(503), Some(s503));
+    let real_404 = attempt(Some(404), None);
+    let timed_out = attempt(None, Some(Fault::Timeout));
+    let status_5xx = bin(BinaryOp::Eq, status(), class("5xx"));
+    assert!(eval_record(&status_5xx, &injected_503, &steps));
+    assert!(!eval_record(&status_5xx, &real_404, &steps));
+    assert!(!eval_record(&status_5xx, &timed_out, &steps));
+    // Either side, and `!=`.
+    assert!(eval_record(
+        &bin(BinaryOp::Eq, class("4xx"), status()),
+        &real_404,
+        &steps
+    ));
+    assert!(eval_record(
+        &bin(BinaryOp::Ne, status(), class("5xx")),
+        &real_404,
+        &steps
+    ));
+    let fault_5xx = bin(BinaryOp::Eq, fault(), class("5xx"));
+    assert!(eval_record(&fault_5xx, &injected_503, &steps));
+    assert!(!eval_record(&fault_5xx, &real_404, &steps), "not injected");
+    assert!(!eval_record(&fault_5xx, &timed_out, &steps));
+    // A status class in a workload `check` reads the current response the same way.
+    let mut e = env();
+    with_response(&mut e, 502, "");
+    assert_eq!(eval(&status_5xx, &mut e), Ok(Value::Bool(true)));
+}

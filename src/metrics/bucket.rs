@@ -66,7 +66,7 @@ impl Needs {
 }
 
 /// Attempts of one step.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct RequestAgg {
     /// From the intended start (what SLOs read).
     pub latency: Histogram,
@@ -176,7 +176,7 @@ impl RequestAgg {
 }
 
 /// Finished iterations.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct IterationAgg {
     pub count: u64,
     /// Iteration duration (µs, from the intended start).
@@ -190,6 +190,7 @@ pub struct IterationAgg {
     /// Indexed like [`OUTCOMES`].
     pub outcomes: [u64; 4],
     pub budget_exceeded_during_retry: u64,
+    #[serde(with = "super::persist::retry_counts")]
     pub retries_by: Vec<(RetryOn, u64)>,
     /// Per step (index into `step_names`): the step's own time, µs.
     pub step_durations: BTreeMap<usize, Histogram>,
@@ -253,7 +254,7 @@ impl IterationAgg {
 }
 
 /// Everything recorded for one slice of one scenario.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Bucket {
     /// By step index.
     pub requests: BTreeMap<usize, RequestAgg>,

@@ -23,7 +23,9 @@ use super::select::Selection;
 use super::{Attempt, Iteration};
 
 /// A time window of an `in every D` SLO.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct WindowKey {
     pub len_us: u64,
     /// The window covers `index * len_us .. (index + 1) * len_us`.
@@ -32,10 +34,12 @@ pub struct WindowKey {
 }
 
 /// Everything measured for one scenario of a test.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ScenarioMetrics {
     pub name: String,
+    #[serde(with = "super::persist::pairs")]
     pub segments: BTreeMap<Segment, Bucket>,
+    #[serde(with = "super::persist::pairs")]
     pub windows: BTreeMap<WindowKey, Bucket>,
     /// The latest time seen (an attempt's or iteration's end, a drop): the run's length.
     pub end_us: u64,

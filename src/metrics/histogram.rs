@@ -133,6 +133,69 @@ impl Histogram {
     pub fn percentile_scaled(&self, q: f64, scale: f64) -> Option<f64> {
         self.percentile(q).map(|v| v as f64 / scale)
     }
+
+    /// The underlying HdrHistogram when anything was recorded (for the interval log writer).
+    pub(super) fn hdr(&self) -> Option<&hdrhistogram::Histogram<u64>> {
+        self.nonempty()
+    }
+
+    /// HdrHistogram's V2 compressed encoding ("V2 deflate", what the Java implementation and
+    /// interval logs use), in base64; `None` when empty.
+    pub fn to_v2_base64(&self) -> Option<String> {
+        let h = self.nonempty()?;
+        let mut bytes = Vec::new();
+        // Serializing to a Vec only fails for a histogram too large for the format's i32
+        // lengths, which a 1-hour, 3-digit histogram is not.
+        hdrhistogram::serialization::Serializer::serialize(
+            &mut hdrhistogram::serialization::V2DeflateSerializer::new(),
+            h,
+            &mut bytes,
+        )
+        .ok()?;
+        Some(base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            &bytes,
+        ))
+    }
+
+    /// Decodes [`Histogram::to_v2_base64`] (or any V2 / V2 deflate histogram in base64, such as
+    /// one line of an interval log). The result merges exactly with histograms recorded here:
+    /// it keeps the encoded bucket layout and grows on demand like a recorded one.
+    pub fn from_v2_base64(text: &str) -> Result<Histogram, String> {
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, text)
+            .map_err(|_| "not base64")?;
+        let mut h: hdrhistogram::Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|e| format!("not an HdrHistogram: {e:?}"))?;
+        if h.low() != 1 || h.sigfig() != SIGFIG {
+            return Err(format!(
+                "an HdrHistogram with lowest value {} and {} significant digits; stress uses 1 and {SIGFIG}",
+                h.low(),
+                h.sigfig()
+            ));
+        }
+        h.auto(true);
+        Ok(Histogram { inner: Some(h) })
+    }
+}
+
+/// Serialized as [`Histogram::to_v2_base64`], `null` when empty.
+impl serde::Serialize for Histogram {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.to_v2_base64() {
+            Some(text) => s.serialize_str(&text),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Histogram {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match <Option<String> as serde::Deserialize>::deserialize(d)? {
+            None => Ok(Histogram::new()),
+            Some(text) => Histogram::from_v2_base64(&text).map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -207,6 +270,32 @@ mod tests {
         assert_eq!(h.count(), 3);
         assert_eq!(h.min(), Some(0));
         assert_3_digits(h.max().unwrap(), MAX_TRACKABLE);
+    }
+
+    #[test]
+    fn v2_base64_round_trips_exactly_and_merges_like_the_original() {
+        let mut h = sample();
+        h.record(7);
+        h.record(MAX_TRACKABLE);
+        let text = h.to_v2_base64().unwrap();
+        let back = Histogram::from_v2_base64(&text).unwrap();
+        assert_eq!(back.count(), h.count());
+        for q in [0.0, 0.1, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0] {
+            assert_eq!(back.percentile(q), h.percentile(q), "q={q}");
+        }
+        // A decoded small histogram still grows when merged with a wider one.
+        let mut small = Histogram::new();
+        small.record(5);
+        let mut small = Histogram::from_v2_base64(&small.to_v2_base64().unwrap()).unwrap();
+        small.merge(&h);
+        small.record(2 * MAX_TRACKABLE);
+        assert_eq!(small.count(), h.count() + 2);
+        assert_eq!(small.max(), h.max());
+        let json = serde_json::to_string(&(Histogram::new(), h.clone())).unwrap();
+        let (empty, full): (Histogram, Histogram) = serde_json::from_str(&json).unwrap();
+        assert!(empty.is_empty());
+        assert_eq!(full.percentile(0.95), h.percentile(0.95));
+        assert!(Histogram::from_v2_base64("bm90IGEgaGlzdG9ncmFt").is_err());
     }
 
     #[test]

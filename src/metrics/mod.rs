@@ -5,14 +5,18 @@
 //! - [`Collector`] receives the engine's events (`attempt`, `iteration`, `dropped`) and keeps
 //!   one [`Bucket`] per scenario × [`Segment`] (stage × chaos part), plus the time windows
 //!   `in every D` and `abort if … over D` need.
-//! - [`Collector::finish`] gives [`Metrics`], mergeable with [`Metrics::merge`].
+//! - [`Collector::finish`] gives [`Metrics`], mergeable with [`Metrics::merge`], storable
+//!   exactly with [`Metrics::to_stored`] / [`Metrics::from_stored`] (`metrics.json`).
+//! - [`IntervalLogWriter`] / [`read_interval_log`]: HdrHistogram interval logs (`.hlog`).
 //! - A [`Selection`] reads a union of buckets (a phase, a window) as one; [`side`] computes
 //!   an SLO side's value over one.
 
 mod bucket;
 mod collector;
 mod histogram;
+mod hlog;
 mod measure;
+mod persist;
 mod sample;
 mod segment;
 mod select;
@@ -27,10 +31,12 @@ pub use collector::{
     AbortRecord, Collector, MergeError, Metrics, ScenarioMetrics, WindowKey, needs_of,
 };
 pub use histogram::{CAPTURE_SCALE, COUNT_SCALE, Histogram, MAX_TRACKABLE, MONEY_SCALE, SIGFIG};
+pub use hlog::{IntervalLog, IntervalLogWriter, LoggedInterval, read_interval_log};
 pub use measure::{
     Missing, Scope, describe, expr_text, format_value, outcome_name, precise, retry_on_text,
     round_sig, side,
 };
+pub use persist::{RestoreError, STORED_METRICS_VERSION, StoredAbort, StoredMetrics};
 pub use sample::{Attempt, CaptureValue, ErrorClass, Injected, Iteration};
 pub use segment::{ChaosPart, PhaseSelect, Segment, Timeline};
 pub use select::Selection;

@@ -26,7 +26,9 @@ use crate::ast::PhaseKind;
 use crate::plan::{PhaseRef, StageKind, Test};
 
 /// Position relative to the test's `chaos` window; `Before` when the test has none.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ChaosPart {
     Before,
@@ -35,7 +37,9 @@ pub enum ChaosPart {
 }
 
 /// A slice of the time line: a flattened stage × chaos part.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Segment {
     /// Index into `Profile::stages`; `stages.len()` when no stage matched (empty profile).
     pub stage: usize,

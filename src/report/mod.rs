@@ -1,21 +1,25 @@
 //! The report model: plain `Serialize` data built once from a test's metrics and verdict,
-//! then rendered ([`text`] here; JSON, Markdown and HTML renderers reuse the model).
+//! then rendered ([`text`] and [`markdown`] here; `summary.json` and the HTML page reuse the
+//! model through `crate::artifacts`).
 //!
 //! Quantities are kept in base units (µs, percent 0–100, per second, dollars) with the unit
 //! in the field name; renderers format them through `crate::units`. Statistics of histograms
 //! are rounded to the histograms' precision (3 significant digits).
 
+mod markdown;
 mod text;
 
 use serde::Serialize;
 
+use crate::ast::PhaseKind;
 use crate::metrics::{
     CAPTURE_SCALE, ERROR_CLASSES, ErrorClass, Histogram, MONEY_SCALE, Metrics, OUTCOMES,
-    ScenarioMetrics, outcome_name, retry_on_text, round_sig,
+    RequestAgg, ScenarioMetrics, outcome_name, retry_on_text, round_sig,
 };
-use crate::plan::{Outcome, Plan};
+use crate::plan::{Outcome, PhaseRef, Plan};
 use crate::slo::{SloResult, Verdict};
 
+pub use markdown::render_markdown;
 pub use text::render_text;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -37,6 +41,16 @@ pub struct Report {
     /// One row per scenario when the test has more than one, else empty.
     pub comparison: Vec<ComparisonRow>,
     pub slos: Vec<SloResult>,
+    /// Set by `stress merge`: the report adds up several runs (shards) of the test.
+    pub merged_from: Option<MergedFrom>,
+}
+
+/// The runs a merged report adds up.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MergedFrom {
+    pub runs: usize,
+    /// Each run's seed, in the order merged.
+    pub seeds: Vec<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -48,6 +62,11 @@ pub struct ScenarioReport {
     pub requests: Requests,
     /// Latency, service time and durations, per step.
     pub timings: Vec<Timing>,
+    /// Per step: requests, failures, throughput, latency.
+    pub steps: Vec<StepReport>,
+    /// Per named stage (`during NAME`) and, with a chaos window, `before`/`during`/`after
+    /// chaos`: the same numbers restricted to it.
+    pub phases: Vec<PhaseReport>,
     pub iterations: u64,
     pub outcomes: Vec<Count>,
     pub retries: Retries,
@@ -106,6 +125,40 @@ pub struct Timing {
     pub max_us: u64,
 }
 
+/// One step of the workload (requests of that step only).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StepReport {
+    pub name: String,
+    pub requests: u64,
+    pub failed: u64,
+    pub error_rate_pct: Option<f64>,
+    pub throughput_per_s: Option<f64>,
+    pub late: u64,
+    pub injected: u64,
+    pub statuses: Vec<Count>,
+    /// From the intended start; `None` without requests.
+    pub latency: Option<Timing>,
+    /// From the send.
+    pub service: Option<Timing>,
+    /// The step's own time per iteration (all attempts, backoffs, polls).
+    pub step_time: Option<Timing>,
+}
+
+/// A phase of the run: what an SLO qualified with `during NAME` (or `before chaos`, …) reads.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PhaseReport {
+    /// The qualifier as written in an SLO: `during overload`, `before chaos`.
+    pub name: String,
+    pub requests: u64,
+    pub failed: u64,
+    pub error_rate_pct: Option<f64>,
+    pub throughput_per_s: Option<f64>,
+    pub iterations: u64,
+    pub outcomes: Vec<Count>,
+    /// Latency per step.
+    pub timings: Vec<Timing>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Retries {
     pub p50: Option<f64>,
@@ -154,7 +207,8 @@ pub struct ComparisonRow {
     pub cost_vs_baseline: Option<f64>,
 }
 
-fn error_name(c: ErrorClass) -> &'static str {
+/// An error class by name, as in reports and `requests.jsonl`.
+pub fn error_name(c: ErrorClass) -> &'static str {
     match c {
         ErrorClass::Timeout => "timeout",
         ErrorClass::Connect => "connect",
@@ -223,6 +277,7 @@ pub fn build(
         scenarios,
         comparison,
         slos: verdict.results.clone(),
+        merged_from: None,
     }
 }
 
@@ -237,22 +292,7 @@ fn scenario(
     let all = sm.select(|_| true);
     let req = all.requests(None);
     let it = all.iterations();
-    let mut statuses: Vec<Count> = req
-        .by_status
-        .iter()
-        .map(|(s, n)| Count {
-            name: s.to_string(),
-            count: *n,
-            pct: pct(*n, req.count),
-        })
-        .collect();
-    if req.no_status > 0 {
-        statuses.push(Count {
-            name: "none".into(),
-            count: req.no_status,
-            pct: pct(req.no_status, req.count),
-        });
-    }
+    let statuses = status_counts(&req);
     let errors = ERROR_CLASSES
         .iter()
         .map(|c| (c, req.errors(*c)))
@@ -287,6 +327,29 @@ fn scenario(
     for (step, h) in &it.step_durations {
         timings.extend(timing(Some(step_name(*step)), TimingKind::Duration, h));
     }
+    let steps = (0..m.step_names.len().max(req_steps(sm)))
+        .map(|step| {
+            let r = all.requests(Some(step));
+            StepReport {
+                name: step_name(step),
+                requests: r.count,
+                failed: r.failed,
+                error_rate_pct: pct(r.failed, r.count),
+                throughput_per_s: all.throughput(Some(step)),
+                late: r.late,
+                injected: r.injected,
+                statuses: status_counts(&r),
+                latency: timing(Some(step_name(step)), TimingKind::Latency, &r.latency),
+                service: timing(Some(step_name(step)), TimingKind::Service, &r.service),
+                step_time: it
+                    .step_durations
+                    .get(&step)
+                    .and_then(|h| timing(Some(step_name(step)), TimingKind::Duration, h)),
+            }
+        })
+        .filter(|s| s.requests > 0 || s.step_time.is_some())
+        .collect();
+    let phases = phase_reports(plan, test, sm, m);
     let mut captures = Vec::new();
     for (i, name) in m.captures.iter().enumerate() {
         if let Some(h) = req.captures.get(&i).filter(|h| !h.is_empty()) {
@@ -308,15 +371,25 @@ fn scenario(
             });
         }
     }
+    // Numbered as the engine numbers them: the scenario's rules, then the chaos window's.
+    let chaos_rules = plan
+        .tests
+        .get(test)
+        .and_then(|t| t.chaos.as_ref())
+        .into_iter()
+        .flat_map(|c| c.scenarios.iter().flat_map(|s| &s.rules))
+        .map(|r| format!("{} (during chaos)", r.label));
     let faults = spec
         .map(|s| {
             s.rules
                 .iter()
+                .map(|r| r.label.clone())
+                .chain(chaos_rules)
                 .enumerate()
-                .map(|(i, rule)| {
+                .map(|(i, name)| {
                     let fired = req.fires.get(&i).copied().unwrap_or(0);
                     Count {
-                        name: rule.label.clone(),
+                        name,
                         count: fired,
                         pct: pct(fired, req.count),
                     }
@@ -344,6 +417,8 @@ fn scenario(
             errors,
         },
         timings,
+        steps,
+        phases,
         iterations: it.count,
         outcomes: OUTCOMES
             .iter()
@@ -378,6 +453,96 @@ fn scenario(
         captures,
         faults,
     }
+}
+
+/// `200`, `429`, … and `none`, with shares of all requests.
+fn status_counts(req: &RequestAgg) -> Vec<Count> {
+    let mut statuses: Vec<Count> = req
+        .by_status
+        .iter()
+        .map(|(s, n)| Count {
+            name: s.to_string(),
+            count: *n,
+            pct: pct(*n, req.count),
+        })
+        .collect();
+    if req.no_status > 0 {
+        statuses.push(Count {
+            name: "none".into(),
+            count: req.no_status,
+            pct: pct(req.no_status, req.count),
+        });
+    }
+    statuses
+}
+
+/// The named stages (`during NAME`) and the chaos parts, each as the segments an SLO with
+/// that qualifier reads.
+fn phase_reports(plan: &Plan, test: usize, sm: &ScenarioMetrics, m: &Metrics) -> Vec<PhaseReport> {
+    let Some(t) = plan.tests.get(test) else {
+        return vec![];
+    };
+    let mut refs: Vec<PhaseRef> = t
+        .profile
+        .phases
+        .iter()
+        .map(|name| PhaseRef {
+            when: PhaseKind::During,
+            name: name.clone(),
+        })
+        .collect();
+    if t.chaos.is_some() {
+        for when in [PhaseKind::Before, PhaseKind::During, PhaseKind::After] {
+            refs.push(PhaseRef {
+                when,
+                name: "chaos".into(),
+            });
+        }
+    }
+    refs.into_iter()
+        .map(|phase| {
+            let sel = sm.select(|seg| m.timeline.selects(&phase, seg) == Some(true));
+            let req = sel.requests(None);
+            let it = sel.iterations();
+            let when = match phase.when {
+                PhaseKind::Before => "before",
+                PhaseKind::During => "during",
+                PhaseKind::After => "after",
+            };
+            let timings = (0..m.step_names.len().max(req_steps(sm)))
+                .filter_map(|step| {
+                    let name = m
+                        .step_names
+                        .get(step)
+                        .cloned()
+                        .unwrap_or_else(|| format!("step {step}"));
+                    timing(
+                        Some(name),
+                        TimingKind::Latency,
+                        &sel.requests(Some(step)).latency,
+                    )
+                })
+                .collect();
+            PhaseReport {
+                name: format!("{when} {}", phase.name),
+                requests: req.count,
+                failed: req.failed,
+                error_rate_pct: pct(req.failed, req.count),
+                throughput_per_s: sel.throughput(None),
+                iterations: it.count,
+                outcomes: OUTCOMES
+                    .iter()
+                    .map(|o| Count {
+                        name: outcome_name(*o).into(),
+                        count: it.outcome(*o),
+                        pct: pct(it.outcome(*o), it.count),
+                    })
+                    .filter(|c| c.count > 0)
+                    .collect(),
+                timings,
+            }
+        })
+        .collect()
 }
 
 /// One past the highest step index with data (steps unknown to the workload included).

@@ -113,6 +113,14 @@ fn write_header(out: &mut Out, r: &Report) {
         r.file
     );
     out.line(&line);
+    if let Some(m) = &r.merged_from {
+        let seeds: Vec<String> = m.seeds.iter().map(u64::to_string).collect();
+        out.line(&format!(
+            "merged from {} runs (seeds {})",
+            m.runs,
+            seeds.join(", ")
+        ));
+    }
     if r.interrupted {
         let warn = out.paint(
             "33",

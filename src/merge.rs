@@ -1,0 +1,750 @@
+//! `stress merge DIR… [--out DIR]`: adds up runs of the same plan (shards run on several
+//! machines, or one after the other) into one report with exact percentiles.
+//!
+//! 1. Each DIR's `plan.json` must hold the same plans (compared as JSON, the file's folder
+//!    aside); otherwise exit 2 naming the first difference.
+//! 2. The plan is rebuilt from the source text stored in `plan.json` and must lower to the
+//!    stored plan (else this build of `stress` cannot evaluate it: exit 2).
+//! 3. Each test's `metrics.json` entry is restored ([`Metrics::from_stored`]) and merged
+//!    ([`Metrics::merge`]): histograms added, counts summed. Scenario clocks are aligned at
+//!    their starts, so shards that ran at the same time add their throughputs.
+//! 4. SLOs are evaluated again on the merged metrics; the text report is printed; exit 0 when
+//!    every SLO held, 1 otherwise (3 when `--out` cannot be written).
+//!
+//! With `--out`, the same artifacts as a run are written except `requests.jsonl` (the
+//! per-request logs stay in the run folders); interval logs are merged second by second.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use crate::artifacts::files::{
+    MetricsFile, PlanEntry, PlanFile, StoredTest, TestArtifacts, read_metrics_file, read_plan_file,
+    write_all,
+};
+use crate::artifacts::model::{ScenarioSeries, SeriesPoint, TestRecord};
+use crate::artifacts::stream::HlogRef;
+use crate::artifacts::summary::RunInfo;
+use crate::cli::{MergeArgs, Ui};
+use crate::diag::Problem;
+use crate::metrics::{Histogram, IntervalLogWriter, Metrics, read_interval_log};
+use crate::plan::Plan;
+use crate::report::MergedFrom;
+use crate::source::SourceFile;
+
+/// Runs `stress merge`; returns the exit code.
+pub(crate) fn merge(ui: &Ui, args: &MergeArgs) -> u8 {
+    match merge_inner(ui, args) {
+        Ok(code) => code,
+        Err(Failure { code, message }) => {
+            eprintln!("{message}");
+            code
+        }
+    }
+}
+
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn invalid(code: &str, message: String) -> Failure {
+    Failure {
+        code: 2,
+        message: format!("error[stress::merge::{code}]: {message}"),
+    }
+}
+
+/// One run folder, read.
+struct Run {
+    dir: PathBuf,
+    plans: PlanFile,
+    metrics: MetricsFile,
+    hlogs: Vec<HlogRef>,
+}
+
+fn read_run(dir: &Path) -> Result<Run, Failure> {
+    let not_a_run = |e: String| {
+        invalid(
+            "input",
+            format!(
+                "`{}` is not a folder written by `stress run --out`: {e}",
+                dir.display()
+            ),
+        )
+    };
+    let plans = read_plan_file(dir).map_err(not_a_run)?;
+    let metrics = read_metrics_file(dir).map_err(not_a_run)?;
+    // The interval logs listed in summary.json (optional: without them, the merged series
+    // has no per-second percentiles and no logs are written).
+    let hlogs = std::fs::read_to_string(dir.join("summary.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v.get("histograms").cloned())
+        .and_then(|h| serde_json::from_value::<Vec<HlogEntry>>(h).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| HlogRef {
+            test: h.test,
+            scenario: h.scenario,
+            step: h.step,
+            path: h.path,
+        })
+        .collect();
+    Ok(Run {
+        dir: dir.to_path_buf(),
+        plans,
+        metrics,
+        hlogs,
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct HlogEntry {
+    test: String,
+    scenario: String,
+    step: String,
+    path: String,
+}
+
+/// What must be equal for two runs to merge: the plan, with the file named by its last
+/// component (the same file may be named from different folders on different machines).
+fn identity(entry: &PlanEntry) -> Value {
+    let mut plan = entry.plan.clone();
+    if let Some(obj) = plan.as_object_mut() {
+        obj.insert("file".into(), Value::String(file_name(&entry.file)));
+    }
+    plan
+}
+
+fn file_name(file: &str) -> String {
+    Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// `tests[0].slos[1].text: "p95(latency) < 500ms" vs "p95(latency) < 5ms"`
+fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    let short = |v: &Value| {
+        let t = v.to_string();
+        if t.chars().count() > 60 {
+            t.chars().take(57).collect::<String>() + "..."
+        } else {
+            t
+        }
+    };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, va) in x {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match y.get(k) {
+                    Some(vb) => {
+                        if let Some(d) = first_difference(va, vb, &p) {
+                            return Some(d);
+                        }
+                    }
+                    None => return Some(format!("{p}: only in the first")),
+                }
+            }
+            y.keys()
+                .find(|k| !x.contains_key(*k))
+                .map(|k| format!("{path}.{k}: only in the second"))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                if let Some(d) = first_difference(va, vb, &format!("{path}[{i}]")) {
+                    return Some(d);
+                }
+            }
+            (x.len() != y.len()).then(|| format!("{path}: {} items vs {}", x.len(), y.len()))
+        }
+        _ => (a != b).then(|| format!("{path}: {} vs {}", short(a), short(b))),
+    }
+}
+
+/// Checks that every run holds the same plans as the first; returns, per run, the index in
+/// the first run's `files` of each of its files.
+fn check_same_plans(runs: &[Run]) -> Result<Vec<Vec<usize>>, Failure> {
+    let first = &runs[0];
+    let ids: Vec<Value> = first.plans.files.iter().map(identity).collect();
+    let mut maps = Vec::new();
+    for run in runs {
+        let mut map = Vec::new();
+        for entry in &run.plans.files {
+            let id = identity(entry);
+            match ids.iter().position(|i| *i == id) {
+                Some(i) => map.push(i),
+                None => {
+                    let same_name = first
+                        .plans
+                        .files
+                        .iter()
+                        .position(|f| file_name(&f.file) == file_name(&entry.file));
+                    let why = match same_name {
+                        Some(i) => format!(
+                            "the plans of `{}` differ (the file or a `--set` changed between the runs); first difference: {}",
+                            file_name(&entry.file),
+                            first_difference(&ids[i], &id, "").unwrap_or_default()
+                        ),
+                        None => format!(
+                            "`{}` ran `{}`, which `{}` did not run",
+                            run.dir.display(),
+                            entry.file,
+                            first.dir.display()
+                        ),
+                    };
+                    return Err(invalid(
+                        "different_plans",
+                        format!(
+                            "cannot merge `{}` with `{}`: {why}",
+                            run.dir.display(),
+                            first.dir.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        if map.len() != ids.len() {
+            return Err(invalid(
+                "different_plans",
+                format!(
+                    "cannot merge `{}` with `{}`: they ran different sets of files",
+                    run.dir.display(),
+                    first.dir.display()
+                ),
+            ));
+        }
+        maps.push(map);
+    }
+    Ok(maps)
+}
+
+/// The plan lowered again from the stored source; it must be the stored plan.
+fn rebuild(entry: &PlanEntry, recorded_by: &str) -> Result<(Plan, SourceFile), Failure> {
+    let file = SourceFile::new(entry.file.clone(), entry.source.clone());
+    let text_file = file.clone();
+    let lowered = std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || {
+            let ast = crate::syntax::parse(&text_file).ok()?;
+            let checked = crate::interp::check(&text_file, &ast, None).ok()?;
+            Some(crate::interp::lower(&checked))
+        })
+        .ok()
+        .and_then(|h| h.join().ok())
+        .flatten();
+    let cannot = |why: &str| {
+        invalid(
+            "plan",
+            format!(
+                "cannot rebuild the plan of `{}` recorded by stress {recorded_by} with this stress ({}): {why}",
+                entry.file,
+                crate::artifacts::STRESS_VERSION
+            ),
+        )
+    };
+    let mut plan = lowered.ok_or_else(|| cannot("its source no longer checks"))?;
+    // Data paths were resolved against the file's folder at run time; keep them as run.
+    let stored_data = entry.plan.get("data").and_then(Value::as_array);
+    for (i, d) in plan.data.iter_mut().enumerate() {
+        if let Some(path) = stored_data
+            .and_then(|a| a.get(i))
+            .and_then(|v| v.get("path"))
+            .and_then(Value::as_str)
+        {
+            d.path = path.to_string();
+        }
+    }
+    let again: Value = serde_json::to_string(&plan)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
+    if again != entry.plan {
+        let diff = first_difference(&entry.plan, &again, "").unwrap_or_default();
+        return Err(cannot(&format!("it lowers differently ({diff})")));
+    }
+    Ok((plan, file))
+}
+
+/// One test, merged over the runs that ran it.
+struct Merged {
+    file: usize,
+    test: usize,
+    metrics: Metrics,
+    seeds: Vec<u64>,
+    interrupted: bool,
+    /// (run index, stored test) in merge order, for the series.
+    parts: Vec<(usize, StoredTest)>,
+}
+
+fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<u8, Failure> {
+    let runs: Vec<Run> = args
+        .dirs
+        .iter()
+        .map(|d| read_run(d))
+        .collect::<Result<_, _>>()?;
+    let maps = check_same_plans(&runs)?;
+    let first = &runs[0];
+    let plans: Vec<(Plan, SourceFile)> = first
+        .plans
+        .files
+        .iter()
+        .map(|e| rebuild(e, &first.plans.stress_version))
+        .collect::<Result<_, _>>()?;
+    let mut merged: Vec<Merged> = Vec::new();
+    for (ri, run) in runs.iter().enumerate() {
+        for stored in &run.metrics.tests {
+            let Some(fi) = run
+                .plans
+                .files
+                .iter()
+                .position(|f| f.file == stored.file)
+                .map(|i| maps[ri][i])
+            else {
+                return Err(invalid(
+                    "input",
+                    format!(
+                        "`{}`: metrics.json names file `{}`, which plan.json does not hold",
+                        run.dir.display(),
+                        stored.file
+                    ),
+                ));
+            };
+            let plan = &plans[fi].0;
+            let Some(ti) = plan.tests.iter().position(|t| t.name == stored.test) else {
+                return Err(invalid(
+                    "input",
+                    format!(
+                        "`{}`: no test `{}` in `{}`",
+                        run.dir.display(),
+                        stored.test,
+                        stored.file
+                    ),
+                ));
+            };
+            let metrics = Metrics::from_stored(plan, ti, stored.metrics.clone())
+                .map_err(|e| invalid("input", format!("`{}`: {e}", run.dir.display())))?;
+            match merged.iter_mut().find(|m| m.file == fi && m.test == ti) {
+                Some(m) => {
+                    m.metrics.merge(&metrics).map_err(|e| {
+                        invalid("different_plans", format!("`{}`: {e}", run.dir.display()))
+                    })?;
+                    m.seeds.extend(&stored.seeds);
+                    m.interrupted |= stored.interrupted;
+                    m.parts.push((ri, stored.clone()));
+                }
+                None => merged.push(Merged {
+                    file: fi,
+                    test: ti,
+                    metrics,
+                    seeds: stored.seeds.clone(),
+                    interrupted: stored.interrupted,
+                    parts: vec![(ri, stored.clone())],
+                }),
+            }
+        }
+    }
+    if merged.is_empty() {
+        return Err(invalid(
+            "input",
+            "the runs hold no test results (did every run fail to start?)".into(),
+        ));
+    }
+    let hlog_out = args.out.as_deref();
+    if let Some(out) = hlog_out {
+        crate::run::prepare_out(out).map_err(|reason| Failure {
+            code: 3,
+            message: format!(
+                "error[stress::merge::out]: cannot write to `{}`: {reason}",
+                out.display()
+            ),
+        })?;
+    }
+    let mut code = 0u8;
+    let mut text = String::new();
+    let mut tests = Vec::new();
+    let mut hlogs = Vec::new();
+    let mut write_errors = Vec::new();
+    for m in merged {
+        let (plan, source) = &plans[m.file];
+        let verdict = crate::slo::evaluate(plan, m.test, &m.metrics);
+        let mut report = crate::report::build(
+            plan,
+            m.test,
+            &m.metrics,
+            &verdict,
+            m.seeds.first().copied().unwrap_or(0),
+            m.interrupted,
+        );
+        report.merged_from = Some(MergedFrom {
+            runs: m.seeds.len(),
+            seeds: m.seeds.clone(),
+        });
+        if m.interrupted {
+            eprintln!(
+                "warning: test `{}`: at least one merged run was interrupted; the numbers cover what ran",
+                report.test
+            );
+        }
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(
+            stdout,
+            "{}",
+            crate::report::render_text(&report, ui.color())
+        );
+        drop(stdout);
+        let violations: Vec<Problem> = verdict.violations().into_iter().map(Problem::Slo).collect();
+        if !violations.is_empty() {
+            ui.problems(Some(source), &violations);
+        }
+        if !verdict.passed {
+            code = 1;
+        }
+        text.push_str(&crate::report::render_text(&report, false));
+        let hist = match hlog_out {
+            Some(out) => merge_hlogs(out, &runs, &m.parts, &report.test, &mut write_errors),
+            None => MergedHlogs::default(),
+        };
+        hlogs.extend(hist.written);
+        let series = merge_series(&m.parts, &hist.per_second);
+        tests.push(TestArtifacts {
+            record: TestRecord {
+                file: plan.file.clone(),
+                report,
+                series,
+            },
+            seeds: m.seeds,
+            metrics: m.metrics.to_stored(),
+        });
+    }
+    if let Some(out) = &args.out {
+        let info = RunInfo {
+            kind: "merge",
+            started_at: None,
+            finished_at: Some(crate::artifacts::rfc3339_us(SystemTime::now())),
+            merged_from: runs.iter().map(|r| r.dir.display().to_string()).collect(),
+        };
+        let entries: Vec<PlanEntry> = first.plans.files.clone();
+        match write_all(out, &info, &entries, &tests, &hlogs, &text) {
+            Ok(markdown) => {
+                if let Some(Err(e)) = crate::artifacts::files::append_step_summary(&markdown) {
+                    eprintln!("warning: GITHUB_STEP_SUMMARY: {e}");
+                }
+            }
+            Err(e) => write_errors.push(e),
+        }
+    }
+    for e in &write_errors {
+        eprintln!("error[stress::merge::out]: {e}");
+    }
+    if !write_errors.is_empty() {
+        code = 3;
+    }
+    Ok(code)
+}
+
+#[derive(Default)]
+struct MergedHlogs {
+    written: Vec<HlogRef>,
+    /// Per scenario name, per second: every step's latency of every run.
+    per_second: BTreeMap<String, BTreeMap<u64, Histogram>>,
+}
+
+/// Adds up each step's interval logs over the runs, second by second (offsets from each
+/// run's scenario start), and writes one log per step under `out`.
+fn merge_hlogs(
+    out: &Path,
+    runs: &[Run],
+    parts: &[(usize, StoredTest)],
+    test: &str,
+    errors: &mut Vec<String>,
+) -> MergedHlogs {
+    let mut result = MergedHlogs::default();
+    // (scenario, step) → (path of the first run's log, earliest BaseTime, second → histogram)
+    type Step = (String, Option<Duration>, BTreeMap<u64, Histogram>);
+    let mut steps: BTreeMap<(String, String), Step> = BTreeMap::new();
+    for (ri, _) in parts {
+        let run = &runs[*ri];
+        for h in run.hlogs.iter().filter(|h| h.test == test) {
+            let path = run.dir.join(&h.path);
+            let log = match std::fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| read_interval_log(&b))
+            {
+                Ok(log) => log,
+                Err(e) => {
+                    eprintln!(
+                        "warning: `{}`: {e}; its seconds are left out of the merged interval log",
+                        path.display()
+                    );
+                    continue;
+                }
+            };
+            let entry = steps
+                .entry((h.scenario.clone(), h.step.clone()))
+                .or_insert_with(|| (h.path.clone(), None, BTreeMap::new()));
+            if let Some(base) = log.base_time {
+                entry.1 = Some(entry.1.map_or(base, |b| b.min(base)));
+            }
+            for i in log.intervals {
+                let t = i.start.as_secs();
+                entry.2.entry(t).or_default().merge(&i.histogram);
+                result
+                    .per_second
+                    .entry(h.scenario.clone())
+                    .or_default()
+                    .entry(t)
+                    .or_default()
+                    .merge(&i.histogram);
+            }
+        }
+    }
+    for ((scenario, step), (rel, base, seconds)) in steps {
+        let path = out.join(&rel);
+        let start = SystemTime::UNIX_EPOCH + base.unwrap_or_default();
+        let comments = [
+            format!(
+                "stress {}: merge of {} run folders: test \"{test}\", scenario \"{scenario}\", step \"{step}\"",
+                crate::artifacts::STRESS_VERSION,
+                parts.len()
+            ),
+            "latency from the intended start in microseconds; one interval per second since each run's scenario start (BaseTime: the earliest run's)".to_string(),
+        ];
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::File::create(&path))
+            .and_then(|f| {
+                let mut log = IntervalLogWriter::begin(
+                    std::io::BufWriter::new(f),
+                    start,
+                    &crate::artifacts::rfc3339_us(start),
+                    &comments,
+                )?;
+                for (t, h) in &seconds {
+                    log.interval(h, Duration::from_secs(*t), Duration::from_secs(1), None)?;
+                }
+                log.flush()
+            });
+        match written {
+            Ok(()) => result.written.push(HlogRef {
+                test: test.to_string(),
+                scenario,
+                step,
+                path: rel,
+            }),
+            Err(e) => errors.push(format!("cannot write `{}`: {e}", path.display())),
+        }
+    }
+    result
+}
+
+/// Series of the merged runs: counts added per second; percentiles from the merged interval
+/// logs (without them, the highest of the runs' values); phases of the first run.
+fn merge_series(
+    parts: &[(usize, StoredTest)],
+    per_second: &BTreeMap<String, BTreeMap<u64, Histogram>>,
+) -> Vec<ScenarioSeries> {
+    let mut out: Vec<ScenarioSeries> = Vec::new();
+    for (_, stored) in parts {
+        for s in &stored.series {
+            let i = match out.iter().position(|o| o.scenario == s.scenario) {
+                Some(i) => i,
+                None => {
+                    out.push(ScenarioSeries {
+                        scenario: s.scenario.clone(),
+                        started_at: None,
+                        points: vec![],
+                        phases: s.phases.clone(),
+                    });
+                    out.len() - 1
+                }
+            };
+            let points = &mut out[i].points;
+            for p in &s.points {
+                while points.len() as u64 <= p.t_s {
+                    let t_s = points.len() as u64;
+                    points.push(SeriesPoint {
+                        t_s,
+                        requests: 0,
+                        errors: 0,
+                        p50_us: 0,
+                        p90_us: 0,
+                        p99_us: 0,
+                        max_us: 0,
+                    });
+                }
+                let q = &mut points[p.t_s as usize];
+                q.requests += p.requests;
+                q.errors += p.errors;
+                q.max_us = q.max_us.max(p.max_us);
+                q.p50_us = q.p50_us.max(p.p50_us);
+                q.p90_us = q.p90_us.max(p.p90_us);
+                q.p99_us = q.p99_us.max(p.p99_us);
+            }
+        }
+    }
+    for s in &mut out {
+        if let Some(seconds) = per_second.get(&s.scenario) {
+            for p in &mut s.points {
+                if let Some(h) = seconds.get(&p.t_s).filter(|h| !h.is_empty()) {
+                    p.p50_us = h.percentile(0.5).unwrap_or(0);
+                    p.p90_us = h.percentile(0.9).unwrap_or(0);
+                    p.p99_us = h.percentile(0.99).unwrap_or(0);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::testkit::*;
+    use crate::metrics::{Collector, StoredMetrics};
+    use crate::plan::{CmpOp, Quantity, Unit};
+
+    /// 400 attempts and iterations over 4 s with two latency modes and some failures.
+    fn samples() -> Vec<(crate::metrics::Attempt, crate::metrics::Iteration)> {
+        (0..400u64)
+            .map(|i| {
+                let latency = if i % 7 == 0 {
+                    900 * MS
+                } else {
+                    (20 + i % 50) * MS
+                };
+                let mut a = attempt(0, (i % 2) as usize, i * 10 * MS, latency);
+                a.failed = i % 13 == 0;
+                a.status = Some(if a.failed { 500 } else { 200 });
+                let mut it = iteration(0, i * 10 * MS, latency + MS);
+                it.retries = (i % 3) as u32;
+                (a, it)
+            })
+            .collect()
+    }
+
+    fn through_json(m: &Metrics) -> StoredMetrics {
+        serde_json::from_str(&serde_json::to_string(&m.to_stored()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn merging_two_halves_reports_like_one_run_over_the_same_samples() {
+        let mut p = plan(&["baseline"], vec![hold(4, Some(0))], &["steady"]);
+        let mut every = slo(
+            "p95(latency) < 500ms in every 1s",
+            p95(Quantity::Latency),
+            CmpOp::Lt,
+            konst(500_000.0, Unit::Duration),
+        );
+        every.every = Some(crate::units::Duration(S));
+        p.tests[0].slos = vec![
+            slo(
+                "p95(latency) < 1s",
+                p95(Quantity::Latency),
+                CmpOp::Lt,
+                konst(1_000_000.0, Unit::Duration),
+            ),
+            every,
+        ];
+        let (mut whole, mut a, mut b) = (
+            Collector::new(&p, 0),
+            Collector::new(&p, 0),
+            Collector::new(&p, 0),
+        );
+        for (i, (att, it)) in samples().into_iter().enumerate() {
+            whole.attempt(att.clone());
+            whole.iteration(it.clone());
+            // Interleaved, as two shards running at the same time would be.
+            let half = if i % 3 == 0 { &mut a } else { &mut b };
+            half.attempt(att);
+            half.iteration(it);
+        }
+        let whole = whole.finish();
+        let mut merged = Metrics::from_stored(&p, 0, through_json(&a.finish())).unwrap();
+        merged
+            .merge(&Metrics::from_stored(&p, 0, through_json(&b.finish())).unwrap())
+            .unwrap();
+        let report = |m: &Metrics| {
+            let verdict = crate::slo::evaluate(&p, 0, m);
+            crate::report::build(&p, 0, m, &verdict, 1, false)
+        };
+        let (one, two) = (report(&whole), report(&merged));
+        assert_eq!(one, two);
+        let latency = &one.scenarios[0].steps[0].latency.as_ref().unwrap();
+        assert_eq!(latency.count, 200);
+        assert_eq!(one.slos.len(), 2);
+        assert_eq!(
+            crate::report::render_text(&one, false),
+            crate::report::render_text(&two, false)
+        );
+    }
+
+    #[test]
+    fn differences_are_named_by_their_path() {
+        let a: Value = serde_json::json!({"tests": [{"slos": [{"text": "a"}, {"text": "b"}]}]});
+        let b: Value = serde_json::json!({"tests": [{"slos": [{"text": "a"}, {"text": "c"}]}]});
+        assert_eq!(
+            first_difference(&a, &b, "").as_deref(),
+            Some("tests[0].slos[1].text: \"b\" vs \"c\"")
+        );
+        assert_eq!(first_difference(&a, &a, ""), None);
+    }
+
+    #[test]
+    fn merged_series_add_counts_and_take_percentiles_from_the_logs() {
+        let point = |t_s, requests, p50_us| SeriesPoint {
+            t_s,
+            requests,
+            errors: 1,
+            p50_us,
+            p90_us: p50_us,
+            p99_us: p50_us,
+            max_us: p50_us,
+        };
+        let stored = |points: Vec<SeriesPoint>| StoredTest {
+            file: "t.stress".into(),
+            test: "t".into(),
+            seeds: vec![0],
+            interrupted: false,
+            metrics: Metrics::from_stored(
+                &plan(&["s"], vec![], &[]),
+                0,
+                Collector::new(&plan(&["s"], vec![], &[]), 0)
+                    .finish()
+                    .to_stored(),
+            )
+            .unwrap()
+            .to_stored(),
+            series: vec![ScenarioSeries {
+                scenario: "s".into(),
+                started_at: Some("x".into()),
+                points,
+                phases: vec![],
+            }],
+        };
+        let parts = vec![
+            (0, stored(vec![point(0, 2, 10), point(1, 3, 20)])),
+            (1, stored(vec![point(0, 1, 30)])),
+        ];
+        let mut h = Histogram::new();
+        for v in [1000, 2000, 3000] {
+            h.record(v);
+        }
+        let per_second = BTreeMap::from([("s".to_string(), BTreeMap::from([(0, h.clone())]))]);
+        let series = merge_series(&parts, &per_second);
+        assert_eq!(series.len(), 1);
+        let p = &series[0].points;
+        assert_eq!((p[0].requests, p[0].errors, p[0].max_us), (3, 2, 30));
+        assert_eq!(p[0].p50_us, h.percentile(0.5).unwrap());
+        assert_eq!((p[1].requests, p[1].p50_us), (3, 20));
+        assert_eq!(series[0].started_at, None);
+    }
+}

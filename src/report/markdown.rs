@@ -1,0 +1,426 @@
+//! The Markdown report (GitHub-flavoured tables): one section per test, SLOs first (what a
+//! CI reader looks for), then per scenario tables. Used for `report.md` and the GitHub step
+//! summary.
+
+use std::fmt::Write as _;
+
+use crate::slo::{AssertionKind, Status};
+use crate::units::{Duration, Money, Percent, Rate, trim};
+
+use super::{CaptureSummary, Count, Report, ScenarioReport, Timing, TimingKind};
+
+/// A table cell: `|` escaped, line breaks flattened.
+fn cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+/// Inline code in a table cell.
+fn code(text: &str) -> String {
+    let t = cell(text);
+    if t.contains('`') {
+        format!("`` {t} ``")
+    } else {
+        format!("`{t}`")
+    }
+}
+
+fn dur(us: u64) -> String {
+    Duration(us).to_string()
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |v| Percent(v).to_string())
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |v| trim(v, 2))
+}
+
+fn table(out: &mut String, header: &[&str], right: &[bool], rows: &[Vec<String>]) {
+    let _ = writeln!(out, "| {} |", header.join(" | "));
+    let align: Vec<&str> = right
+        .iter()
+        .map(|r| if *r { "---:" } else { "---" })
+        .collect();
+    let _ = writeln!(out, "|{}|", align.join("|"));
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    out.push('\n');
+}
+
+fn counts(c: &[Count]) -> String {
+    c.iter()
+        .map(|c| match c.pct {
+            Some(p) => format!("{}: {} ({})", cell(&c.name), c.count, Percent(p)),
+            None => format!("{}: {}", cell(&c.name), c.count),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One test's report as Markdown, starting with a `##` heading.
+pub fn render_markdown(r: &Report) -> String {
+    let mut out = String::new();
+    let verdict = if r.passed { "✅ passed" } else { "❌ failed" };
+    let _ = writeln!(out, "## Test {} — {verdict}\n", code(&r.test));
+    let n = r.scenarios.len();
+    let _ = write!(
+        out,
+        "{} · seed {} · {n} scenario{} · ran {}",
+        code(&r.file),
+        r.seed,
+        if n == 1 { "" } else { "s" },
+        dur(r.duration_us)
+    );
+    if let Some(m) = &r.merged_from {
+        let seeds: Vec<String> = m.seeds.iter().map(u64::to_string).collect();
+        let _ = write!(
+            out,
+            " · merged from {} runs (seeds {})",
+            m.runs,
+            seeds.join(", ")
+        );
+    }
+    out.push_str("\n\n");
+    if r.interrupted {
+        out.push_str("> ⚠️ **Interrupted**: the numbers cover only what ran before Ctrl-C.\n\n");
+    }
+    write_slos(&mut out, r);
+    for s in &r.scenarios {
+        write_scenario(&mut out, s);
+    }
+    if !r.comparison.is_empty() {
+        out.push_str("### Scenario comparison\n\n");
+        let rows: Vec<Vec<String>> = r
+            .comparison
+            .iter()
+            .map(|c| {
+                let ratio = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.2}x"));
+                vec![
+                    code(&c.scenario),
+                    pct(c.success_rate_pct),
+                    num(c.p95_retries),
+                    c.p95_cost
+                        .map_or_else(|| "-".into(), |v| Money(v).to_string()),
+                    c.p95_duration_us.map_or_else(|| "-".into(), dur),
+                    ratio(c.duration_vs_baseline),
+                    ratio(c.cost_vs_baseline),
+                ]
+            })
+            .collect();
+        table(
+            &mut out,
+            &[
+                "scenario",
+                "success",
+                "p95 retries",
+                "p95 cost",
+                "p95 time",
+                "time / baseline",
+                "cost / baseline",
+            ],
+            &[false, true, true, true, true, true, true],
+            &rows,
+        );
+    }
+    out
+}
+
+fn write_slos(out: &mut String, r: &Report) {
+    out.push_str("### SLOs\n\n");
+    if r.slos.is_empty() {
+        out.push_str("No SLOs.\n\n");
+        return;
+    }
+    let total = r.slos.len();
+    let failed = r.slos.iter().filter(|s| s.status != Status::Pass).count();
+    let rows: Vec<Vec<String>> = r
+        .slos
+        .iter()
+        .map(|s| {
+            let mark = match s.status {
+                Status::Pass => "✅",
+                Status::Fail => "❌",
+                Status::NoData => "❌ no data",
+                Status::NotMeasured => "❌ not measured",
+            };
+            let text = match s.kind {
+                AssertionKind::Slo => s.text.clone(),
+                AssertionKind::Abort => format!("abort if {}", s.text),
+            };
+            let mut bound = format!("{} {}", s.op.symbol(), s.rhs_display);
+            if let Some(expr) = &s.bound_expr {
+                bound.push_str(&format!(" ({expr})"));
+            }
+            let mut measured = s.lhs_display.clone();
+            if let Some((start, value)) = s.worst_window {
+                let shown = crate::metrics::format_value(value, s.unit);
+                measured.push_str(&format!(" (worst window from {}: {shown})", dur(start)));
+            }
+            if let Some(message) = &s.message {
+                measured.push_str(&format!("; {message}"));
+            }
+            vec![
+                mark.to_string(),
+                code(&s.scenario),
+                code(&text),
+                cell(&measured),
+                cell(&bound),
+                code(&format!("{}:{}", r.file, s.line)),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        &["", "scenario", "SLO", "measured", "bound", "where"],
+        &[false, false, false, true, false, false],
+        &rows,
+    );
+    if r.passed {
+        let _ = writeln!(out, "**PASSED**: {total} of {total} SLO checks held.\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "**FAILED**: {failed} of {total} SLO checks did not hold.\n"
+        );
+    }
+}
+
+fn timing_row(t: &Timing) -> Vec<String> {
+    let kind = match (t.kind, &t.step) {
+        (TimingKind::Latency, _) => "latency",
+        (TimingKind::Service, _) => "service time",
+        (TimingKind::Duration, None) => "duration",
+        (TimingKind::Duration, Some(_)) => "step time",
+    };
+    vec![
+        code(t.step.as_deref().unwrap_or("iteration")),
+        kind.into(),
+        t.count.to_string(),
+        dur(t.p50_us),
+        dur(t.p90_us),
+        dur(t.p95_us),
+        dur(t.p99_us),
+        dur(t.max_us),
+    ]
+}
+
+fn write_scenario(out: &mut String, s: &ScenarioReport) {
+    let name = if s.parts.is_empty() {
+        code(&s.name)
+    } else {
+        format!("{} ({})", code(&s.name), cell(&s.parts.join(" + ")))
+    };
+    let _ = writeln!(out, "### Scenario {name} — ran {}\n", dur(s.duration_us));
+    let r = &s.requests;
+    table(
+        out,
+        &[
+            "requests",
+            "throughput",
+            "failed",
+            "iterations",
+            "late sends",
+            "dropped",
+            "injected faults",
+        ],
+        &[true; 7],
+        &[vec![
+            r.count.to_string(),
+            r.throughput_per_s
+                .map_or_else(|| "-".into(), |v| Rate(v).to_string()),
+            format!("{} ({})", r.failed, pct(r.error_rate_pct)),
+            s.iterations.to_string(),
+            r.late.to_string(),
+            r.dropped.to_string(),
+            r.injected.to_string(),
+        ]],
+    );
+    if !r.statuses.is_empty() || !r.errors.is_empty() {
+        let _ = writeln!(out, "Statuses: {}", counts(&r.statuses));
+        if !r.errors.is_empty() {
+            let _ = writeln!(out, "<br>Errors: {}", counts(&r.errors));
+        }
+        out.push('\n');
+    }
+    if !s.timings.is_empty() {
+        let rows: Vec<Vec<String>> = s.timings.iter().map(timing_row).collect();
+        table(
+            out,
+            &[
+                "step", "measure", "count", "p50", "p90", "p95", "p99", "max",
+            ],
+            &[false, false, true, true, true, true, true, true],
+            &rows,
+        );
+        out.push_str(
+            "Latency is measured from the intended start (what SLOs read); service time from the send.\n\n",
+        );
+    }
+    if !s.outcomes.is_empty() {
+        let _ = writeln!(out, "Outcomes: {}\n", counts(&s.outcomes));
+    }
+    if s.iterations > 0 {
+        let rt = &s.retries;
+        let _ = write!(
+            out,
+            "Retries per iteration: p50 {} · p95 {} · max {} · budget exceeded during retry {} ({})",
+            num(rt.p50),
+            num(rt.p95),
+            num(rt.max),
+            rt.budget_exceeded_during_retry,
+            pct(rt.budget_exceeded_during_retry_pct)
+        );
+        if !rt.by_reason.is_empty() {
+            let _ = write!(out, " · by reason: {}", counts(&rt.by_reason));
+        }
+        out.push_str("\n\n");
+    }
+    if let Some(c) = &s.cost {
+        let _ = writeln!(
+            out,
+            "Cost per iteration: p50 {} · p95 {} · p99 {}\n",
+            Money(c.p50),
+            Money(c.p95),
+            Money(c.p99)
+        );
+    }
+    if !s.captures.is_empty() {
+        let rows: Vec<Vec<String>> = s
+            .captures
+            .iter()
+            .map(|c| match c {
+                CaptureSummary::Number {
+                    name,
+                    count,
+                    p50,
+                    p95,
+                    max,
+                } => vec![
+                    code(name),
+                    format!(
+                        "count {count} · p50 {} · p95 {} · max {}",
+                        trim(*p50, 3),
+                        trim(*p95, 3),
+                        trim(*max, 3)
+                    ),
+                ],
+                CaptureSummary::Flag {
+                    name,
+                    true_count,
+                    total,
+                    true_pct,
+                } => vec![
+                    code(name),
+                    format!("true {true_count} of {total} ({})", Percent(*true_pct)),
+                ],
+            })
+            .collect();
+        table(out, &["capture", "values"], &[false, false], &rows);
+    }
+    if !s.faults.is_empty() {
+        let rows: Vec<Vec<String>> = s
+            .faults
+            .iter()
+            .map(|f| vec![code(&f.name), f.count.to_string(), pct(f.pct)])
+            .collect();
+        table(
+            out,
+            &["fault rule", "fired", "of requests"],
+            &[false, true, true],
+            &rows,
+        );
+    }
+    if !s.phases.is_empty() {
+        let rows: Vec<Vec<String>> = s
+            .phases
+            .iter()
+            .map(|p| {
+                let latency = p
+                    .timings
+                    .iter()
+                    .map(|t| {
+                        format!(
+                            "{}: p95 {}",
+                            cell(t.step.as_deref().unwrap_or("")),
+                            dur(t.p95_us)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                vec![
+                    code(&p.name),
+                    p.requests.to_string(),
+                    format!("{} ({})", p.failed, pct(p.error_rate_pct)),
+                    p.throughput_per_s
+                        .map_or_else(|| "-".into(), |v| Rate(v).to_string()),
+                    if latency.is_empty() {
+                        "-".into()
+                    } else {
+                        latency
+                    },
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &["phase", "requests", "failed", "throughput", "latency"],
+            &[false, true, true, true, false],
+            &rows,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Collector;
+    use crate::metrics::testkit::*;
+
+    #[test]
+    fn steps_and_phases_are_reported_and_tabled() {
+        let p = plan(
+            &["baseline"],
+            vec![hold(2, Some(0)), hold(2, Some(1))],
+            &["warm", "calm"],
+        );
+        let mut c = Collector::new(&p, 0);
+        for i in 0..40u64 {
+            let mut a = attempt(0, (i % 2) as usize, i * 100 * MS, (10 + i) * MS);
+            a.phase = Some(usize::from(i >= 20));
+            a.failed = i == 30;
+            c.attempt(a);
+        }
+        let m = c.finish();
+        let verdict = crate::slo::evaluate(&p, 0, &m);
+        let r = super::super::build(&p, 0, &m, &verdict, 7, false);
+        let s = &r.scenarios[0];
+        let steps: Vec<(&str, u64, u64)> = s
+            .steps
+            .iter()
+            .map(|s| (s.name.as_str(), s.requests, s.failed))
+            .collect();
+        assert_eq!(steps, [("chat", 20, 1), ("explain", 20, 0)]);
+        assert_eq!(s.steps[0].latency.as_ref().unwrap().count, 20);
+        let phases: Vec<(&str, u64, u64)> = s
+            .phases
+            .iter()
+            .map(|p| (p.name.as_str(), p.requests, p.failed))
+            .collect();
+        assert_eq!(phases, [("during warm", 20, 0), ("during calm", 20, 1)]);
+        assert_eq!(s.phases[1].timings.len(), 2);
+        let md = render_markdown(&r);
+        assert!(md.contains("## Test `t` — ✅ passed"), "{md}");
+        assert!(md.contains("| `during calm` | 20 | 1 (5%) |"), "{md}");
+        assert!(md.contains("| `chat` | latency | 20 |"), "{md}");
+    }
+
+    #[test]
+    fn cells_cannot_break_a_table() {
+        assert_eq!(cell("a | b\nc"), "a \\| b c");
+        assert_eq!(code("x `y`"), "`` x `y` ``");
+    }
+}
