@@ -12,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OUT=/tmp/stress-shot
-WIDE=${WIDE:-1400x2400}
-NARROW=${NARROW:-800x2400}
+WIDE=${WIDE:-1400,2400}
+NARROW=${NARROW:-800,2400}
 
 chromium_bin() {
   for b in chromium chromium-browser google-chrome; do
@@ -34,20 +34,26 @@ CHROMIUM=$(chromium_bin)
 rm -rf "$OUT"
 mkdir -p "$OUT"
 if [ "${SAMPLE:-0}" != 1 ]; then
-  # Exit code 1 (an SLO failed) is expected on a bad day.
-  cargo run --release --quiet -- run scenarios/bad_day.stress --out "$OUT" >/dev/null || true
+  # Exit code 1 (an SLO failed) is expected on a bad day; the run's output goes to a log.
+  echo "running scenarios/bad_day.stress (log: $OUT.log)…" >&2
+  cargo run --release --quiet -- run scenarios/bad_day.stress --out "$OUT" >"$OUT.log" 2>&1 || true
 fi
 if [ ! -s "$OUT/report.html" ]; then
+  [ "${SAMPLE:-0}" = 1 ] || { tail -5 "$OUT.log" >&2 || true; }
   echo "no report.html from \`stress run --out\`: writing the synthetic sample" >&2
   cargo test --lib --quiet artifacts::html::tests::write_sample_html -- --ignored --exact >/dev/null
 fi
 test -s "$OUT/report.html"
 
-shot() { # size, png
+shot() { # width,height png
+  local profile
+  profile=$(mktemp -d)
   "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-background-networking \
     --disable-component-update --disable-sync --no-first-run \
-    --user-data-dir="$(mktemp -d)" --window-size="$1" --screenshot="$2" \
-    "file://$OUT/report.html" 2>/dev/null
+    --user-data-dir="$profile" --window-size="$1" --screenshot="$2" \
+    "file://$OUT/report.html" >/dev/null 2>&1
+  rm -rf "$profile"
+  test -s "$2"
 }
 mkdir -p docs
 shot "$WIDE" docs/report.png

@@ -83,6 +83,9 @@ pub struct Workload {
     pub step_names: Vec<String>,
     /// Names of every capture, in order of first appearance.
     pub captures: Vec<String>,
+    /// Whether each capture (same order) is an amount of money (recorded like `cost`, in
+    /// micro-dollars, rather than in thousandths).
+    pub money_captures: Vec<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Default)]

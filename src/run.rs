@@ -49,6 +49,14 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
                 .collect(),
             None => (0..plan.tests.len()).collect(),
         };
+        // `--scenario NAME` runs the tests that have it.
+        let tests: Vec<usize> = match &args.scenario {
+            Some(name) => tests
+                .into_iter()
+                .filter(|&t| plan.tests[t].scenarios.iter().any(|s| &s.name == name))
+                .collect(),
+            None => tests,
+        };
         if let Some(problem) = tests.iter().find_map(|&t| unsupported(plan, t)) {
             eprintln!("error: {}: {problem}", path.display());
             eprintln!(
@@ -69,6 +77,24 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
                 |s| format!("did you mean `{s}`?"),
             );
             eprintln!("error: no test named `{name}`\n  = help: {hint}");
+            return 2;
+        }
+    }
+    if let Some(name) = &args.scenario {
+        if selected.iter().all(|(_, _, _, tests)| tests.is_empty()) {
+            let mut names: Vec<&str> = files
+                .iter()
+                .flat_map(|(_, _, p)| p.tests.iter())
+                .filter(|t| args.test.as_ref().is_none_or(|wanted| &t.name == wanted))
+                .flat_map(|t| t.scenarios.iter().map(|s| s.name.as_str()))
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            let hint = crate::diag::did_you_mean(name, names.iter().copied()).map_or_else(
+                || format!("scenarios: {}", names.join(", ")),
+                |s| format!("did you mean `{s}`?"),
+            );
+            eprintln!("error: no scenario named `{name}`\n  = help: {hint}");
             return 2;
         }
     }

@@ -1057,11 +1057,9 @@ scenario baseline {{ }}
     assert_eq!(outage[0].retries_by, vec![(RetryOn::Status(503), 3)]);
 }
 
-/// `status == 5xx` and `fault == 5xx` are supported by the evaluator (see
-/// `eval::tests::status_classes_match_statuses_and_status_faults`), but lowering still turns
-/// `5xx` in an expression into the number 5, so both count nothing.
+/// `status == 5xx` and `fault == 5xx` match any 5xx status (lowered to a status class, see
+/// `eval::tests::status_classes_match_statuses_and_status_faults`).
 #[tokio::test(start_paused = true)]
-#[ignore = "needs interp/lower.rs to lower a status class in an expression to FaultKind(\"5xx\")"]
 async fn status_classes_in_count_predicates() {
     let plan = plan_of(&format!(
         r#"

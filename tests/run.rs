@@ -226,3 +226,38 @@ fn ctrl_c_exits_130_with_a_partial_report() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "{rest}");
 }
+
+#[test]
+fn an_unknown_scenario_exits_2_before_any_load() {
+    let out = stress(&[
+        "run",
+        "-q",
+        "scenarios/bad_day.stress",
+        "--scenario",
+        "stall",
+    ]);
+    assert_exit(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean `stalls`?"), "{err}");
+    assert!(!err.contains("running test"), "load started: {err}");
+}
+
+#[test]
+fn a_money_capture_keeps_its_cents_and_prints_as_money() {
+    let out = stress(&[
+        "run",
+        "-q",
+        "scenarios/bad_day.stress",
+        "--scenario",
+        "baseline",
+    ]);
+    assert_exit(&out, 0);
+    let report = String::from_utf8_lossy(&out.stdout);
+    let line = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("cost ") && l.contains("count"))
+        .unwrap();
+    // bad_day's cost is tokens × $0.000002: well under a tenth of a cent, never rounded to 0.
+    assert!(line.contains("p50 $0.000"), "{line}");
+    assert!(!line.contains("p50 0 "), "{line}");
+}

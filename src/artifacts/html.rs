@@ -345,55 +345,27 @@ fn slo_section(
     if bad == 0 {
         w!(
             s,
-            "<span class=\"count pass\">all {} held</span></h2>",
+            "<span class=\"count pass\">all {} checks held</span></h2>",
             slos.len()
         );
     } else {
         w!(
             s,
-            "<span class=\"count fail\">{bad} of {} failed</span></h2>",
+            "<span class=\"count fail\">{bad} of {} checks failed</span></h2>",
             slos.len()
         );
     }
-    // A long list buries the failures: show those first, the full list folded below.
-    let fold = slos.len() > 24 && bad > 0;
-    let shown: Vec<&SloResult> = if fold {
-        slos.iter().filter(|x| x.status != Status::Pass).collect()
-    } else {
-        slos.iter().collect()
-    };
-    slo_table(s, ti, file, &shown, anchors);
-    if fold {
-        w!(
-            s,
-            "<details class=\"more\"><summary>All {} checks</summary>",
-            slos.len()
-        );
-        let all: Vec<&SloResult> = slos.iter().collect();
-        slo_table(s, ti, file, &all, anchors);
-        s.push_str("</details>");
-    }
-    s.push_str("</section>\n");
-}
-
-fn slo_table(
-    s: &mut String,
-    ti: usize,
-    file: &str,
-    rows: &[&SloResult],
-    anchors: &BTreeMap<&str, usize>,
-) {
     s.push_str(
         "<div class=\"tbl\"><table class=\"slo\"><thead><tr><th class=\"mark\"></th>\
-         <th>scenario</th><th>assertion</th><th class=\"num\">measured</th><th>bound</th>\
-         <th>where</th></tr></thead>\n",
+         <th>assertion</th><th>scenario: measured</th><th>bound</th><th>where</th></tr></thead>\
+         <tbody>\n",
     );
-    // One SLO evaluated for several scenarios: its text and line are written once, over
-    // the rows of its scenarios (each a `<tbody>`, to shade and separate the groups).
+    // One row per assertion; an SLO evaluated for every scenario has one result each,
+    // shown side by side (✓/✗, scenario, measured) so that 7 scenarios × 8 SLOs stay 8 rows.
     let mut i = 0;
-    while i < rows.len() {
-        let first = rows[i];
-        let n = rows[i..]
+    while i < slos.len() {
+        let first = &slos[i];
+        let n = slos[i..]
             .iter()
             .take_while(|r| {
                 r.kind == first.kind
@@ -403,104 +375,138 @@ fn slo_table(
             })
             .count()
             .max(1);
-        s.push_str("<tbody>");
-        for (k, r) in rows[i..i + n].iter().enumerate() {
-            slo_row(s, ti, file, r, anchors, (k == 0).then_some(n));
-        }
-        s.push_str("</tbody>\n");
+        let group: Vec<&SloResult> = slos[i..i + n].iter().collect();
+        slo_row(s, ti, file, &group, anchors);
         i += n;
     }
-    s.push_str("</table></div>");
+    s.push_str("</tbody></table></div></section>\n");
 }
 
-/// One result; `group` is the number of rows of its SLO on the first of them (which then
-/// carries the assertion and its location), `None` on the others.
+/// One assertion and its results (one per scenario it was evaluated for).
 fn slo_row(
     s: &mut String,
     ti: usize,
     file: &str,
-    r: &SloResult,
+    group: &[&SloResult],
     anchors: &BTreeMap<&str, usize>,
-    group: Option<usize>,
 ) {
-    let ok = r.status == Status::Pass;
-    let (cls, mark, word) = match r.status {
-        Status::Pass => ("ok", "✓", "held"),
-        Status::Fail => ("bad", "✗", "failed"),
-        Status::NoData => ("bad", "✗", "no data: counts as a failure"),
-        Status::NotMeasured => ("bad", "✗", "not measured: counts as a failure"),
-    };
-    w!(
-        s,
-        "<tr class=\"{cls}\"><td class=\"mark\" title=\"{word}\">{mark}</td><td class=\"wrap\">"
-    );
-    match anchors.get(r.scenario.as_str()) {
-        Some(si) => w!(s, "<a href=\"#t{ti}-s{si}\">{}</a>", esc_wbr(&r.scenario)),
-        None => s.push_str(&esc_wbr(&r.scenario)),
-    }
-    s.push_str("</td>");
-    let span = |n: usize| {
-        if n > 1 {
-            format!(" rowspan=\"{n}\"")
-        } else {
-            String::new()
-        }
-    };
-    if let Some(n) = group {
-        w!(s, "<td class=\"assert grp\"{}>", span(n));
-        if r.kind == AssertionKind::Abort {
-            s.push_str("<span class=\"tag\">abort if</span> ");
-        }
-        w!(s, "<code>{}</code>", esc(&r.text));
-        if let Some(expr) = &r.bound_expr {
-            w!(s, "<div class=\"note\">bound: {}</div>", esc(expr));
-        }
-        s.push_str("</td>");
-    }
-    let tag = match r.status {
-        Status::NoData => "<span class=\"tag bad\">no data</span>",
-        Status::NotMeasured => "<span class=\"tag bad\">not measured</span>",
-        _ => "",
-    };
-    let measured = if tag.is_empty() {
-        esc(&r.lhs_display)
+    let first = group[0];
+    let failed = group.iter().filter(|r| r.status != Status::Pass).count();
+    let (cls, mark, word) = if failed == 0 {
+        ("ok", "✓", "held")
     } else {
-        String::new()
+        ("bad", "✗", "failed")
     };
     w!(
         s,
-        "<td class=\"num val{}\">{tag}{measured}",
-        if ok { "" } else { " t-fail" }
+        "<tr class=\"{cls}\"><td class=\"mark\" title=\"{word}\">{mark}</td><td class=\"assert\">"
     );
-    if let Some((start, value)) = r.worst_window {
+    if first.kind == AssertionKind::Abort {
+        s.push_str("<span class=\"tag\">abort if</span> ");
+    }
+    w!(s, "<code>{}</code>", esc(&first.text));
+    if let Some(expr) = &first.bound_expr {
+        w!(s, "<div class=\"note\">bound: {}</div>", esc(expr));
+    }
+    if group.len() > 1 && failed > 0 {
         w!(
             s,
-            "<div class=\"note\">worst window from {}: {}</div>",
-            dur(start),
-            esc(&format_value(value, r.unit))
+            "<div class=\"note t-fail\">failed for {failed} of {} scenarios</div>",
+            group.len()
         );
     }
-    if let Some(m) = &r.message {
-        w!(s, "<div class=\"note msg\">{}</div>", esc(m));
+    s.push_str("</td><td class=\"res\">");
+    // The bound goes in its own column when it is the same for every scenario (a relative
+    // bound differs per scenario: then each result carries its own).
+    let same_bound = group
+        .iter()
+        .all(|r| r.rhs_display == first.rhs_display && r.op == first.op);
+    for r in group {
+        let ok = r.status == Status::Pass;
+        let measured = match r.status {
+            Status::NoData => "no data".to_string(),
+            Status::NotMeasured => "not measured".to_string(),
+            _ => r.lhs_display.clone(),
+        };
+        let mut tip = format!(
+            "{}: {} {} {} {}",
+            r.scenario,
+            r.metric,
+            measured,
+            r.op.symbol(),
+            r.rhs_display
+        );
+        if let Some((start, value)) = r.worst_window {
+            w!(
+                tip,
+                "\nworst window from {}: {}",
+                dur(start),
+                format_value(value, r.unit)
+            );
+        }
+        if let Some(m) = &r.message {
+            w!(tip, "\n{m}");
+        }
+        let href = anchors
+            .get(r.scenario.as_str())
+            .map(|si| format!(" href=\"#t{ti}-s{si}\""))
+            .unwrap_or_default();
+        w!(
+            s,
+            "<a class=\"res-chip {}\"{href} title=\"{}\"><i>{}</i><span class=\"sn\">{}</span> \
+             <b>{}</b>",
+            if ok { "ok" } else { "bad" },
+            esc(&tip),
+            if ok { "✓" } else { "✗" },
+            esc(&r.scenario),
+            esc(&measured)
+        );
+        if !same_bound {
+            w!(
+                s,
+                " <span class=\"bd\">{} {}</span>",
+                esc(r.op.symbol()),
+                esc(&r.rhs_display)
+            );
+        }
+        s.push_str("</a>");
+    }
+    // Why a check failed, under the results: its worst window, or why there was no value.
+    for r in group.iter().filter(|r| r.status != Status::Pass) {
+        let mut why = Vec::new();
+        if let Some((start, value)) = r.worst_window {
+            why.push(format!(
+                "worst window from {}: {}",
+                dur(start),
+                format_value(value, r.unit)
+            ));
+        }
+        if let Some(m) = &r.message {
+            why.push(m.clone());
+        }
+        if !why.is_empty() {
+            w!(
+                s,
+                "<div class=\"note why\"><b>{}</b>: {}</div>",
+                esc(&r.scenario),
+                esc(&why.join("; "))
+            );
+        }
+    }
+    s.push_str("</td><td class=\"nowrap\">");
+    if same_bound {
+        w!(s, "{} {}", esc(first.op.symbol()), esc(&first.rhs_display));
+    } else {
+        s.push_str("<span class=\"muted\">per scenario</span>");
     }
     w!(
         s,
-        "</td><td class=\"nowrap\">{} {}</td>",
-        esc(r.op.symbol()),
-        esc(&r.rhs_display)
+        "</td><td class=\"loc\" title=\"{}:{}\">{}:{}</td></tr>\n",
+        esc(file),
+        first.line,
+        esc(base_name(file)),
+        first.line
     );
-    if let Some(n) = group {
-        w!(
-            s,
-            "<td class=\"loc grp\"{} title=\"{}:{}\">{}:{}</td>",
-            span(n),
-            esc(file),
-            r.line,
-            esc(base_name(file)),
-            r.line
-        );
-    }
-    s.push_str("</tr>\n");
 }
 
 // ── comparison ────────────────────────────────────────────────────────
@@ -888,14 +894,15 @@ fn facts(s: &mut String, sc: &ScenarioReport) {
                         p50,
                         p95,
                         max,
+                        ..
                     } => w!(
                         s,
                         "<tr><td class=\"wrap\">{}</td><td>count {count} · p50 {} · p95 {} · \
                          max {}</td></tr>",
                         esc(name),
-                        trim(*p50, 3),
-                        trim(*p95, 3),
-                        trim(*max, 3)
+                        esc(&cap.show(*p50)),
+                        esc(&cap.show(*p95)),
+                        esc(&cap.show(*max))
                     ),
                     CaptureSummary::Flag {
                         name,
@@ -2095,23 +2102,27 @@ tr:last-child td{border-bottom:0}
 .nowrap{white-space:nowrap}
 .wrap{overflow-wrap:break-word;min-width:5em}
 .loc{color:var(--muted);white-space:nowrap}
+table.slo td{padding-top:7px;padding-bottom:7px}
 table.slo td.mark{width:28px;font-weight:700;font-size:15px;text-align:center}
 table.slo tr.ok td.mark{color:var(--pass)}
 table.slo tr.bad td.mark{color:var(--fail)}
-table.slo tr.bad td:not(.grp){background:var(--fail-bg)}
-table.slo tbody{border-top:1px solid var(--line)}
-table.slo td{padding-top:4px;padding-bottom:4px}
-table.slo td.grp{background:var(--card);border-bottom:0}
-table.slo td.val .note{font-weight:400;white-space:normal}
-table.slo td.wrap{min-width:8.5em}
-table.slo .note.msg{color:var(--fail)}
-table.slo td.assert{overflow-wrap:anywhere;min-width:16em;border-left:1px solid var(--grid);border-right:1px solid var(--grid)}
+table.slo tr.bad td.mark{box-shadow:inset 3px 0 var(--fail)}
+table.slo td.assert{overflow-wrap:anywhere;min-width:16em;max-width:30em}
 table.slo td.assert code{white-space:normal}
-table.slo td.val{font-weight:600}
+table.slo td.res{min-width:14em}
+.res-chip{display:inline-flex;align-items:baseline;gap:4px;max-width:100%;margin:1px 6px 1px 0;padding:1px 7px;border-radius:5px;font-size:12.5px;color:var(--fg);background:var(--card);border:1px solid var(--grid);white-space:nowrap;text-decoration:none}
+a.res-chip:hover{text-decoration:none;border-color:var(--link)}
+.res-chip i{font-style:normal;font-weight:700}
+.res-chip.ok i{color:var(--pass)}
+.res-chip.bad{border-color:var(--fail);background:var(--fail-bg)}
+.res-chip.bad i,.res-chip.bad b{color:var(--fail)}
+.res-chip .sn{overflow:hidden;text-overflow:ellipsis;color:var(--muted)}
+.res-chip b{font-weight:600;font-variant-numeric:tabular-nums}
+.res-chip .bd{color:var(--faint)}
+.note.why{color:var(--fail)}
 .tag{display:inline-block;font-size:11px;padding:0 6px;border-radius:4px;background:var(--stage);color:var(--muted);white-space:nowrap}
 .tag.bad{background:var(--fail);color:var(--on)}
 table.cmp tr.base td{background:var(--band)}
-details.more{margin-top:10px}details.more>summary{cursor:pointer;color:var(--link)}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,540px),1fr));gap:14px 22px;margin-top:12px}
 .chart{margin:0;min-width:0}
 .chart figcaption{font-weight:600;font-size:13px;margin:0 0 4px;display:flex;flex-wrap:wrap;align-items:baseline;gap:4px 14px}

@@ -321,6 +321,7 @@ impl<'a> Lowerer<'a> {
             budget: plan::Budget::default(),
             step_names: vec![],
             captures: vec![],
+            money_captures: vec![],
         };
         let steps = self.steps(&w.steps, &names, &mut out);
         out.steps = steps;
@@ -433,6 +434,9 @@ impl<'a> Lowerer<'a> {
                 ast::RequestStmtKind::Check(c) => out.checks.push(self.expr(c, names)),
                 ast::RequestStmtKind::Capture { name, value } => {
                     let index = index_of(&mut w.captures, &name.text);
+                    if w.money_captures.len() < w.captures.len() {
+                        w.money_captures.push(self.unit(value) == plan::Unit::Money);
+                    }
                     out.captures.push((index, self.expr(value, names)));
                 }
                 ast::RequestStmtKind::Retry(retry) => out.retry = Some(self.retry(retry)),
@@ -533,7 +537,7 @@ impl<'a> Lowerer<'a> {
             ExprKind::Rate(r) => Expr::Number(r.per_sec()),
             ExprKind::Size(b) | ExprKind::Bandwidth(b) => Expr::Number(b.0 as f64),
             ExprKind::Money(m) => Expr::Number(m.0),
-            ExprKind::StatusClass(c) => Expr::Number(f64::from(*c)),
+            ExprKind::StatusClass(c) => Expr::FaultKind(format!("{c}xx")),
             ExprKind::RawStr(s) => Expr::Str(s.clone()),
             ExprKind::Str(parts) => {
                 let lowered: Vec<Expr> = parts

@@ -116,6 +116,8 @@ pub struct Metrics {
     pub timeline: Timeline,
     pub step_names: Vec<String>,
     pub captures: Vec<String>,
+    /// Whether each capture is money (see [`Metrics::capture_scale`]).
+    pub money_captures: Vec<bool>,
     /// The record predicates of `count(…)` and `rate(…)`, in the order `RequestAgg::matches`
     /// counts them.
     pub predicates: Vec<Expr>,
@@ -136,6 +138,16 @@ pub struct MergeError {
 }
 
 impl Metrics {
+    /// The scale capture `index` is stored at: money like cost (micro-dollars), other numbers
+    /// in thousandths.
+    pub fn capture_scale(&self, index: usize) -> f64 {
+        if self.money_captures.get(index).copied().unwrap_or(false) {
+            super::MONEY_SCALE
+        } else {
+            super::CAPTURE_SCALE
+        }
+    }
+
     /// Adds `other` (the same test measured elsewhere: another machine, another run) to this.
     /// Histograms are added, counts summed, the run length is the longer of the two.
     pub fn merge(&mut self, other: &Metrics) -> Result<(), MergeError> {
@@ -314,6 +326,9 @@ impl Collector {
             timeline: Timeline::new(t),
             step_names: workload.map(|w| w.step_names.clone()).unwrap_or_default(),
             captures: workload.map(|w| w.captures.clone()).unwrap_or_default(),
+            money_captures: workload
+                .map(|w| w.money_captures.clone())
+                .unwrap_or_default(),
             predicates,
             window_lengths,
             scenarios,
@@ -327,8 +342,15 @@ impl Collector {
     }
 
     /// One finished request attempt.
-    pub fn attempt(&mut self, a: Attempt) {
+    pub fn attempt(&mut self, mut a: Attempt) {
         let m = &mut self.metrics;
+        // Buckets store numeric captures in thousandths; a money capture is turned into
+        // milli-dollars first, so that it is kept in micro-dollars like `cost`.
+        for (index, value) in &mut a.captures {
+            if let crate::metrics::CaptureValue::Number(n) = value {
+                *n *= m.capture_scale(*index) / super::CAPTURE_SCALE;
+            }
+        }
         let matched: Vec<bool> = m
             .predicates
             .iter()

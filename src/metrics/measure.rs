@@ -193,7 +193,12 @@ fn measure(
                     let name = m.captures.get(*i).map_or("?", String::as_str);
                     let h = requests()?.captures.get(i).cloned().unwrap_or_default();
                     let missing = Missing::NoData(format!("no values of capture `{name}`{place}"));
-                    (h, CAPTURE_SCALE, Unit::Number, missing)
+                    let unit = if m.capture_scale(*i) == CAPTURE_SCALE {
+                        Unit::Number
+                    } else {
+                        Unit::Money
+                    };
+                    (h, m.capture_scale(*i), unit, missing)
                 }
             };
             let value = match stat {

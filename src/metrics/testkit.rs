@@ -44,6 +44,7 @@ pub(crate) fn plan(scenarios: &[&str], stages: Vec<Stage>, phases: &[&str]) -> P
             budget: Budget::default(),
             step_names: names(&["chat", "explain"]),
             captures: names(&["cached", "tokens", "cost"]),
+            money_captures: vec![false; 3],
         }],
         tests: vec![Test {
             name: "t".into(),

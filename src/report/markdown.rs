@@ -299,13 +299,14 @@ fn write_scenario(out: &mut String, s: &ScenarioReport) {
                     p50,
                     p95,
                     max,
+                    ..
                 } => vec![
                     code(name),
                     format!(
                         "count {count} · p50 {} · p95 {} · max {}",
-                        trim(*p50, 3),
-                        trim(*p95, 3),
-                        trim(*max, 3)
+                        c.show(*p50),
+                        c.show(*p95),
+                        c.show(*max)
                     ),
                 ],
                 CaptureSummary::Flag {

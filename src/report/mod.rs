@@ -181,6 +181,8 @@ pub struct Quantiles {
 pub enum CaptureSummary {
     Number {
         name: String,
+        /// An amount of money (p50/p95/max in dollars).
+        money: bool,
         count: u64,
         p50: f64,
         p95: f64,
@@ -192,6 +194,17 @@ pub enum CaptureSummary {
         total: u64,
         true_pct: f64,
     },
+}
+
+impl CaptureSummary {
+    /// One value of a numeric capture as the reports show it: money as money, other numbers
+    /// with at most three decimals.
+    pub fn show(&self, value: f64) -> String {
+        match self {
+            CaptureSummary::Number { money: true, .. } => crate::units::Money(value).to_string(),
+            _ => crate::units::trim(value, 3),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -356,9 +369,10 @@ fn scenario(
             captures.push(CaptureSummary::Number {
                 name: name.clone(),
                 count: h.count(),
-                p50: q_scaled(h, 0.5, CAPTURE_SCALE).unwrap_or(0.0),
-                p95: q_scaled(h, 0.95, CAPTURE_SCALE).unwrap_or(0.0),
-                max: q_scaled(h, 1.0, CAPTURE_SCALE).unwrap_or(0.0),
+                money: m.capture_scale(i) != CAPTURE_SCALE,
+                p50: q_scaled(h, 0.5, m.capture_scale(i)).unwrap_or(0.0),
+                p95: q_scaled(h, 0.95, m.capture_scale(i)).unwrap_or(0.0),
+                max: q_scaled(h, 1.0, m.capture_scale(i)).unwrap_or(0.0),
             });
         }
         if let Some(&(t, f)) = req.flags.get(&i) {

@@ -164,11 +164,12 @@ fn write_scenario(out: &mut Out, s: &ScenarioReport) {
                     p50,
                     p95,
                     max,
+                    ..
                 } => format!(
                     "  {name:<18}count {count}   p50 {}   p95 {}   max {}",
-                    trim(*p50, 3),
-                    trim(*p95, 3),
-                    trim(*max, 3)
+                    c.show(*p50),
+                    c.show(*p95),
+                    c.show(*max)
                 ),
                 CaptureSummary::Flag {
                     name,

@@ -7,7 +7,11 @@ use stress::source::SourceFile;
 
 /// Parse + check one file in-process; every problem (errors and warnings) in order.
 /// Runs on a thread with a large stack, as the CLI does.
-pub fn check_text(name: &str, text: &str, base_dir: Option<&Path>) -> (SourceFile, Vec<Problem>) {
+pub(crate) fn check_text(
+    name: &str,
+    text: &str,
+    base_dir: Option<&Path>,
+) -> (SourceFile, Vec<Problem>) {
     let (name, text, base_dir) = (
         name.to_string(),
         text.to_string(),
@@ -34,7 +38,7 @@ fn check_text_here(name: &str, text: &str, base_dir: Option<&Path>) -> (SourceFi
 }
 
 /// Problems rendered as a person sees them (no color, unicode, 80 columns).
-pub fn render_all(file: &SourceFile, problems: &[Problem]) -> String {
+pub(crate) fn render_all(file: &SourceFile, problems: &[Problem]) -> String {
     problems
         .iter()
         .map(|p| render(p, Some(file), RenderOptions::plain()))
@@ -43,7 +47,7 @@ pub fn render_all(file: &SourceFile, problems: &[Problem]) -> String {
 }
 
 /// The codes a golden file expects, from its `# expect: a, b` header lines.
-pub fn expected_codes(text: &str) -> Vec<String> {
+pub(crate) fn expected_codes(text: &str) -> Vec<String> {
     text.lines()
         .take_while(|l| l.starts_with('#'))
         .filter_map(|l| l.strip_prefix("# expect:"))
