@@ -2107,7 +2107,7 @@ table.slo td.mark{width:28px;font-weight:700;font-size:15px;text-align:center}
 table.slo tr.ok td.mark{color:var(--pass)}
 table.slo tr.bad td.mark{color:var(--fail)}
 table.slo tr.bad td.mark{box-shadow:inset 3px 0 var(--fail)}
-table.slo td.assert{overflow-wrap:anywhere;min-width:16em;max-width:30em}
+table.slo td.assert{overflow-wrap:break-word;min-width:16em;max-width:30em}
 table.slo td.assert code{white-space:normal}
 table.slo td.res{min-width:14em}
 .res-chip{display:inline-flex;align-items:baseline;gap:4px;max-width:100%;margin:1px 6px 1px 0;padding:1px 7px;border-radius:5px;font-size:12.5px;color:var(--fg);background:var(--card);border:1px solid var(--grid);white-space:nowrap;text-decoration:none}
