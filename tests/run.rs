@@ -261,3 +261,18 @@ fn a_money_capture_keeps_its_cents_and_prints_as_money() {
     assert!(line.contains("p50 $0.000"), "{line}");
     assert!(!line.contains("p50 0 "), "{line}");
 }
+
+#[test]
+fn every_example_runs_green() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut ran = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "stress") {
+            let out = stress(&["run", "-q", path.to_str().unwrap()]);
+            assert_exit(&out, 0);
+            ran += 1;
+        }
+    }
+    assert!(ran >= 3, "expected the examples, ran {ran}");
+}
