@@ -8,6 +8,8 @@ use std::sync::Arc;
 pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
+    /// Byte offsets where lines start, computed on first use (`line_of`).
+    line_starts: Arc<std::sync::OnceLock<Vec<usize>>>,
 }
 
 impl SourceFile {
@@ -15,6 +17,7 @@ impl SourceFile {
         Self {
             name: name.into(),
             text: text.into(),
+            line_starts: Arc::default(),
         }
     }
 
@@ -23,10 +26,15 @@ impl SourceFile {
         &self.text[span.start as usize..span.end as usize]
     }
 
-    /// 1-based line of a span's start.
+    /// 1-based line of a span's start (a binary search in the line index, built once: a file
+    /// with thousands of SLOs stays linear to check).
     pub fn line_of(&self, span: Span) -> usize {
-        let end = (span.start as usize).min(self.text.len());
-        self.text[..end].bytes().filter(|b| *b == b'\n').count() + 1
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        starts.partition_point(|&start| start <= span.start as usize)
     }
 
     pub fn named_source(&self) -> miette::NamedSource<Arc<str>> {
@@ -159,4 +167,16 @@ pub fn apply_overrides(
         text.replace_range(span.start as usize..span.end as usize, &value);
     }
     Ok(SourceFile::new(file.name.clone(), text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_of_counts_from_one_at_every_offset() {
+        let file = SourceFile::new("t", "ab\ncd\n\nef");
+        let lines: Vec<usize> = (0..10).map(|i| file.line_of(Span::new(i, i))).collect();
+        assert_eq!(lines, [1, 1, 1, 2, 2, 2, 3, 4, 4, 4]);
+    }
 }

@@ -8,12 +8,11 @@
 use std::cell::RefCell;
 use std::sync::LazyLock;
 
-use pest::Parser;
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::error::SyntaxError;
-use super::grammar::{Rule, StressParser};
+use super::grammar::Rule;
 use super::literal::{self, LiteralError};
 use crate::ast::*;
 use crate::source::Span;
@@ -329,7 +328,7 @@ impl<'s> Builder<'s> {
     fn reparse(&self, rule: Rule, span: Span) {
         let start = span.start as usize;
         let text = &self.src[start..span.end as usize];
-        let problem = match StressParser::parse(rule, text) {
+        let problem = match super::pest_parse(rule, text) {
             Err(err) => SyntaxError::from_pest(&err, &self.src[start..], start),
             Ok(pairs) => {
                 let consumed = pairs.last().map_or(0, |p| p.as_span().end());

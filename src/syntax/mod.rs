@@ -30,8 +30,7 @@ pub fn parse(file: &SourceFile) -> Result<ast::File, Vec<SyntaxError>> {
     if let Some(problem) = too_deep(text) {
         return Err(vec![problem]);
     }
-    pest::set_error_detail(true);
-    let mut pairs = match StressParser::parse(Rule::file, text) {
+    let mut pairs = match pest_parse(Rule::file, text) {
         Ok(pairs) => pairs,
         Err(err) => return Err(vec![SyntaxError::from_pest(&err, text, 0)]),
     };
@@ -47,6 +46,29 @@ pub fn parse(file: &SourceFile) -> Result<ast::File, Vec<SyntaxError>> {
         problems.sort_by_key(|p| (p.span().offset(), p.span().len()));
         problems.dedup();
         Err(problems)
+    }
+}
+
+/// Runs pest. A success is parsed without pest's error detail (tracking every attempt more
+/// than doubles the work); a failure is parsed again with it, so that "expected …" can name
+/// literal tokens such as `:`. The detail switch is global in pest, hence the lock.
+pub(crate) fn pest_parse(
+    rule: Rule,
+    text: &str,
+) -> Result<pest::iterators::Pairs<'_, Rule>, Box<pest::error::Error<Rule>>> {
+    static DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = DETAIL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    pest::set_error_detail(false);
+    match StressParser::parse(rule, text) {
+        Ok(pairs) => Ok(pairs),
+        Err(_) => {
+            pest::set_error_detail(true);
+            let detailed = StressParser::parse(rule, text).map_err(Box::new);
+            pest::set_error_detail(false);
+            detailed
+        }
     }
 }
 
