@@ -267,6 +267,7 @@ fn injected_calls(c: &Collect) -> BTreeSet<u64> {
 
 mod faults;
 mod shapes;
+mod transport;
 
 // ── Tests ─────────────────────────────────────────────────────────────
 

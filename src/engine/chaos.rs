@@ -11,7 +11,7 @@ use crate::eval::{Env, json_into};
 use crate::plan::{Action, Chaos};
 use crate::units::Duration;
 
-use super::client::{Client, Payload};
+use super::client::{Client, Endpoint, Payload};
 
 /// The longest an action may take before it is abandoned.
 const ACTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -99,7 +99,7 @@ async fn perform(action: &Action, client: &Client, env: &mut Env) -> Result<(), 
                     })
                 }
             };
-            let prepared = client.prepare(method, url, &[], &[], body)?;
+            let prepared = client.prepare(&Endpoint::generic(), method, url, &[], &[], body)?;
             let received = client
                 .send(prepared, Duration::from_std(ACTION_TIMEOUT), false)
                 .await

@@ -1,32 +1,98 @@
-//! The HTTP client: the only place `reqwest` is named. One shared `reqwest::Client` per run
-//! (connection pool, keep-alive, no proxy from the environment; HTTP/1.1 on `http://`, HTTP/2
-//! only when an `https://` server negotiates it). Requests are built once from plain parts
-//! ([`Client::prepare`]), sent per attempt ([`Client::send`]), and transport failures are
+//! The HTTP client: the only place `reqwest` and `hyper` are named. Transport failures are
 //! classified by kind ([`ErrorClass`]), never by message.
+//!
+//! Two ways out, chosen per target when the run starts ([`Client::endpoint`]):
+//!
+//! - `http://` targets (every mock, and the usual service under test) go through our own
+//!   HTTP/1.1 keep-alive pool ([`HostPool`]): hyper's connection API directly, one task per
+//!   connection, idle connections kept last-in-first-out up to the profile's peak
+//!   concurrency. A request needs a connection only while it is in flight, so a run opens at
+//!   most as many connections as it has requests in flight at once. This is the hot path:
+//!   it skips the layers of a general-purpose client (URL re-parsing, default-header
+//!   merging, boxed connector services, pool bookkeeping by key), which cost more generator
+//!   CPU per request than everything else the engine does (bench/README.md, efficiency).
+//! - `https://` targets, and URLs that are only known per call (chaos actions), go through
+//!   one shared `reqwest::Client` (rustls, HTTP/2 when the server negotiates it, no proxy
+//!   from the environment).
+//!
+//! Requests are built once from plain parts ([`Client::prepare`]) and sent per attempt
+//! ([`Client::send`]); retries resend the same bytes.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
 
 use crate::metrics::ErrorClass;
 use crate::units::Duration;
 
 use super::RunError;
 
+const USER_AGENT: &str = concat!("stress/", env!("CARGO_PKG_VERSION"));
+
 /// The shared HTTP client of one run.
 #[derive(Clone, Debug)]
 pub(crate) struct Client {
-    http: reqwest::Client,
+    /// Built on first use: most runs never need it (loading the system's root certificates
+    /// for TLS takes ~10 ms of CPU).
+    http: Arc<std::sync::OnceLock<Result<reqwest::Client, String>>>,
+    /// One keep-alive pool per `http://` origin (`host:port`), shared by every target on it.
+    pools: Arc<Mutex<HashMap<String, Arc<HostPool>>>>,
+    max_idle: usize,
+}
+
+/// Where one target's requests go: its keep-alive pool for `http://`, else reqwest.
+#[derive(Clone, Debug)]
+pub(crate) struct Endpoint {
+    /// Length of `scheme://authority` at the start of the target's base URL.
+    origin_len: usize,
+    h1: Option<Arc<HostPool>>,
+}
+
+impl Endpoint {
+    /// An endpoint that sends every request through reqwest (URLs known only per call).
+    pub(crate) fn generic() -> Endpoint {
+        Endpoint {
+            origin_len: 0,
+            h1: None,
+        }
+    }
+
+    /// Whether requests go through reqwest.
+    pub(crate) fn is_generic(&self) -> bool {
+        self.h1.is_none()
+    }
 }
 
 /// A request ready to send (an attempt sends a copy; retries resend the same bytes).
 #[derive(Debug)]
-pub(crate) struct Prepared(reqwest::Request);
+pub(crate) enum Prepared {
+    H1 {
+        pool: Arc<HostPool>,
+        request: http::Request<Full<Bytes>>,
+    },
+    Generic(reqwest::Request),
+}
 
 impl Prepared {
     /// A copy for one more attempt (bodies are in memory, so this always succeeds).
     pub(crate) fn duplicate(&self) -> Prepared {
-        Prepared(
-            self.0
-                .try_clone()
-                .expect("request bodies are in-memory bytes, so they can be cloned"),
-        )
+        match self {
+            Prepared::H1 { pool, request } => Prepared::H1 {
+                pool: pool.clone(),
+                request: copy(request),
+            },
+            Prepared::Generic(request) => Prepared::Generic(
+                request
+                    .try_clone()
+                    .expect("request bodies are in-memory bytes, so they can be cloned"),
+            ),
+        }
     }
 }
 
@@ -49,20 +115,33 @@ pub(crate) struct Received {
 }
 
 impl Client {
-    /// Builds the run's client; `pool` is the number of idle connections to keep per host
+    /// Builds the run's client; `pool` is the number of idle connections to keep per origin
     /// (the profile's peak concurrency).
     pub(crate) fn new(pool: usize) -> Result<Self, RunError> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .pool_max_idle_per_host(pool.max(1))
-            .pool_idle_timeout(std::time::Duration::from_secs(90))
-            .tcp_nodelay(true)
-            .user_agent(concat!("stress/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| RunError::Client {
-                reason: e.to_string(),
-            })?;
-        Ok(Client { http })
+        Ok(Client {
+            http: Arc::default(),
+            pools: Arc::default(),
+            max_idle: pool.max(1),
+        })
+    }
+
+    /// The general-purpose client (https, and URLs known only per call), built on first use.
+    pub(crate) fn generic(&self) -> Result<&reqwest::Client, RunError> {
+        self.http
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .no_proxy()
+                    .pool_max_idle_per_host(self.max_idle)
+                    .pool_idle_timeout(std::time::Duration::from_secs(90))
+                    .tcp_nodelay(true)
+                    .user_agent(USER_AGENT)
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|reason| RunError::Client {
+                reason: reason.clone(),
+            })
     }
 
     /// Checks that a base URL is an absolute http(s) URL.
@@ -74,10 +153,70 @@ impl Client {
         }
     }
 
-    /// Builds a request. `url` is the full URL without the query; `query` pairs are
-    /// percent-encoded and appended. An error names what is malformed (a URL, a header).
+    /// The endpoint for a target's base URL (checked with [`Client::check_url`]). A plain
+    /// `http://host[:port][/prefix]` base gets the keep-alive pool of its origin; anything
+    /// else (https, credentials in the URL, a query in the base) goes through reqwest.
+    pub(crate) fn endpoint(&self, base: &str) -> Endpoint {
+        let Ok(parsed) = reqwest::Url::parse(base) else {
+            return Endpoint::generic();
+        };
+        let Some(rest) = base.strip_prefix("http://") else {
+            return Endpoint::generic();
+        };
+        let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = &rest[..authority_len];
+        let plain = parsed.scheme() == "http"
+            && parsed.username().is_empty()
+            && parsed.password().is_none()
+            && parsed.query().is_none()
+            && parsed.fragment().is_none()
+            && !authority.contains('@');
+        let (Some(port), Ok(host_header)) = (
+            parsed.port_or_known_default(),
+            HeaderValue::from_str(authority),
+        ) else {
+            return Endpoint::generic();
+        };
+        let addr = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => Addr::Ip(SocketAddr::from((ip, port))),
+            Some(url::Host::Ipv6(ip)) => Addr::Ip(SocketAddr::from((ip, port))),
+            Some(url::Host::Domain(name)) => Addr::Domain(name.to_string(), port),
+            None => return Endpoint::generic(),
+        };
+        if !plain {
+            return Endpoint::generic();
+        }
+        let key = format!("{}:{port}", parsed.host_str().unwrap_or_default());
+        let pool = self
+            .pools
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key)
+            .or_insert_with(|| {
+                let mut headers = HeaderMap::with_capacity(3);
+                headers.insert(header::HOST, host_header);
+                headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+                headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+                Arc::new(HostPool {
+                    addr,
+                    headers,
+                    idle: Mutex::new(Vec::new()),
+                    max_idle: self.max_idle,
+                })
+            })
+            .clone();
+        Endpoint {
+            origin_len: "http://".len() + authority_len,
+            h1: Some(pool),
+        }
+    }
+
+    /// Builds a request. `url` is the full URL without the query (the endpoint's base URL
+    /// followed by the path); `query` pairs are form-encoded and appended. An error names
+    /// what is malformed (a URL, a header).
     pub(crate) fn prepare(
         &self,
+        endpoint: &Endpoint,
         method: &str,
         url: &str,
         query: &[(String, String)],
@@ -86,37 +225,66 @@ impl Client {
     ) -> Result<Prepared, String> {
         // Lowering upper-cases methods; only a hand-built plan pays for the conversion.
         let parsed = if method.bytes().any(|b| b.is_ascii_lowercase()) {
-            reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+            http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
         } else {
-            reqwest::Method::from_bytes(method.as_bytes())
+            http::Method::from_bytes(method.as_bytes())
         };
         let method = parsed.map_err(|_| format!("invalid HTTP method `{method}`"))?;
-        let mut url = reqwest::Url::parse(url).map_err(|e| format!("invalid URL `{url}`: {e}"))?;
-        if !query.is_empty() {
-            let mut pairs = url.query_pairs_mut();
-            for (k, v) in query {
-                pairs.append_pair(k, v);
+        match (&endpoint.h1, url.get(..endpoint.origin_len)) {
+            (Some(pool), Some(_)) => {
+                let uri = origin_form(&url[endpoint.origin_len..], url, query)?;
+                // Most requests set no header of their own: they copy the origin's prepared
+                // set (Host, User-Agent, Accept) instead of building one.
+                let mut map = if headers.is_empty() {
+                    pool.headers.clone()
+                } else {
+                    let mut map = HeaderMap::with_capacity(headers.len() + pool.headers.len());
+                    append_headers(&mut map, headers)?;
+                    for (name, value) in &pool.headers {
+                        if !map.contains_key(name) {
+                            map.insert(name.clone(), value.clone());
+                        }
+                    }
+                    map
+                };
+                let body = match body {
+                    Some(body) => {
+                        if !map.contains_key(header::CONTENT_TYPE) {
+                            map.insert(
+                                header::CONTENT_TYPE,
+                                HeaderValue::from_static(body.content_type),
+                            );
+                        }
+                        Bytes::from(body.bytes)
+                    }
+                    None => Bytes::new(),
+                };
+                let mut request = http::Request::new(Full::new(body));
+                *request.method_mut() = method;
+                *request.uri_mut() = uri;
+                *request.headers_mut() = map;
+                Ok(Prepared::H1 {
+                    pool: pool.clone(),
+                    request,
+                })
+            }
+            _ => {
+                let url = full_url(url, query)?;
+                let mut request = reqwest::Request::new(method, url);
+                let map = request.headers_mut();
+                append_headers(map, headers)?;
+                if let Some(body) = body {
+                    if !map.contains_key(header::CONTENT_TYPE) {
+                        map.insert(
+                            header::CONTENT_TYPE,
+                            HeaderValue::from_static(body.content_type),
+                        );
+                    }
+                    *request.body_mut() = Some(reqwest::Body::from(body.bytes));
+                }
+                Ok(Prepared::Generic(request))
             }
         }
-        let mut request = reqwest::Request::new(method, url);
-        let map = request.headers_mut();
-        for (name, value) in headers {
-            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| format!("invalid header name `{name}`"))?;
-            let value = reqwest::header::HeaderValue::from_str(value)
-                .map_err(|_| format!("invalid value for header `{name}`"))?;
-            map.append(name, value);
-        }
-        if let Some(body) = body {
-            if !map.contains_key(reqwest::header::CONTENT_TYPE) {
-                map.insert(
-                    reqwest::header::CONTENT_TYPE,
-                    reqwest::header::HeaderValue::from_static(body.content_type),
-                );
-            }
-            *request.body_mut() = Some(reqwest::Body::from(body.bytes));
-        }
-        Ok(Prepared(request))
     }
 
     /// Sends one attempt and reads the whole body, within `timeout`.
@@ -126,36 +294,298 @@ impl Client {
         timeout: Duration,
         read_headers: bool,
     ) -> Result<Received, ErrorClass> {
-        let mut request = prepared.0;
-        *request.timeout_mut() = Some(timeout.to_std());
-        let response = self.http.execute(request).await.map_err(|e| classify(&e))?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let headers = if read_headers {
-            response
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
+        match prepared {
+            Prepared::H1 { pool, request } => {
+                tokio::time::timeout(timeout.to_std(), pool.send(request, read_headers))
+                    .await
+                    .unwrap_or(Err(ErrorClass::Timeout))
+            }
+            Prepared::Generic(mut request) => {
+                *request.timeout_mut() = Some(timeout.to_std());
+                // Built already for every target that needs it (`generic` at the run's start
+                // reports a failure); a chaos action's URL gets a connect error instead.
+                let http = self.generic().map_err(|_| ErrorClass::Connect)?;
+                let response = http.execute(request).await.map_err(|e| classify(&e))?;
+                let status = response.status().as_u16();
+                let (retry_after, headers) = read_head(response.headers(), read_headers);
+                let body: Vec<u8> = response.bytes().await.map_err(|e| classify(&e))?.into();
+                Ok(Received {
+                    status,
+                    headers,
+                    retry_after,
+                    body,
                 })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let body: Vec<u8> = response.bytes().await.map_err(|e| classify(&e))?.into();
-        Ok(Received {
-            status,
-            headers,
-            retry_after,
-            body,
-        })
+            }
+        }
+    }
+}
+
+/// How to reach an origin.
+#[derive(Debug)]
+enum Addr {
+    Ip(SocketAddr),
+    /// Resolved when a connection is opened.
+    Domain(String, u16),
+}
+
+/// The keep-alive HTTP/1.1 connections to one `http://` origin.
+#[derive(Debug)]
+pub(crate) struct HostPool {
+    addr: Addr,
+    /// What every request carries unless it sets its own: `Host` (the authority as the
+    /// base URL spells it), `User-Agent`, `Accept` (as reqwest sends them).
+    headers: HeaderMap,
+    /// Idle connections, the most recently used last.
+    idle: Mutex<Vec<SendRequest<Full<Bytes>>>>,
+    max_idle: usize,
+}
+
+impl HostPool {
+    fn checkout(&self) -> Option<SendRequest<Full<Bytes>>> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        while let Some(sender) = idle.pop() {
+            if !sender.is_closed() {
+                return Some(sender);
+            }
+        }
+        None
+    }
+
+    fn checkin(&self, sender: SendRequest<Full<Bytes>>) {
+        if sender.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < self.max_idle {
+            idle.push(sender);
+        }
+    }
+
+    /// Opens a connection and spawns the task that drives it (hyper's state machine for
+    /// the socket); the task ends when the connection closes or its `SendRequest` is
+    /// dropped. (Driving the connection from the requesting task instead, with no task per
+    /// connection, measured ~8 % more instructions per request: every wake-up then polls
+    /// both the request and the whole connection.)
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, ErrorClass> {
+        let stream = match &self.addr {
+            Addr::Ip(addr) => tokio::net::TcpStream::connect(addr).await,
+            Addr::Domain(host, port) => {
+                tokio::net::TcpStream::connect((host.as_str(), *port)).await
+            }
+        }
+        .map_err(|_| ErrorClass::Connect)?;
+        // Small requests must not wait for Nagle's algorithm; failing to set it is harmless.
+        let _ = stream.set_nodelay(true);
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|_| ErrorClass::Connect)?;
+        tokio::spawn(async move {
+            // A connection error reaches the request that was using it.
+            let _ = connection.await;
+        });
+        Ok(sender)
+    }
+
+    /// Sends on an idle connection, or a new one.
+    ///
+    /// A kept-alive connection can be closed by the server while idle (its keep-alive
+    /// timeout) just as we reuse it. A request the connection never took is sent again on
+    /// another. A request that was written but lost because the connection turned out to be
+    /// closed, before any byte of a response, is sent again once on a new connection when it
+    /// is safe to repeat (GET, HEAD, OPTIONS, TRACE, or an `Idempotency-Key` header), as Go's
+    /// `net/http` does. Any other failure is the request's.
+    async fn send(
+        &self,
+        mut request: http::Request<Full<Bytes>>,
+        read_headers: bool,
+    ) -> Result<Received, ErrorClass> {
+        let mut replayable = replayable(&request);
+        let mut fresh_only = false;
+        loop {
+            let idle = if fresh_only { None } else { self.checkout() };
+            let (mut sender, reused) = match idle {
+                Some(sender) => (sender, true),
+                None => (self.connect().await?, false),
+            };
+            if sender.ready().await.is_err() {
+                if reused {
+                    continue;
+                }
+                return Err(ErrorClass::Reset);
+            }
+            let copy = (reused && replayable).then(|| copy(&request));
+            match sender.try_send_request(request).await {
+                Ok(response) => {
+                    let (head, body) = response.into_parts();
+                    let body = body.collect().await.map_err(|_| ErrorClass::Body)?;
+                    self.checkin(sender);
+                    let (retry_after, headers) = read_head(&head.headers, read_headers);
+                    return Ok(Received {
+                        status: head.status.as_u16(),
+                        headers,
+                        retry_after,
+                        body: Vec::from(body.to_bytes()),
+                    });
+                }
+                Err(mut failed) => match (failed.take_message(), copy) {
+                    (Some(unsent), _) if reused => request = unsent,
+                    (_, Some(copy)) if lost_on_stale(failed.error()) => {
+                        request = copy;
+                        replayable = false;
+                        fresh_only = true;
+                    }
+                    _ => return Err(classify_hyper(failed.error())),
+                },
+            }
+        }
+    }
+}
+
+/// A copy of a pooled request, to send again.
+fn copy(request: &http::Request<Full<Bytes>>) -> http::Request<Full<Bytes>> {
+    let mut copy = http::Request::new(request.body().clone());
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.headers_mut() = request.headers().clone();
+    copy
+}
+
+/// Safe to send twice (RFC 9110 §9.2.2, narrowed as Go's `net/http` narrows it).
+fn replayable(request: &http::Request<Full<Bytes>>) -> bool {
+    use http::Method;
+    matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) || request.headers().contains_key("idempotency-key")
+        || request.headers().contains_key("x-idempotency-key")
+}
+
+/// The connection was closed under the request before any response arrived.
+fn lost_on_stale(e: &hyper::Error) -> bool {
+    use std::error::Error as _;
+    if e.is_incomplete_message() || e.is_canceled() || e.is_closed() {
+        return true;
+    }
+    let io = e.source().and_then(|s| s.downcast_ref::<std::io::Error>());
+    io.is_some_and(|io| {
+        matches!(
+            io.kind(),
+            std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::ConnectionAborted
+        )
+    })
+}
+
+/// `Retry-After`, and the headers as text pairs when asked for.
+fn read_head(map: &HeaderMap, read_headers: bool) -> (Option<Duration>, Vec<(String, String)>) {
+    let retry_after = map
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_retry_after);
+    let headers = if read_headers {
+        map.iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (retry_after, headers)
+}
+
+fn append_headers(map: &mut HeaderMap, headers: &[(String, String)]) -> Result<(), String> {
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("invalid header name `{name}`"))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| format!("invalid value for header `{name}`"))?;
+        map.append(name, value);
+    }
+    Ok(())
+}
+
+/// The request target (`/path?query`) for the part of the URL after the origin. A path
+/// with characters a URI cannot carry as they are (spaces, non-ASCII) is percent-encoded
+/// the way a browser would, through the `url` crate.
+fn origin_form(path: &str, url: &str, query: &[(String, String)]) -> Result<http::Uri, String> {
+    let mut target = String::with_capacity(path.len() + 1 + 32 * query.len());
+    if !path.starts_with('/') {
+        target.push('/');
+    }
+    target.push_str(path);
+    if !query.is_empty() {
+        target.push(if path.contains('?') { '&' } else { '?' });
+        form_encode_into(&mut target, query);
+    }
+    match http::Uri::try_from(target) {
+        Ok(uri) => Ok(uri),
+        Err(_) => {
+            let full = full_url(url, query)?;
+            let origin_len = full[..url::Position::BeforePath].len();
+            http::Uri::try_from(&full.as_str()[origin_len..])
+                .map_err(|e| format!("invalid URL `{url}`: {e}"))
+        }
+    }
+}
+
+/// `url` parsed, with `query` appended (form-encoded).
+fn full_url(url: &str, query: &[(String, String)]) -> Result<reqwest::Url, String> {
+    let mut parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid URL `{url}`: {e}"))?;
+    if !query.is_empty() {
+        let mut pairs = parsed.query_pairs_mut();
+        for (k, v) in query {
+            pairs.append_pair(k, v);
+        }
+    }
+    Ok(parsed)
+}
+
+/// `application/x-www-form-urlencoded` (as `url`'s `append_pair` writes it): unreserved
+/// bytes as they are, space as `+`, everything else `%XX`.
+pub(crate) fn form_encode(fields: &[(String, String)]) -> String {
+    let mut out = String::new();
+    form_encode_into(&mut out, fields);
+    out
+}
+
+fn form_encode_into(out: &mut String, fields: &[(String, String)]) {
+    fn push(out: &mut String, text: &str) {
+        for byte in text.bytes() {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                    out.push(byte as char)
+                }
+                b' ' => out.push('+'),
+                _ => {
+                    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                    out.push('%');
+                    out.push(HEX[usize::from(byte >> 4)] as char);
+                    out.push(HEX[usize::from(byte & 15)] as char);
+                }
+            }
+        }
+    }
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        push(out, k);
+        out.push('=');
+        push(out, v);
+    }
+}
+
+/// The kind of a failure on a pooled connection (after it was made).
+fn classify_hyper(e: &hyper::Error) -> ErrorClass {
+    if e.is_timeout() {
+        ErrorClass::Timeout
+    } else {
+        ErrorClass::Reset
     }
 }
 
@@ -190,9 +620,7 @@ mod tests {
         assert_eq!(parse_retry_after("-1"), None);
     }
 
-    #[test]
-    fn prepare_encodes_the_query_and_sets_content_type() {
-        let client = Client::new(1).unwrap();
+    fn parts() -> (Vec<(String, String)>, Vec<(String, String)>, Payload) {
         let query = vec![
             ("q".to_string(), "a b&c".to_string()),
             ("page".to_string(), "1".to_string()),
@@ -202,27 +630,35 @@ mod tests {
             bytes: b"{}".to_vec(),
             content_type: "application/json",
         };
+        (query, headers, body)
+    }
+
+    #[test]
+    fn generic_requests_encode_the_query_and_set_content_type() {
+        let client = Client::new(1).unwrap();
+        let (query, headers, body) = parts();
+        let url = "https://127.0.0.1:1/v1/x";
+        let endpoint = client.endpoint("https://127.0.0.1:1");
+        assert!(endpoint.h1.is_none(), "https goes through reqwest");
         let p = client
-            .prepare(
-                "post",
-                "http://127.0.0.1:1/v1/x",
-                &query,
-                &headers,
-                Some(body),
-            )
+            .prepare(&endpoint, "post", url, &query, &headers, Some(body))
             .unwrap();
+        let Prepared::Generic(r) = p else {
+            panic!("expected a reqwest request")
+        };
         assert_eq!(
-            p.0.url().as_str(),
-            "http://127.0.0.1:1/v1/x?q=a+b%26c&page=1"
+            r.url().as_str(),
+            "https://127.0.0.1:1/v1/x?q=a+b%26c&page=1"
         );
-        assert_eq!(p.0.method(), reqwest::Method::POST);
-        assert_eq!(p.0.headers()["content-type"], "application/json");
-        assert_eq!(p.0.headers()["x-tenant"], "t1");
+        assert_eq!(r.method(), reqwest::Method::POST);
+        assert_eq!(r.headers()["content-type"], "application/json");
+        assert_eq!(r.headers()["x-tenant"], "t1");
         assert!(
             client
                 .prepare(
+                    &endpoint,
                     "get",
-                    "http://h/",
+                    "https://h/",
                     &[],
                     &[("bad name".into(), "v".into())],
                     None
@@ -231,5 +667,92 @@ mod tests {
         );
         assert!(Client::check_url("ftp://x").is_err());
         assert!(Client::check_url("http://127.0.0.1:8080").is_ok());
+    }
+
+    #[test]
+    fn pooled_requests_match_what_reqwest_would_send() {
+        let client = Client::new(1).unwrap();
+        let (query, headers, body) = parts();
+        let endpoint = client.endpoint("http://127.0.0.1:1/v1");
+        assert!(endpoint.h1.is_some(), "plain http uses the keep-alive pool");
+        let p = client
+            .prepare(
+                &endpoint,
+                "post",
+                "http://127.0.0.1:1/v1/x",
+                &query,
+                &headers,
+                Some(body),
+            )
+            .unwrap();
+        let Prepared::H1 { request, .. } = p else {
+            panic!("expected a pooled request")
+        };
+        let (head, body) = request.into_parts();
+        let headers = head.headers;
+        assert_eq!(head.uri, "/v1/x?q=a+b%26c&page=1");
+        assert_eq!(head.method, http::Method::POST);
+        assert_eq!(headers["host"], "127.0.0.1:1");
+        assert_eq!(headers["content-type"], "application/json");
+        assert_eq!(headers["x-tenant"], "t1");
+        assert_eq!(headers["accept"], "*/*");
+        assert!(
+            headers["user-agent"]
+                .to_str()
+                .unwrap()
+                .starts_with("stress/")
+        );
+        let body = futures_body(body);
+        assert_eq!(&body[..], b"{}");
+        // The file's headers win over the defaults.
+        let own = vec![("User-Agent".to_string(), "me".to_string())];
+        let Prepared::H1 { request, .. } = client
+            .prepare(&endpoint, "GET", "http://127.0.0.1:1/v1", &[], &own, None)
+            .unwrap()
+        else {
+            panic!("expected a pooled request")
+        };
+        let headers = request.headers();
+        assert_eq!(headers.get_all("user-agent").iter().count(), 1);
+        assert_eq!(headers["user-agent"], "me");
+    }
+
+    /// The bytes of a full body (it is ready at once).
+    fn futures_body(body: Full<Bytes>) -> Bytes {
+        use http_body_util::BodyExt;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(body.collect()).unwrap().to_bytes()
+    }
+
+    #[test]
+    fn pooled_paths_are_percent_encoded_like_urls() {
+        let client = Client::new(1).unwrap();
+        let endpoint = client.endpoint("http://localhost:8080");
+        let uri = |url: &str, query: &[(String, String)]| match client
+            .prepare(&endpoint, "GET", url, query, &[], None)
+            .unwrap()
+        {
+            Prepared::H1 { request, .. } => request.uri().to_string(),
+            Prepared::Generic(_) => panic!("expected a pooled request"),
+        };
+        assert_eq!(uri("http://localhost:8080", &[]), "/");
+        assert_eq!(uri("http://localhost:8080/a b/é", &[]), "/a%20b/%C3%A9");
+        let q = [("k".to_string(), "v w".to_string())];
+        assert_eq!(uri("http://localhost:8080/s?x=1", &q), "/s?x=1&k=v+w");
+        assert_eq!(uri("http://localhost:8080/a b", &q), "/a%20b?k=v+w");
+    }
+
+    #[test]
+    fn only_plain_http_bases_use_the_pool() {
+        let client = Client::new(4).unwrap();
+        assert!(client.endpoint("http://user:pw@127.0.0.1:1").h1.is_none());
+        assert!(client.endpoint("http://127.0.0.1:1/?k=v").h1.is_none());
+        assert!(client.endpoint("http://[::1]:9").h1.is_some());
+        let a = client.endpoint("http://127.0.0.1:7/a").h1.unwrap();
+        let b = client.endpoint("http://127.0.0.1:7/b").h1.unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "one pool per origin");
+        assert_eq!(a.max_idle, 4);
     }
 }

@@ -209,20 +209,21 @@ impl FixedVu {
         limiter: Option<Arc<Limiter>>,
         cancel: CancellationToken,
     ) {
-        let mut env = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => return,
-            env = store.take(&ctx, self.user) => env,
+        // Cancellation drops the whole loop, mid-iteration included (the state is not put
+        // back: the scenario is over).
+        let work = async {
+            let mut env = store.take(&ctx, self.user).await;
+            for _ in 0..self.iterations {
+                wait_limit(limiter.as_deref()).await;
+                worker::iteration(&ctx, &mut env, phase, None).await;
+            }
+            store.put(env);
         };
-        for _ in 0..self.iterations {
-            if !wait_limit(limiter.as_deref(), &cancel).await {
-                break;
-            }
-            if !worker::iteration(&ctx, &mut env, phase, None, &cancel).await {
-                break;
-            }
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => {}
+            _ = work => {}
         }
-        store.put(env);
     }
 }
 
@@ -241,41 +242,38 @@ impl ClosedVu {
         limiter: Option<Arc<Limiter>>,
         cancel: CancellationToken,
     ) {
-        let mut env = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => return,
-            env = store.take(&ctx, self.user) => env,
-        };
         let user = self.user;
-        loop {
-            let active = tokio::select! {
-                biased;
-                _ = cancel.cancelled() => false,
-                control = self.control.wait_for(|c| c.stop || user < c.target) => control.is_ok_and(|c| !c.stop),
-            };
-            if !active
-                || !wait_limit(limiter.as_deref(), &cancel).await
-                || self.control.borrow().stop
-            {
-                break;
+        let work = async {
+            let mut env = store.take(&ctx, user).await;
+            loop {
+                let active = self
+                    .control
+                    .wait_for(|c| c.stop || user < c.target)
+                    .await
+                    .is_ok_and(|c| !c.stop);
+                if !active {
+                    break;
+                }
+                wait_limit(limiter.as_deref()).await;
+                if self.control.borrow().stop {
+                    break;
+                }
+                worker::iteration(&ctx, &mut env, phase, None).await;
             }
-            if !worker::iteration(&ctx, &mut env, phase, None, &cancel).await {
-                break;
-            }
+            store.put(env);
+        };
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => {}
+            _ = work => {}
         }
-        store.put(env);
     }
 }
 
-/// Waits for a `limit` slot; false when cancelled first.
-async fn wait_limit(limiter: Option<&Limiter>, cancel: &CancellationToken) -> bool {
-    match limiter {
-        None => !cancel.is_cancelled(),
-        Some(limiter) => tokio::select! {
-            biased;
-            _ = cancel.cancelled() => false,
-            _ = limiter.acquire() => true,
-        },
+/// Waits for a `limit` slot.
+async fn wait_limit(limiter: Option<&Limiter>) {
+    if let Some(limiter) = limiter {
+        limiter.acquire().await;
     }
 }
 
@@ -298,7 +296,11 @@ impl Arrival {
         if lateness.as_micros() > u128::from(LATE_START_US) {
             ctx.counters.late_starts.fetch_add(1, Ordering::Relaxed);
         }
-        worker::iteration(&ctx, &mut env, phase, Some(self.at), &cancel).await;
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return,
+            _ = worker::iteration(&ctx, &mut env, phase, Some(self.at)) => {}
+        }
         store.put(env);
         drop(self.permit);
     }

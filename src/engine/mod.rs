@@ -154,6 +154,9 @@ pub const LATE_START_US: u64 = 10_000;
 /// How often the sink is asked whether to abort.
 const ABORT_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// How often the collecting loop drains the workers' samples.
+const DRAIN_EVERY: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// At most this many distinct evaluation error messages are kept per scenario.
 const ERROR_SAMPLES: usize = 5;
 
@@ -170,6 +173,7 @@ pub(crate) enum Event {
 pub(crate) struct TargetEntry {
     pub name: String,
     pub base: String,
+    pub endpoint: client::Endpoint,
     pub responses: AtomicU64,
     pub connect_errors: AtomicU64,
     pub other_errors: AtomicU64,
@@ -312,9 +316,9 @@ pub async fn run(
             }
         },
     };
-    let targets = Arc::new(resolve_targets(plan, workload, opts)?);
-    let data = Arc::new(data::load_all(&plan.data, &opts.base_dir)?);
     let client = Client::new(schedule::peak_users(&t.profile.stages) as usize)?;
+    let targets = Arc::new(resolve_targets(plan, workload, opts, &client)?);
+    let data = Arc::new(data::load_all(&plan.data, &opts.base_dir)?);
     let shared = Shared {
         plan: Arc::new(plan.clone()),
         test,
@@ -441,28 +445,17 @@ async fn run_scenario(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let deadline = tokio::time::sleep_until(shared.deadline.unwrap_or_else(far_future));
     tokio::pin!(deadline);
-    let mut batch = Vec::with_capacity(1024);
+    // The collector polls the channel instead of waiting on it: a waiting receiver would be
+    // woken by every sample, and this loop runs on the caller's thread (`block_on`), so each
+    // request would cost a cross-thread wake-up and two context switches. Draining every
+    // few milliseconds keeps the workers' sends wake-free (bench/README.md, efficiency).
+    let mut drain = tokio::time::interval(DRAIN_EVERY);
+    drain.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            n = rx.recv_many(&mut batch, 1024) => {
-                if n == 0 {
+            _ = drain.tick() => {
+                if drain_events(&mut rx, scenario, &mut summary, sink) {
                     break;
-                }
-                for event in batch.drain(..) {
-                    match event {
-                        Event::Attempt(a) => {
-                            summary.attempts += 1;
-                            sink.attempt(a);
-                        }
-                        Event::Iteration(i) => {
-                            summary.iterations += 1;
-                            sink.iteration(i);
-                        }
-                        Event::Dropped { phase, at_us } => {
-                            summary.dropped += 1;
-                            sink.dropped(scenario, phase, at_us);
-                        }
-                    }
                 }
             }
             _ = ticker.tick(), if !aborted => {
@@ -508,6 +501,34 @@ async fn run_scenario(
     })
 }
 
+/// Hands every queued sample to the sink; true once every sender is gone and the queue is
+/// empty (the scenario's tasks have all ended).
+fn drain_events(
+    rx: &mut mpsc::UnboundedReceiver<Event>,
+    scenario: usize,
+    summary: &mut ScenarioSummary,
+    sink: &mut dyn Sink,
+) -> bool {
+    loop {
+        match rx.try_recv() {
+            Ok(Event::Attempt(a)) => {
+                summary.attempts += 1;
+                sink.attempt(a);
+            }
+            Ok(Event::Iteration(i)) => {
+                summary.iterations += 1;
+                sink.iteration(i);
+            }
+            Ok(Event::Dropped { phase, at_us }) => {
+                summary.dropped += 1;
+                sink.dropped(scenario, phase, at_us);
+            }
+            Err(mpsc::error::TryRecvError::Empty) => return false,
+            Err(mpsc::error::TryRecvError::Disconnected) => return true,
+        }
+    }
+}
+
 fn far_future() -> Instant {
     Instant::now() + std::time::Duration::from_secs(100 * 365 * 24 * 3600)
 }
@@ -518,6 +539,7 @@ fn resolve_targets(
     plan: &Plan,
     workload: &Workload,
     opts: &RunOptions,
+    client: &Client,
 ) -> Result<HashMap<String, Arc<TargetEntry>>, RunError> {
     let mut used = HashSet::new();
     targets_of(&workload.steps, &mut used);
@@ -550,9 +572,15 @@ fn resolve_targets(
             url: url.to_string(),
             reason,
         })?;
+        let base = url.trim_end_matches('/').to_string();
+        let endpoint = client.endpoint(&base);
+        if endpoint.is_generic() {
+            client.generic()?;
+        }
         let entry = TargetEntry {
             name: name.to_string(),
-            base: url.trim_end_matches('/').to_string(),
+            endpoint,
+            base,
             responses: AtomicU64::new(0),
             connect_errors: AtomicU64::new(0),
             other_errors: AtomicU64::new(0),

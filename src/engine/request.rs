@@ -225,14 +225,14 @@ fn prepare(
             let fields = pairs(&eval(expr, env).map_err(|e| format!("form: {e}"))?)
                 .map_err(|e| format!("form: {e}"))?;
             Some(Payload {
-                bytes: form_encode(&fields).into_bytes(),
+                bytes: super::client::form_encode(&fields).into_bytes(),
                 content_type: "application/x-www-form-urlencoded",
             })
         }
     };
-    let prepared = ctx
-        .client
-        .prepare(&req.method, &url, &query, &headers, body)?;
+    let prepared =
+        ctx.client
+            .prepare(&target.endpoint, &req.method, &url, &query, &headers, body)?;
     Ok((prepared, target))
 }
 
@@ -250,36 +250,6 @@ fn pairs(value: &Value) -> Result<Vec<(String, String)>, String> {
         }
     }
     Ok(out)
-}
-
-/// `application/x-www-form-urlencoded`: unreserved bytes as is, space as `+`, the rest `%XX`.
-fn form_encode(fields: &[(String, String)]) -> String {
-    fn push(out: &mut String, text: &str) {
-        for byte in text.bytes() {
-            match byte {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                    out.push(byte as char)
-                }
-                b' ' => out.push('+'),
-                _ => {
-                    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                    out.push('%');
-                    out.push(HEX[usize::from(byte >> 4)] as char);
-                    out.push(HEX[usize::from(byte & 15)] as char);
-                }
-            }
-        }
-    }
-    let mut out = String::new();
-    for (i, (k, v)) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        push(&mut out, k);
-        out.push('=');
-        push(&mut out, v);
-    }
-    out
 }
 
 /// One attempt: fault, send, judge, capture, emit.
@@ -480,7 +450,10 @@ mod tests {
             ("user".to_string(), "a b".to_string()),
             ("x".to_string(), "é&=".to_string()),
         ];
-        assert_eq!(form_encode(&fields), "user=a+b&x=%C3%A9%26%3D");
+        assert_eq!(
+            super::super::client::form_encode(&fields),
+            "user=a+b&x=%C3%A9%26%3D"
+        );
         let v = Value::object(vec![
             ("page".into(), Value::Number(1.0)),
             ("tag".into(), Value::list(vec!["a".into(), "b".into()])),

@@ -18,7 +18,6 @@ use std::pin::Pin;
 
 use rand::Rng;
 use tokio::time::{Instant, sleep, sleep_until};
-use tokio_util::sync::CancellationToken;
 
 use crate::eval::{Env, Value, eval};
 use crate::metrics::Iteration;
@@ -101,15 +100,16 @@ impl IterState {
     }
 }
 
-/// Runs one iteration and emits it. `scheduled` is the open model's intended start. Returns
-/// false when cancelled (nothing is emitted for the cut iteration).
+/// Runs one iteration and emits it. `scheduled` is the open model's intended start.
+/// Cancellation is the caller's: it drops this future (a VU's whole loop, or an arrival),
+/// and nothing is emitted for the cut iteration. (Selecting on the token here would register
+/// a waiter with it on every iteration, which costs more than the rest of the bookkeeping.)
 pub(crate) async fn iteration(
     ctx: &Ctx,
     env: &mut Env,
     phase: Option<usize>,
     scheduled: Option<Instant>,
-    cancel: &CancellationToken,
-) -> bool {
+) {
     let number = env.iteration;
     env.start_iteration(number);
     let started = Instant::now();
@@ -119,15 +119,12 @@ pub(crate) async fn iteration(
         let steps = run_steps(ctx, env, &mut it, &ctx.workload().steps);
         tokio::select! {
             biased;
-            _ = cancel.cancelled() => None,
-            _ = sleep_until_some(budget_at) => Some(false),
-            _ = steps => Some(true),
+            _ = sleep_until_some(budget_at) => false,
+            _ = steps => true,
         }
     };
-    match finished {
-        None => return false,
-        Some(false) => it.exceed_budget(),
-        Some(true) => {}
+    if !finished {
+        it.exceed_budget();
     }
     let done = Instant::now();
     env.iteration = number + 1;
@@ -146,7 +143,6 @@ pub(crate) async fn iteration(
         budget_exceeded_during_retry: it.budget_exceeded_during_retry,
         step_durations_us: it.step_durations_us,
     }));
-    true
 }
 
 async fn sleep_until_some(at: Option<Instant>) {

@@ -115,29 +115,33 @@ impl Timeline {
     }
 
     fn stage_of(&self, phase: Option<usize>, at_us: u64) -> usize {
-        let candidates: Vec<usize> = (0..self.stages.len())
-            .filter(|&i| self.stages[i].phase == phase)
-            .collect();
-        if let [only] = candidates.as_slice() {
-            return *only;
-        }
+        // Called twice per request: no allocation here.
+        let candidates = || (0..self.stages.len()).filter(move |&i| self.stages[i].phase == phase);
+        let mut all = candidates();
+        let (Some(first), None) = (all.next(), all.next()) else {
+            return self.stage_among(candidates, at_us);
+        };
+        first
+    }
+
+    /// The stage among several of the same phase (or none) that `at_us` falls in.
+    fn stage_among<I: DoubleEndedIterator<Item = usize>>(
+        &self,
+        candidates: impl Fn() -> I,
+        at_us: u64,
+    ) -> usize {
         let span = |i: usize| self.stages[i].span;
-        if let Some(i) = candidates
-            .iter()
-            .copied()
-            .find(|&i| span(i).is_some_and(|(s, e)| s <= at_us && at_us < e))
+        if let Some(i) = candidates().find(|&i| span(i).is_some_and(|(s, e)| s <= at_us && at_us < e))
         {
             return i;
         }
-        if let Some(i) = candidates
-            .iter()
-            .copied()
+        if let Some(i) = candidates()
             .rev()
             .find(|&i| span(i).is_some_and(|(s, _)| s <= at_us))
         {
             return i;
         }
-        candidates.first().copied().unwrap_or(self.stages.len())
+        candidates().next().unwrap_or(self.stages.len())
     }
 
     fn chaos_part(&self, at_us: u64) -> ChaosPart {
