@@ -1,8 +1,8 @@
 //! Load shapes as time: profile stages → target VU counts (closed model) and intended
 //! iteration start instants (open model), plus the `limit` token bucket on iteration starts.
-//! Pure arithmetic over microsecond offsets from a stage's start, and two tiny timers
-//! (`Limiter`, `Pacer`) that sleep on tokio's clock so paused-time tests can pin them. It does
-//! not spawn anything: `driver.rs` runs the stages.
+//! Pure arithmetic over microsecond offsets from a stage's start, and two timers: `Limiter`
+//! sleeps on tokio's clock so paused-time tests can pin it; `Pacer` waits on its own OS thread
+//! for precision (or on tokio's clock, for paused-time tests). `driver.rs` runs the stages.
 
 use std::sync::Mutex;
 
@@ -161,25 +161,105 @@ impl Limiter {
     }
 }
 
-/// Walks an open stage's arrivals on tokio's clock: each `next` sleeps until the next intended
-/// instant (not at all when it has already passed) and returns it.
+/// Walks an open stage's arrivals: each `next` waits until the next intended instant (not
+/// at all when it has already passed) and returns it.
+///
+/// [`Pacer::new`] waits on a dedicated OS thread, precise to the OS timer (tens of
+/// microseconds). Tokio's timer has a 1 ms resolution and rounds deadlines up, so pacing on it
+/// starts every open-model iteration up to 1 ms late, and since latency is measured from the
+/// intended instant, adds that to every latency (bench/README.md, open-model precision).
+/// [`Pacer::on_runtime_clock`] paces on tokio's clock, which paused-clock tests can drive.
 #[derive(Debug)]
 pub struct Pacer {
-    start: Instant,
-    arrivals: Arrivals,
+    inner: PacerInner,
 }
 
+#[derive(Debug)]
+enum PacerInner {
+    Runtime {
+        start: Instant,
+        arrivals: Arrivals,
+    },
+    Thread {
+        due: tokio::sync::mpsc::UnboundedReceiver<Instant>,
+        stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    },
+}
+
+/// The pacer thread sleeps at most this long between checks of its stop flag.
+const PACER_NAP: std::time::Duration = std::time::Duration::from_millis(20);
+
 impl Pacer {
+    /// Paces on a dedicated thread (falls back to tokio's clock if no thread can start).
     pub fn new(start: Instant, arrivals: Arrivals) -> Self {
-        Pacer { start, arrivals }
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (tx, due) = tokio::sync::mpsc::unbounded_channel();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let origin = start.into_std();
+        let pacing = arrivals.clone();
+        let spawned = std::thread::Builder::new()
+            .name("stress-pacer".into())
+            .spawn(move || {
+                // The OS may otherwise wake a sleeping thread up to 50 µs late, to batch
+                // wake-ups; this thread is the one place where that shows in latency.
+                #[cfg(target_os = "linux")]
+                // SAFETY: prctl(PR_SET_TIMERSLACK) only sets this thread's timer slack.
+                unsafe {
+                    libc::prctl(libc::PR_SET_TIMERSLACK, 1_000 as libc::c_ulong);
+                }
+                for offset in pacing {
+                    let at = origin + std::time::Duration::from_micros(offset);
+                    loop {
+                        if stopped.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        let now = std::time::Instant::now();
+                        if now >= at {
+                            break;
+                        }
+                        std::thread::sleep((at - now).min(PACER_NAP));
+                    }
+                    if tx.send(Instant::from_std(at)).is_err() {
+                        return;
+                    }
+                }
+            });
+        match spawned {
+            Ok(_) => Pacer {
+                inner: PacerInner::Thread { due, stop },
+            },
+            Err(_) => Pacer::on_runtime_clock(start, arrivals),
+        }
+    }
+
+    /// Paces on tokio's clock (1 ms resolution).
+    pub fn on_runtime_clock(start: Instant, arrivals: Arrivals) -> Self {
+        Pacer {
+            inner: PacerInner::Runtime { start, arrivals },
+        }
     }
 
     pub async fn next(&mut self) -> Option<Instant> {
-        let at = self.start + std::time::Duration::from_micros(self.arrivals.next()?);
-        if at > Instant::now() {
-            sleep_until(at).await;
+        match &mut self.inner {
+            PacerInner::Runtime { start, arrivals } => {
+                let at = *start + std::time::Duration::from_micros(arrivals.next()?);
+                if at > Instant::now() {
+                    sleep_until(at).await;
+                }
+                Some(at)
+            }
+            PacerInner::Thread { due, .. } => due.recv().await,
         }
-        Some(at)
+    }
+}
+
+impl Drop for Pacer {
+    fn drop(&mut self) {
+        if let PacerInner::Thread { stop, .. } = &self.inner {
+            // The thread sees it within PACER_NAP (or at its next send) and ends.
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 
@@ -264,7 +344,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn pacer_sleeps_until_each_intended_instant() {
         let start = Instant::now();
-        let mut pacer = Pacer::new(start, arrivals(10.0, 10.0, Duration::from_millis(1000)));
+        let mut pacer =
+            Pacer::on_runtime_clock(start, arrivals(10.0, 10.0, Duration::from_millis(1000)));
         let mut seen = Vec::new();
         while let Some(at) = pacer.next().await {
             assert_eq!(Instant::now(), at);
@@ -277,7 +358,8 @@ mod tests {
     async fn pacer_does_not_sleep_for_past_arrivals() {
         let start = Instant::now();
         tokio::time::advance(std::time::Duration::from_millis(350)).await;
-        let mut pacer = Pacer::new(start, arrivals(10.0, 10.0, Duration::from_millis(1000)));
+        let mut pacer =
+            Pacer::on_runtime_clock(start, arrivals(10.0, 10.0, Duration::from_millis(1000)));
         let first = pacer.next().await.unwrap();
         assert_eq!(first, start);
         assert_eq!(
@@ -285,5 +367,36 @@ mod tests {
             350,
             "late arrivals come at once, not skipped"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn the_pacer_thread_hands_out_each_intended_instant_once_due() {
+        let start = Instant::now();
+        // 20 arrivals at 2000/s: 10 ms of real time.
+        let mut pacer = Pacer::new(start, arrivals(2000.0, 2000.0, Duration::from_millis(10)));
+        assert!(matches!(pacer.inner, PacerInner::Thread { .. }));
+        let mut seen = Vec::new();
+        while let Some(at) = pacer.next().await {
+            assert!(Instant::now() >= at, "handed out before it was due");
+            seen.push(at.duration_since(start).as_micros());
+        }
+        assert_eq!(seen, (0..20).map(|k| k * 500).collect::<Vec<_>>());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn dropping_the_pacer_stops_its_thread() {
+        let start = Instant::now();
+        // One arrival now, the next in an hour: the thread must not outlive the pacer.
+        let mut pacer = Pacer::new(
+            start,
+            arrivals(1.0 / 3600.0, 1.0 / 3600.0, Duration::from_millis(7_200_000)),
+        );
+        assert_eq!(pacer.next().await, Some(start));
+        let PacerInner::Thread { stop, .. } = &pacer.inner else {
+            panic!("expected the pacer thread")
+        };
+        let stop = stop.clone();
+        drop(pacer);
+        assert!(stop.load(std::sync::atomic::Ordering::Relaxed));
     }
 }

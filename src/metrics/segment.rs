@@ -131,7 +131,8 @@ impl Timeline {
         at_us: u64,
     ) -> usize {
         let span = |i: usize| self.stages[i].span;
-        if let Some(i) = candidates().find(|&i| span(i).is_some_and(|(s, e)| s <= at_us && at_us < e))
+        if let Some(i) =
+            candidates().find(|&i| span(i).is_some_and(|(s, e)| s <= at_us && at_us < e))
         {
             return i;
         }
