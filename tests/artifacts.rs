@@ -208,8 +208,11 @@ fn summary_json_validates_against_the_schema_and_counts_what_was_sent() {
     );
 }
 
-/// (classname, name, failure message) of every test case, and the suites' names.
-pub(crate) fn junit_cases(path: &Path) -> (Vec<String>, Vec<(String, String, Option<String>)>) {
+/// One JUnit test case: (classname, name, failure message).
+pub(crate) type JunitCase = (String, String, Option<String>);
+
+/// The suites' names, and every test case.
+pub(crate) fn junit_cases(path: &Path) -> (Vec<String>, Vec<JunitCase>) {
     use quick_xml::events::Event;
     let text = std::fs::read_to_string(path).unwrap();
     let mut reader = quick_xml::Reader::from_str(&text);

@@ -620,7 +620,9 @@ mod tests {
         assert_eq!(parse_retry_after("-1"), None);
     }
 
-    fn parts() -> (Vec<(String, String)>, Vec<(String, String)>, Payload) {
+    type Pairs = Vec<(String, String)>;
+
+    fn parts() -> (Pairs, Pairs, Payload) {
         let query = vec![
             ("q".to_string(), "a b&c".to_string()),
             ("page".to_string(), "1".to_string()),

@@ -1514,12 +1514,7 @@ impl<'a> Checker<'a> {
         if found.compatible(expected) {
             return true;
         }
-        if let (Ty::Range(inner), false) = (found, matches!(expected, Ty::Range(_))) {
-            let _ = inner;
-        }
-        if *found == Ty::Number && expected.is_quantity()
-            || (*found == Ty::Number && matches!(expected, Ty::Range(_)))
-        {
+        if *found == Ty::Number && (expected.is_quantity() || matches!(expected, Ty::Range(_))) {
             if let ExprKind::Number { .. } = &e.kind {
                 self.problems.push(CheckError::MissingUnit {
                     expected: expected.noun(),

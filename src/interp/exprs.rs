@@ -173,10 +173,9 @@ impl Checker<'_> {
                 Ty::Range(Box::new(if *l == Ty::Any { r.clone() } else { l.clone() }))
             }
             BinaryOp::Add | BinaryOp::Sub => {
-                if !l.compatible(r)
-                    && !(op == BinaryOp::Add
-                        && matches!((l, r), (Ty::Str, _) | (_, Ty::Str) | (Ty::List, Ty::List)))
-                {
+                let concatenates = op == BinaryOp::Add
+                    && matches!((l, r), (Ty::Str, _) | (_, Ty::Str) | (Ty::List, Ty::List));
+                if !l.compatible(r) && !concatenates {
                     self.incomparable(lhs, l, rhs, r);
                 }
                 if *l == Ty::Any { r.clone() } else { l.clone() }
@@ -462,7 +461,7 @@ impl Checker<'_> {
                                     None,
                                 );
                             }
-                            let known = ctx.scenarios.iter().any(|s| *s == prefix.name.text);
+                            let known = ctx.scenarios.contains(&prefix.name.text);
                             let implicit =
                                 ctx.scenarios.is_empty() && prefix.name.text == "baseline";
                             if !known && !implicit {
