@@ -72,7 +72,7 @@ pub(crate) fn quickstart() -> &'static (PathBuf, PathBuf) {
     })
 }
 
-pub(crate) const REQUEST_FIELDS: [&str; 21] = [
+pub(crate) const REQUEST_FIELDS: [&str; 22] = [
     "test",
     "scenario",
     "step",
@@ -94,6 +94,7 @@ pub(crate) const REQUEST_FIELDS: [&str; 21] = [
     "fault",
     "rule",
     "outcome",
+    "captures",
 ];
 
 /// `2026-11-23T19:13:32.655018Z`
@@ -144,6 +145,12 @@ fn requests_jsonl_has_one_documented_line_per_attempt() {
         assert_eq!(line["fault"], Value::Null);
         assert_eq!(line["rule"], Value::Null);
         assert_eq!(line["outcome"], "ok");
+        // `capture tokens = json.usage.completion_tokens`: the mock's token count, a whole
+        // number within its `tokens` range.
+        let captures = line["captures"].as_object().unwrap();
+        assert_eq!(captures.keys().collect::<Vec<_>>(), ["tokens"], "{line}");
+        let tokens = captures["tokens"].as_f64().unwrap();
+        assert!(tokens >= 1.0 && tokens.fract() == 0.0, "{line}");
         for t in ["intended", "sent", "done"] {
             assert!(is_rfc3339_us(&line[t]), "{t}: {}", line[t]);
         }

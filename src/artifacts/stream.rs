@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use crate::metrics::{Attempt, Histogram, IntervalLogWriter};
+use crate::metrics::{Attempt, CaptureValue, Histogram, IntervalLogWriter};
 use crate::plan::{Fault, Plan, StageKind};
 
 use super::model::{PhaseSpan, ScenarioSeries, SeriesPoint};
@@ -62,6 +62,8 @@ struct RequestLine<'a> {
     fault: Option<String>,
     rule: Option<&'a str>,
     outcome: &'static str,
+    /// The attempt's captures by name (numbers as evaluated, money in dollars; booleans).
+    captures: serde_json::Map<String, serde_json::Value>,
 }
 
 impl RequestLog {
@@ -191,6 +193,8 @@ pub struct TestStream {
     test: String,
     scenarios: Vec<String>,
     steps: Vec<String>,
+    /// Capture names, by the index the engine gives them.
+    captures: Vec<String>,
     phases: Vec<String>,
     rules: Vec<Vec<String>>,
     /// (phase, length) per profile stage; `None` length for `users N, iterations M`.
@@ -216,6 +220,7 @@ impl TestStream {
             test: t.name.clone(),
             scenarios: t.scenarios.iter().map(|s| s.name.clone()).collect(),
             steps: workload.map(|w| w.step_names.clone()).unwrap_or_default(),
+            captures: workload.map(|w| w.captures.clone()).unwrap_or_default(),
             phases: t.profile.phases.clone(),
             // As the engine numbers them: the scenario's rules, then the chaos window's.
             rules: t
@@ -315,6 +320,17 @@ impl TestStream {
             fault: a.injected.as_ref().map(|i| fault_text(i.fault.as_ref())),
             rule,
             outcome: if a.failed { "failed" } else { "ok" },
+            captures: a
+                .captures
+                .iter()
+                .filter_map(|(index, value)| {
+                    let value = match value {
+                        CaptureValue::Number(n) => serde_json::Number::from_f64(*n)?.into(),
+                        CaptureValue::Bool(b) => serde_json::Value::Bool(*b),
+                    };
+                    Some((self.captures.get(*index)?.clone(), value))
+                })
+                .collect(),
         });
         let s = self.state(a.scenario);
         if let Some(p) = a.phase {
