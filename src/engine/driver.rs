@@ -210,7 +210,7 @@ impl FixedVu {
         cancel: CancellationToken,
     ) {
         // Cancellation drops the whole loop, mid-iteration included (the state is not put
-        // back: the scenario is over).
+        // back: the scenario is over). The same for `ClosedVu`.
         let work = async {
             let mut env = store.take(&ctx, self.user).await;
             for _ in 0..self.iterations {
@@ -219,11 +219,7 @@ impl FixedVu {
             }
             store.put(env);
         };
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => {}
-            _ = work => {}
-        }
+        cancel.run_until_cancelled(work).await;
     }
 }
 
@@ -262,11 +258,7 @@ impl ClosedVu {
             }
             store.put(env);
         };
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => {}
-            _ = work => {}
-        }
+        cancel.run_until_cancelled(work).await;
     }
 }
 

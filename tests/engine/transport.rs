@@ -119,15 +119,21 @@ async fn run_method(
     c
 }
 
+#[track_caller]
+fn assert_all_ok(c: &Collect) {
+    let bad: Vec<_> = c
+        .attempts
+        .iter()
+        .filter(|a| a.status != Some(200) || a.failed)
+        .collect();
+    assert!(bad.is_empty(), "{bad:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_are_kept_alive_and_never_outnumber_the_vus() {
     let s = raw(Behaviour::KeepAlive).await;
     let c = run_against(&s.url, 4, 25, 5000).await;
-    assert!(
-        c.attempts
-            .iter()
-            .all(|a| a.status == Some(200) && !a.failed)
-    );
+    assert_all_ok(&c);
     assert_eq!(s.requests.load(Ordering::SeqCst), 100);
     let opened = s.connections.load(Ordering::SeqCst);
     assert!((1..=4).contains(&opened), "{opened} connections for 4 VUs");
@@ -137,11 +143,7 @@ async fn connections_are_kept_alive_and_never_outnumber_the_vus() {
 async fn connection_close_opens_a_new_connection_per_request() {
     let s = raw(Behaviour::Close).await;
     let c = run_against(&s.url, 2, 10, 5000).await;
-    assert!(
-        c.attempts
-            .iter()
-            .all(|a| a.status == Some(200) && !a.failed)
-    );
+    assert_all_ok(&c);
     assert_eq!(s.connections.load(Ordering::SeqCst), 20);
 }
 
@@ -149,8 +151,7 @@ async fn connection_close_opens_a_new_connection_per_request() {
 async fn a_server_closing_idle_connections_silently_costs_no_request() {
     let s = raw(Behaviour::SilentClose).await;
     let c = run_against(&s.url, 1, 20, 5000).await;
-    let failed: Vec<_> = c.attempts.iter().filter(|a| a.failed).collect();
-    assert!(failed.is_empty(), "{failed:?}");
+    assert_all_ok(&c);
     assert_eq!(s.requests.load(Ordering::SeqCst), 20);
 }
 
