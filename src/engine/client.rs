@@ -417,14 +417,14 @@ impl HostPool {
             match sender.try_send_request(request).await {
                 Ok(response) => {
                     let (head, body) = response.into_parts();
-                    let body = body.collect().await.map_err(|_| ErrorClass::Body)?;
+                    let body = read_body(body).await?;
                     self.checkin(sender);
                     let (retry_after, headers) = read_head(&head.headers, read_headers);
                     return Ok(Received {
                         status: head.status.as_u16(),
                         headers,
                         retry_after,
-                        body: Vec::from(body.to_bytes()),
+                        body,
                     });
                 }
                 Err(mut failed) => match (failed.take_message(), copy) {
@@ -475,6 +475,22 @@ fn lost_on_stale(e: &hyper::Error) -> bool {
                 | std::io::ErrorKind::ConnectionAborted
         )
     })
+}
+
+/// The whole body. (Most bodies arrive in one frame: no intermediate buffer list, as
+/// `http_body_util`'s `collect` would build.)
+async fn read_body(mut body: hyper::body::Incoming) -> Result<Vec<u8>, ErrorClass> {
+    let mut out: Option<Vec<u8>> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| ErrorClass::Body)?;
+        if let Ok(data) = frame.into_data() {
+            match &mut out {
+                None => out = Some(Vec::from(data)),
+                Some(out) => out.extend_from_slice(&data),
+            }
+        }
+    }
+    Ok(out.unwrap_or_default())
 }
 
 /// `Retry-After`, and the headers as text pairs when asked for.

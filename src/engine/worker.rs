@@ -115,13 +115,17 @@ pub(crate) async fn iteration(
     let started = Instant::now();
     let mut it = IterState::new(phase, scheduled);
     let budget_at = ctx.workload().budget.time.map(|d| started + d.to_std());
-    let finished = {
-        let steps = run_steps(ctx, env, &mut it, &ctx.workload().steps);
-        tokio::select! {
-            biased;
-            _ = sleep_until_some(budget_at) => false,
-            _ = steps => true,
+    let steps = &ctx.workload().steps;
+    let finished = match budget_at {
+        None => {
+            run_steps(ctx, env, &mut it, steps).await;
+            true
         }
+        Some(at) => tokio::select! {
+            biased;
+            _ = sleep_until(at) => false,
+            _ = run_steps(ctx, env, &mut it, steps) => true,
+        },
     };
     if !finished {
         it.exceed_budget();
@@ -145,30 +149,28 @@ pub(crate) async fn iteration(
     }));
 }
 
-async fn sleep_until_some(at: Option<Instant>) {
-    match at {
-        Some(at) => sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
-
 type StepsFuture<'a> = Pin<Box<dyn Future<Output = Flow> + Send + 'a>>;
 
-/// Runs a block of steps (boxed: blocks nest).
-fn run_steps<'a>(
+/// Runs a block of steps. The top-level block runs inline in the VU's task; a nested block
+/// (`repeat`, `with probability`, `choose`) is boxed ([`nested`]), as blocks nest. (Boxing
+/// every block allocated and copied the whole request future once per iteration.)
+async fn run_steps(ctx: &Ctx, env: &mut Env, it: &mut IterState, steps: &[Step]) -> Flow {
+    for step in steps {
+        if run_step(ctx, env, it, step).await == Flow::Stop {
+            return Flow::Stop;
+        }
+    }
+    Flow::Next
+}
+
+/// A nested block of steps.
+fn nested<'a>(
     ctx: &'a Ctx,
     env: &'a mut Env,
     it: &'a mut IterState,
     steps: &'a [Step],
 ) -> StepsFuture<'a> {
-    Box::pin(async move {
-        for step in steps {
-            if run_step(ctx, env, it, step).await == Flow::Stop {
-                return Flow::Stop;
-            }
-        }
-        Flow::Next
-    })
+    Box::pin(run_steps(ctx, env, it, steps))
 }
 
 async fn run_step(ctx: &Ctx, env: &mut Env, it: &mut IterState, step: &Step) -> Flow {
@@ -206,7 +208,7 @@ async fn run_step(ctx: &Ctx, env: &mut Env, it: &mut IterState, step: &Step) -> 
                 if let Some(var) = var {
                     env.vars.insert(var.clone(), Value::Number(i as f64));
                 }
-                flow = run_steps(ctx, env, it, steps).await;
+                flow = nested(ctx, env, it, steps).await;
                 if flow == Flow::Stop {
                     break;
                 }
@@ -228,7 +230,7 @@ async fn run_step(ctx: &Ctx, env: &mut Env, it: &mut IterState, step: &Step) -> 
         },
         Step::Probability { probability, steps } => {
             if env.rng.random::<f64>() < *probability {
-                run_steps(ctx, env, it, steps).await
+                nested(ctx, env, it, steps).await
             } else {
                 Flow::Next
             }
@@ -242,7 +244,7 @@ async fn run_step(ctx: &Ctx, env: &mut Env, it: &mut IterState, step: &Step) -> 
             });
             // Weights sum to 1; rounding may leave the draw just past the last arm.
             match chosen.or(arms.last()) {
-                Some((_, steps)) => run_steps(ctx, env, it, steps).await,
+                Some((_, steps)) => nested(ctx, env, it, steps).await,
                 None => Flow::Next,
             }
         }
