@@ -32,7 +32,20 @@ pub fn parse(file: &SourceFile) -> Result<ast::File, Vec<SyntaxError>> {
     }
     let mut pairs = match pest_parse(Rule::file, text) {
         Ok(pairs) => pairs,
-        Err(err) => return Err(vec![SyntaxError::from_pest(&err, text, 0)]),
+        Err(err) => {
+            // pest stops at the first failure, which an unclosed string usually causes lines
+            // later (a `{` or `}` in it became text): name every such string before it too.
+            let failure = SyntaxError::from_pest(&err, text, 0);
+            let mut problems: Vec<SyntaxError> = unterminated_strings(text)
+                .into_iter()
+                .filter(|at| *at < failure.span().offset())
+                .map(|at| SyntaxError::UnterminatedString {
+                    span: Span::new(at, at + 1).into(),
+                })
+                .collect();
+            problems.push(failure);
+            return Err(problems);
+        }
     };
     let builder = build::Builder::new(text);
     let root = pairs
@@ -70,6 +83,108 @@ pub(crate) fn pest_parse(
             detailed
         }
     }
+}
+
+/// The offsets of the opening quotes of `"…"` and `'…'` strings that the end of their line
+/// (or of the file) reaches before their closing quote. `"""…"""` may span lines; `${…}`
+/// inside `"…"` may hold strings of its own.
+fn unterminated_strings(text: &str) -> Vec<usize> {
+    /// Where the scan is: code, a comment, a one-line string opened at `start`, or a
+    /// `"""…"""` string. Inside a `${…}` the scan reads code until its `}`.
+    enum Mode {
+        Code,
+        Comment,
+        Quoted { start: usize, raw: bool },
+        Triple,
+    }
+    let mut found = Vec::new();
+    let mut mode = Mode::Code;
+    // Strings suspended by `${`, with the brace depth inside each interpolation.
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match mode {
+            Mode::Comment => {
+                if c == b'\n' {
+                    mode = Mode::Code;
+                }
+            }
+            Mode::Triple => {
+                if bytes[i..].starts_with(b"\"\"\"") {
+                    mode = Mode::Code;
+                    i += 2;
+                }
+            }
+            Mode::Quoted { start, raw } => match c {
+                b'\n' => {
+                    found.push(start);
+                    stack.clear();
+                    mode = Mode::Code;
+                }
+                b'\\' if !raw => i += 1,
+                b'"' if !raw => mode = Mode::Code,
+                b'\'' if raw => mode = Mode::Code,
+                b'$' if !raw && bytes.get(i + 1) == Some(&b'{') => {
+                    stack.push((start, 0));
+                    mode = Mode::Code;
+                    i += 1;
+                }
+                _ => {}
+            },
+            Mode::Code => match c {
+                b'#' => mode = Mode::Comment,
+                b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                    mode = Mode::Triple;
+                    i += 2;
+                }
+                b'"' => {
+                    mode = Mode::Quoted {
+                        start: i,
+                        raw: false,
+                    }
+                }
+                b'\'' => {
+                    mode = Mode::Quoted {
+                        start: i,
+                        raw: true,
+                    }
+                }
+                b'{' => {
+                    if let Some((_, depth)) = stack.last_mut() {
+                        *depth += 1;
+                    }
+                }
+                b'}' => match stack.last_mut() {
+                    Some((_, depth)) if *depth > 0 => *depth -= 1,
+                    Some((start, _)) => {
+                        mode = Mode::Quoted {
+                            start: *start,
+                            raw: false,
+                        };
+                        stack.pop();
+                    }
+                    None => {}
+                },
+                b'\n' => {
+                    // A line ending inside `${…}`: its string was never closed.
+                    if let Some((start, _)) = stack.first() {
+                        found.push(*start);
+                    }
+                    stack.clear();
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    match (mode, stack.first()) {
+        (Mode::Quoted { start, .. }, _) => found.push(start),
+        (Mode::Code, Some((start, _))) => found.push(*start),
+        _ => {}
+    }
+    found
 }
 
 /// The first bracket nested deeper than `MAX_DEPTH`, outside strings and comments.

@@ -107,6 +107,46 @@ fn unterminated_string_points_at_its_opening_quote() {
 }
 
 #[test]
+fn the_scan_for_unclosed_strings_knows_interpolation_raw_triple_strings_and_comments() {
+    let at = |text: &str| unterminated_strings(text);
+    assert_eq!(
+        at("let a = \"x ${pick([\"a\", \"b\"])} y\"\n"),
+        Vec::<usize>::new()
+    );
+    assert_eq!(
+        at("let a = \"x \\\" y\"\n"),
+        Vec::<usize>::new(),
+        "escaped quote"
+    );
+    assert_eq!(
+        at("# it's \"quoted\nlet a = 'raw \\'\n"),
+        Vec::<usize>::new()
+    );
+    assert_eq!(at("let a = \"\"\"two\nlines\"\"\"\n"), Vec::<usize>::new());
+    assert_eq!(at("let a = \"open\nlet b = 'also\n"), vec![8, 22]);
+    assert_eq!(
+        at("let a = \"x ${len(\"y\"\nlet b = 1"),
+        vec![8],
+        "line ends inside an interpolation"
+    );
+    assert_eq!(at("let a = \"to the end"), vec![8]);
+}
+
+#[test]
+fn a_brace_swallowed_by_an_unclosed_string_names_the_string_too() {
+    // The `{` is text in the string, so pest fails at the last `}`, three lines later.
+    let text = "workload w {\n  request r: get api \"/x {\n    check status == 200\n  }\n}\n";
+    let Err(problems) = parse_str(text) else {
+        panic!("expected problems")
+    };
+    assert!(
+        matches!(problems[0], SyntaxError::UnterminatedString { span } if span.offset() == text.find('"').unwrap()),
+        "{problems:?}"
+    );
+    assert_eq!(codes(text).last().unwrap(), "stress::parse::unexpected");
+}
+
+#[test]
 fn bad_units_are_reported_with_the_fix() {
     assert_eq!(
         codes("let a = 5sec\nlet b = 3 * 2xs"),
