@@ -117,12 +117,12 @@ pub(crate) struct Received {
 impl Client {
     /// Builds the run's client; `pool` is the number of idle connections to keep per origin
     /// (the profile's peak concurrency).
-    pub(crate) fn new(pool: usize) -> Result<Self, RunError> {
-        Ok(Client {
+    pub(crate) fn new(pool: usize) -> Self {
+        Client {
             http: Arc::default(),
             pools: Arc::default(),
             max_idle: pool.max(1),
-        })
+        }
     }
 
     /// The general-purpose client (https, and URLs known only per call), built on first use.
@@ -171,7 +171,8 @@ impl Client {
             && parsed.query().is_none()
             && parsed.fragment().is_none()
             && !authority.contains('@');
-        let (Some(port), Ok(host_header)) = (
+        let (true, Some(port), Ok(host_header)) = (
+            plain,
             parsed.port_or_known_default(),
             HeaderValue::from_str(authority),
         ) else {
@@ -183,9 +184,6 @@ impl Client {
             Some(url::Host::Domain(name)) => Addr::Domain(name.to_string(), port),
             None => return Endpoint::generic(),
         };
-        if !plain {
-            return Endpoint::generic();
-        }
         let key = format!("{}:{port}", parsed.host_str().unwrap_or_default());
         let pool = self
             .pools
@@ -249,12 +247,7 @@ impl Client {
                 };
                 let body = match body {
                     Some(body) => {
-                        if !map.contains_key(header::CONTENT_TYPE) {
-                            map.insert(
-                                header::CONTENT_TYPE,
-                                HeaderValue::from_static(body.content_type),
-                            );
-                        }
+                        default_content_type(&mut map, &body);
                         Bytes::from(body.bytes)
                     }
                     None => Bytes::new(),
@@ -274,12 +267,7 @@ impl Client {
                 let map = request.headers_mut();
                 append_headers(map, headers)?;
                 if let Some(body) = body {
-                    if !map.contains_key(header::CONTENT_TYPE) {
-                        map.insert(
-                            header::CONTENT_TYPE,
-                            HeaderValue::from_static(body.content_type),
-                        );
-                    }
+                    default_content_type(map, &body);
                     *request.body_mut() = Some(reqwest::Body::from(body.bytes));
                 }
                 Ok(Prepared::Generic(request))
@@ -399,7 +387,9 @@ impl HostPool {
         mut request: http::Request<Full<Bytes>>,
         read_headers: bool,
     ) -> Result<Received, ErrorClass> {
-        let mut replayable = replayable(&request);
+        // After one resend on a fresh connection, nothing is resent again: only a reused
+        // connection makes a copy or takes a request back.
+        let replayable = replayable(&request);
         let mut fresh_only = false;
         loop {
             let idle = if fresh_only { None } else { self.checkout() };
@@ -431,7 +421,6 @@ impl HostPool {
                     (Some(unsent), _) if reused => request = unsent,
                     (_, Some(copy)) if lost_on_stale(failed.error()) => {
                         request = copy;
-                        replayable = false;
                         fresh_only = true;
                     }
                     _ => return Err(classify_hyper(failed.error())),
@@ -525,6 +514,16 @@ fn append_headers(map: &mut HeaderMap, headers: &[(String, String)]) -> Result<(
     Ok(())
 }
 
+/// A body's content type, unless the file set one.
+fn default_content_type(map: &mut HeaderMap, body: &Payload) {
+    if !map.contains_key(header::CONTENT_TYPE) {
+        map.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(body.content_type),
+        );
+    }
+}
+
 /// The request target (`/path?query`) for the part of the URL after the origin. A path
 /// with characters a URI cannot carry as they are (spaces, non-ASCII) is percent-encoded
 /// the way a browser would, through the `url` crate.
@@ -536,7 +535,10 @@ fn origin_form(path: &str, url: &str, query: &[(String, String)]) -> Result<http
     target.push_str(path);
     if !query.is_empty() {
         target.push(if path.contains('?') { '&' } else { '?' });
-        form_encode_into(&mut target, query);
+        let start = target.len();
+        target = url::form_urlencoded::Serializer::for_suffix(target, start)
+            .extend_pairs(query)
+            .finish();
     }
     match http::Uri::try_from(target) {
         Ok(uri) => Ok(uri),
@@ -561,39 +563,12 @@ fn full_url(url: &str, query: &[(String, String)]) -> Result<reqwest::Url, Strin
     Ok(parsed)
 }
 
-/// `application/x-www-form-urlencoded` (as `url`'s `append_pair` writes it): unreserved
+/// `application/x-www-form-urlencoded`, as `url`'s `append_pair` writes it: unreserved
 /// bytes as they are, space as `+`, everything else `%XX`.
 pub(crate) fn form_encode(fields: &[(String, String)]) -> String {
-    let mut out = String::new();
-    form_encode_into(&mut out, fields);
-    out
-}
-
-fn form_encode_into(out: &mut String, fields: &[(String, String)]) {
-    fn push(out: &mut String, text: &str) {
-        for byte in text.bytes() {
-            match byte {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                    out.push(byte as char)
-                }
-                b' ' => out.push('+'),
-                _ => {
-                    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                    out.push('%');
-                    out.push(HEX[usize::from(byte >> 4)] as char);
-                    out.push(HEX[usize::from(byte & 15)] as char);
-                }
-            }
-        }
-    }
-    for (i, (k, v)) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        push(out, k);
-        out.push('=');
-        push(out, v);
-    }
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
 }
 
 /// The kind of a failure on a pooled connection (after it was made).
@@ -653,7 +628,7 @@ mod tests {
 
     #[test]
     fn generic_requests_encode_the_query_and_set_content_type() {
-        let client = Client::new(1).unwrap();
+        let client = Client::new(1);
         let (query, headers, body) = parts();
         let url = "https://127.0.0.1:1/v1/x";
         let endpoint = client.endpoint("https://127.0.0.1:1");
@@ -689,7 +664,7 @@ mod tests {
 
     #[test]
     fn pooled_requests_match_what_reqwest_would_send() {
-        let client = Client::new(1).unwrap();
+        let client = Client::new(1);
         let (query, headers, body) = parts();
         let endpoint = client.endpoint("http://127.0.0.1:1/v1");
         assert!(endpoint.h1.is_some(), "plain http uses the keep-alive pool");
@@ -746,7 +721,7 @@ mod tests {
 
     #[test]
     fn pooled_paths_are_percent_encoded_like_urls() {
-        let client = Client::new(1).unwrap();
+        let client = Client::new(1);
         let endpoint = client.endpoint("http://localhost:8080");
         let uri = |url: &str, query: &[(String, String)]| match client
             .prepare(&endpoint, "GET", url, query, &[], None)
@@ -764,7 +739,7 @@ mod tests {
 
     #[test]
     fn only_plain_http_bases_use_the_pool() {
-        let client = Client::new(4).unwrap();
+        let client = Client::new(4);
         assert!(client.endpoint("http://user:pw@127.0.0.1:1").h1.is_none());
         assert!(client.endpoint("http://127.0.0.1:1/?k=v").h1.is_none());
         assert!(client.endpoint("http://[::1]:9").h1.is_some());

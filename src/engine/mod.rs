@@ -316,7 +316,7 @@ pub async fn run(
             }
         },
     };
-    let client = Client::new(schedule::peak_users(&t.profile.stages) as usize)?;
+    let client = Client::new(schedule::peak_users(&t.profile.stages) as usize);
     let targets = Arc::new(resolve_targets(plan, workload, opts, &client)?);
     let data = Arc::new(data::load_all(&plan.data, &opts.base_dir)?);
     let shared = Shared {

@@ -18,7 +18,7 @@ use crate::metrics::{Attempt, CaptureValue, ErrorClass, Injected};
 use crate::plan::{Body, OnFailure, Poll, Request};
 use crate::units::Duration;
 
-use super::client::{Payload, Prepared, Received};
+use super::client::{Payload, Prepared, Received, form_encode};
 use super::fault::Effect;
 use super::worker::{Failure, Flow, IterState};
 use super::{Ctx, Event, TargetEntry, retry};
@@ -225,7 +225,7 @@ fn prepare(
             let fields = pairs(&eval(expr, env).map_err(|e| format!("form: {e}"))?)
                 .map_err(|e| format!("form: {e}"))?;
             Some(Payload {
-                bytes: super::client::form_encode(&fields).into_bytes(),
+                bytes: form_encode(&fields).into_bytes(),
                 content_type: "application/x-www-form-urlencoded",
             })
         }
@@ -450,10 +450,7 @@ mod tests {
             ("user".to_string(), "a b".to_string()),
             ("x".to_string(), "é&=".to_string()),
         ];
-        assert_eq!(
-            super::super::client::form_encode(&fields),
-            "user=a+b&x=%C3%A9%26%3D"
-        );
+        assert_eq!(form_encode(&fields), "user=a+b&x=%C3%A9%26%3D");
         let v = Value::object(vec![
             ("page".into(), Value::Number(1.0)),
             ("tag".into(), Value::list(vec!["a".into(), "b".into()])),
