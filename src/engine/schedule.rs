@@ -181,21 +181,21 @@ enum PacerInner {
         arrivals: Arrivals,
     },
     Thread {
+        /// Dropping it (with the pacer) tells the thread to end.
         due: tokio::sync::mpsc::UnboundedReceiver<Instant>,
-        stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+        /// Not joined: the thread ends by itself within [`PACER_NAP`] (a test joins it).
+        #[cfg_attr(not(test), allow(dead_code))]
+        thread: std::thread::JoinHandle<()>,
     },
 }
 
-/// The pacer thread sleeps at most this long between checks of its stop flag.
+/// The pacer thread sleeps at most this long between checks that the pacer still exists.
 const PACER_NAP: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl Pacer {
     /// Paces on a dedicated thread (falls back to tokio's clock if no thread can start).
     pub fn new(start: Instant, arrivals: Arrivals) -> Self {
-        use std::sync::atomic::{AtomicBool, Ordering};
         let (tx, due) = tokio::sync::mpsc::unbounded_channel();
-        let stop = std::sync::Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
         let origin = start.into_std();
         let pacing = arrivals.clone();
         let spawned = std::thread::Builder::new()
@@ -211,7 +211,7 @@ impl Pacer {
                 for offset in pacing {
                     let at = origin + std::time::Duration::from_micros(offset);
                     loop {
-                        if stopped.load(Ordering::Relaxed) {
+                        if tx.is_closed() {
                             return;
                         }
                         let now = std::time::Instant::now();
@@ -226,8 +226,8 @@ impl Pacer {
                 }
             });
         match spawned {
-            Ok(_) => Pacer {
-                inner: PacerInner::Thread { due, stop },
+            Ok(thread) => Pacer {
+                inner: PacerInner::Thread { due, thread },
             },
             Err(_) => Pacer::on_runtime_clock(start, arrivals),
         }
@@ -250,15 +250,6 @@ impl Pacer {
                 Some(at)
             }
             PacerInner::Thread { due, .. } => due.recv().await,
-        }
-    }
-}
-
-impl Drop for Pacer {
-    fn drop(&mut self) {
-        if let PacerInner::Thread { stop, .. } = &self.inner {
-            // The thread sees it within PACER_NAP (or at its next send) and ends.
-            stop.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }
@@ -392,11 +383,11 @@ mod tests {
             arrivals(1.0 / 3600.0, 1.0 / 3600.0, Duration::from_millis(7_200_000)),
         );
         assert_eq!(pacer.next().await, Some(start));
-        let PacerInner::Thread { stop, .. } = &pacer.inner else {
+        let PacerInner::Thread { due, thread } = pacer.inner else {
             panic!("expected the pacer thread")
         };
-        let stop = stop.clone();
-        drop(pacer);
-        assert!(stop.load(std::sync::atomic::Ordering::Relaxed));
+        drop(due);
+        // Returns within PACER_NAP, not in an hour.
+        thread.join().unwrap();
     }
 }
