@@ -288,10 +288,9 @@ impl Arrival {
         if lateness.as_micros() > u128::from(LATE_START_US) {
             ctx.counters.late_starts.fetch_add(1, Ordering::Relaxed);
         }
-        tokio::select! {
-            biased;
-            _ = cancel.cancelled() => return,
-            _ = worker::iteration(&ctx, &mut env, phase, Some(self.at)) => {}
+        let iteration = worker::iteration(&ctx, &mut env, phase, Some(self.at));
+        if cancel.run_until_cancelled(iteration).await.is_none() {
+            return;
         }
         store.put(env);
         drop(self.permit);
