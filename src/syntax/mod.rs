@@ -11,6 +11,8 @@ pub(crate) mod literal;
 
 pub use error::SyntaxError;
 
+use std::ops::ControlFlow;
+
 use pest::Parser;
 
 use crate::ast;
@@ -85,12 +87,14 @@ pub(crate) fn pest_parse(
     }
 }
 
-/// The offsets of the opening quotes of `"…"` and `'…'` strings that the end of their line
-/// (or of the file) reaches before their closing quote. `"""…"""` may span lines; `${…}`
-/// inside `"…"` may hold strings of its own.
-fn unterminated_strings(text: &str) -> Vec<usize> {
-    /// Where the scan is: code, a comment, a one-line string opened at `start`, or a
-    /// `"""…"""` string. Inside a `${…}` the scan reads code until its `}`.
+/// Walks `text` the way the grammar reads strings and comments, calling `on_code` with the
+/// offset and byte of everything that is code (outside strings and comments, but inside a
+/// `${…}` interpolation) until it returns `Break`. Returns the offsets of the opening quotes
+/// of `"…"` and `'…'` strings that the end of their line (or of the file) reaches before
+/// their closing quote. `"""…"""` may span lines.
+fn walk_code(text: &str, mut on_code: impl FnMut(usize, u8) -> ControlFlow<()>) -> Vec<usize> {
+    /// Where the walk is: code, a comment, a one-line string opened at `start`, or a
+    /// `"""…"""` string. Inside a `${…}` it reads code until its `}`.
     enum Mode {
         Code,
         Comment,
@@ -133,49 +137,57 @@ fn unterminated_strings(text: &str) -> Vec<usize> {
                 }
                 _ => {}
             },
-            Mode::Code => match c {
-                b'#' => mode = Mode::Comment,
-                b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                    mode = Mode::Triple;
-                    i += 2;
-                }
-                b'"' => {
-                    mode = Mode::Quoted {
-                        start: i,
-                        raw: false,
+            Mode::Code => {
+                match c {
+                    b'#' => mode = Mode::Comment,
+                    b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                        mode = Mode::Triple;
+                        i += 2;
                     }
-                }
-                b'\'' => {
-                    mode = Mode::Quoted {
-                        start: i,
-                        raw: true,
-                    }
-                }
-                b'{' => {
-                    if let Some((_, depth)) = stack.last_mut() {
-                        *depth += 1;
-                    }
-                }
-                b'}' => match stack.last_mut() {
-                    Some((_, depth)) if *depth > 0 => *depth -= 1,
-                    Some((start, _)) => {
+                    b'"' => {
                         mode = Mode::Quoted {
-                            start: *start,
+                            start: i,
                             raw: false,
-                        };
-                        stack.pop();
+                        }
                     }
-                    None => {}
-                },
-                b'\n' => {
-                    // A line ending inside `${…}`: its string was never closed.
-                    if let Some((start, _)) = stack.first() {
-                        found.push(*start);
+                    b'\'' => {
+                        mode = Mode::Quoted {
+                            start: i,
+                            raw: true,
+                        }
                     }
-                    stack.clear();
+                    b'{' => {
+                        if let Some((_, depth)) = stack.last_mut() {
+                            *depth += 1;
+                        }
+                    }
+                    b'}' => match stack.last_mut() {
+                        Some((_, depth)) if *depth > 0 => *depth -= 1,
+                        Some((start, _)) => {
+                            // The interpolation's own `}`: back in its string.
+                            mode = Mode::Quoted {
+                                start: *start,
+                                raw: false,
+                            };
+                            stack.pop();
+                            i += 1;
+                            continue;
+                        }
+                        None => {}
+                    },
+                    b'\n' => {
+                        // A line ending inside `${…}`: its string was never closed.
+                        if let Some((start, _)) = stack.first() {
+                            found.push(*start);
+                        }
+                        stack.clear();
+                    }
+                    _ => {}
                 }
-                _ => {}
-            },
+                if matches!(mode, Mode::Code) && on_code(i, c).is_break() {
+                    return found;
+                }
+            }
         }
         i += 1;
     }
@@ -187,45 +199,34 @@ fn unterminated_strings(text: &str) -> Vec<usize> {
     found
 }
 
+/// The opening quotes of the strings left unclosed (see [`walk_code`]).
+fn unterminated_strings(text: &str) -> Vec<usize> {
+    walk_code(text, |_, _| ControlFlow::Continue(()))
+}
+
 /// The first bracket nested deeper than `MAX_DEPTH`, outside strings and comments.
 fn too_deep(text: &str) -> Option<SyntaxError> {
     let mut depth = 0usize;
-    let mut in_comment = false;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if in_comment {
-            in_comment = c != '\n';
-            continue;
-        }
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' && q == '"' {
-                escaped = true;
-            } else if c == q || c == '\n' {
-                quote = None;
-            }
-            continue;
-        }
+    let mut deepest = None;
+    walk_code(text, |i, c| {
         match c {
-            '#' => in_comment = true,
-            '"' | '\'' => quote = Some(c),
-            '{' | '(' | '[' => {
+            b'{' | b'(' | b'[' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Some(SyntaxError::TooDeep {
-                        depth,
-                        limit: MAX_DEPTH,
-                        span: Span::new(i, i + 1).into(),
-                    });
+                    deepest = Some(i);
+                    return ControlFlow::Break(());
                 }
             }
-            '}' | ')' | ']' => depth = depth.saturating_sub(1),
+            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
-    }
-    None
+        ControlFlow::Continue(())
+    });
+    deepest.map(|i| SyntaxError::TooDeep {
+        depth,
+        limit: MAX_DEPTH,
+        span: Span::new(i, i + 1).into(),
+    })
 }
 
 #[cfg(test)]

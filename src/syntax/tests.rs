@@ -158,6 +158,11 @@ fn bad_units_are_reported_with_the_fix() {
 fn deep_nesting_is_refused_not_overflowed() {
     let text = "let a = ".to_string() + &"[".repeat(10_000);
     assert_eq!(codes(&text), ["stress::parse::too_deep"]);
+    // Inside an interpolation the brackets are code too; in plain text they are not.
+    let inside = "let a = \"${".to_string() + &"(".repeat(10_000) + "\"";
+    assert_eq!(codes(&inside).first().unwrap(), "stress::parse::too_deep");
+    let text_only = "let a = \"".to_string() + &"(".repeat(10_000) + "\"";
+    assert!(!codes(&text_only).contains(&"stress::parse::too_deep".to_string()));
 }
 
 #[test]
