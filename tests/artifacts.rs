@@ -2,33 +2,11 @@
 //! the run reported (docs/artifacts.md is the contract).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
-pub(crate) fn stress(args: &[&str], env: &[(&str, &Path)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stress"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .args(["--color", "never"])
-        .args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
-#[track_caller]
-pub(crate) fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+pub(crate) use crate::support::{assert_exit, stress_with_env as stress};
 
 /// A fresh folder for one test.
 pub(crate) fn temp_dir(name: &str) -> PathBuf {

@@ -10,7 +10,6 @@
 //! clock: their timings are exact. The others use an axum server on 127.0.0.1:0.
 
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -25,6 +24,8 @@ use stress::metrics::{Attempt, CaptureValue, Collector, ErrorClass, Iteration};
 use stress::plan::{Fault, Outcome, Plan, RetryOn};
 use stress::slo::{Status, Verdict};
 use stress::source::SourceFile;
+
+use crate::support::{assert_exit, stress as stress_bin};
 
 // ── Front end ─────────────────────────────────────────────────────────
 
@@ -228,32 +229,9 @@ async fn costly503(State(hits): State<Arc<Hits>>) -> impl IntoResponse {
 
 // ── The binary ────────────────────────────────────────────────────────
 
-fn stress_bin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stress"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["--color", "never"])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-#[track_caller]
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
+/// This module's temporary files.
 fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("stress-faults-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
+    crate::support::temp_file("faults", name, text)
 }
 
 // ── The Python harness's flaws ────────────────────────────────────────

@@ -2,34 +2,13 @@
 //! exit code (0, 1, 2, 3, 130) means what the README says.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn stress(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stress"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["--color", "never"])
-        .args(args)
-        .output()
-        .unwrap()
-}
+use crate::support::{assert_exit, stress};
 
-#[track_caller]
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
+/// This module's temporary files.
 fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("stress-run-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
+    crate::support::temp_file("run", name, text)
 }
 
 #[test]

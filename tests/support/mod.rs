@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use stress::diag::{Problem, RenderOptions, render};
 use stress::source::SourceFile;
@@ -54,4 +55,44 @@ pub(crate) fn expected_codes(text: &str) -> Vec<String> {
         .flat_map(|l| l.split(',').map(|c| c.trim().to_string()))
         .filter(|c| !c.is_empty())
         .collect()
+}
+
+/// Runs the `stress` binary from the crate's root with `--color never`, `env` set and no
+/// inherited `GITHUB_STEP_SUMMARY` (a test must not write to CI's summary).
+pub(crate) fn stress_with_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stress"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .args(["--color", "never"])
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// Runs the `stress` binary (see [`stress_with_env`]).
+pub(crate) fn stress(args: &[&str]) -> Output {
+    stress_with_env(args, &[])
+}
+
+#[track_caller]
+pub(crate) fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Writes `text` to `name` in this process's temporary folder for `group` (one per test
+/// module, so that modules running in parallel never share a file) and returns its path.
+pub(crate) fn temp_file(group: &str, name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("stress-{group}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
 }
