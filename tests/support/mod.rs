@@ -96,3 +96,23 @@ pub(crate) fn temp_file(group: &str, name: &str, text: &str) -> PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// The path of a real server binary from Debian (`nginx`, `haproxy`, …) that a test drives as
+/// the system under test. `.ci/deps.sh` installs them and `.ci/run` sets
+/// `STRESS_REQUIRE_REAL=1`, so in CI a missing binary fails the test; on a developer's machine
+/// without it the test says it was skipped and passes.
+#[allow(dead_code)] // used by the service and proxy tests
+pub(crate) fn real_binary(name: &str) -> Option<PathBuf> {
+    let found = ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"]
+        .iter()
+        .map(|dir| Path::new(dir).join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("STRESS_REQUIRE_REAL").is_none(),
+            "`{name}` is required (STRESS_REQUIRE_REAL is set) but not installed; run `bash .ci/deps.sh`"
+        );
+        eprintln!("skipped: `{name}` is not installed (`bash .ci/deps.sh` installs it)");
+    }
+    found
+}
