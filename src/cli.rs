@@ -20,7 +20,13 @@ use crate::source::SourceFile;
 /// Exit codes: 0 all SLOs held (or no problem found) · 1 an SLO failed · 2 invalid file or
 /// usage (nothing ran) · 3 the run could not proceed · 130 interrupted.
 #[derive(Debug, Parser)]
-#[command(name = "stress", version, about, long_about, propagate_version = true)]
+#[command(
+    name = "stress",
+    version = VERSION,
+    about,
+    long_about,
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -82,6 +88,13 @@ enum Command {
         #[command(subcommand)]
         kind: MockKind,
     },
+    /// Print a shell completion script: `stress completions bash > /etc/bash_completion.d/stress`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `stress man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +145,18 @@ enum PlanFormat {
     Json,
 }
 
+/// The version with the commit it was built from (`0.1.0 (1fc7a31)`), when built from a git
+/// checkout (see build.rs).
+const VERSION: &str = match option_env!("STRESS_GIT_COMMIT") {
+    Some(_) => concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (",
+        env!("STRESS_GIT_COMMIT"),
+        ")"
+    ),
+    None => env!("CARGO_PKG_VERSION"),
+};
+
 /// Parses arguments, runs, returns the exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -154,6 +179,22 @@ pub fn main() -> ExitCode {
         Command::Mock {
             kind: MockKind::Llm(args),
         } => mock_llm(args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "stress", &mut std::io::stdout());
+            0
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            match clap_mangen::Man::new(command).render(&mut std::io::stdout()) {
+                Ok(()) => 0,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+                Err(e) => {
+                    eprintln!("error: cannot write the manual page: {e}");
+                    3
+                }
+            }
+        }
     };
     ExitCode::from(code)
 }

@@ -85,31 +85,59 @@ impl<'de> Deserialize<'de> for Duration {
     }
 }
 
-/// Reads a duration written as in the language (`1m30s`, `150ms`).
+/// Reads a duration written as in the language (`1m30s`, `150ms`, `1.5s`, `250us`), exactly:
+/// integer arithmetic, no rounding beyond the microsecond (sub-microsecond fractions are
+/// dropped), a negative, unknown-unit or out-of-range text is an error, never clamped.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let mut total: f64 = 0.0;
-    let mut rest = text.trim();
-    if rest.is_empty() {
+    let text = text.trim();
+    if text.is_empty() {
         return Err("empty duration".into());
     }
+    let too_large = || format!("`{text}` is too large for a duration");
+    let mut total: u128 = 0;
+    let mut rest = text;
     while !rest.is_empty() {
         let num_len = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
             .unwrap_or(rest.len());
         let unit_len = rest[num_len..]
-            .find(|c: char| !c.is_ascii_alphabetic())
+            .find(|c: char| !c.is_alphabetic())
             .unwrap_or(rest.len() - num_len);
-        let number: f64 = rest[..num_len]
-            .replace('_', "")
-            .parse()
-            .map_err(|_| format!("`{text}` is not a duration"))?;
+        let number = rest[..num_len].replace('_', "");
         let unit = &rest[num_len..num_len + unit_len];
-        total += number
-            * duration_unit_micros(unit)
-                .ok_or_else(|| format!("unknown duration unit `{unit}`"))?;
+        if number.is_empty() {
+            return Err(format!("`{text}` is not a duration"));
+        }
+        if unit.is_empty() {
+            return Err(format!("`{text}` has no unit (us, ms, s, m or h)"));
+        }
+        let scale = duration_unit_micros(unit)
+            .ok_or_else(|| format!("unknown duration unit `{unit}` (use us, ms, s, m or h)"))?
+            as u128;
+        let (whole, frac) = number.split_once('.').unwrap_or((&number, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) {
+            return Err(format!("`{text}` is not a duration"));
+        }
+        let whole: u128 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse::<u64>().map_err(|_| too_large())?.into()
+        };
+        // 18 fractional digits keep the arithmetic inside u128; finer digits are below 1 µs.
+        let frac = &frac[..frac.len().min(18)];
+        let frac_us: u128 = if frac.is_empty() {
+            0
+        } else {
+            let value: u128 = frac.parse::<u64>().map_err(|_| too_large())?.into();
+            value * scale / 10u128.pow(frac.len() as u32)
+        };
+        total = total
+            .checked_add(whole * scale + frac_us)
+            .ok_or_else(too_large)?;
         rest = &rest[num_len + unit_len..];
     }
-    Ok(Duration(total.round() as u64))
+    u64::try_from(total).map(Duration).map_err(|_| too_large())
 }
 
 /// Microseconds in one of a duration unit, or `None` for an unknown unit.

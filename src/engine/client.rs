@@ -109,7 +109,7 @@ pub(crate) struct Received {
     pub status: u16,
     /// Lower-case names; empty unless headers were asked for.
     pub headers: Vec<(String, String)>,
-    /// `Retry-After` in seconds (HTTP dates are not read).
+    /// `Retry-After`, as seconds or as an HTTP date (then: the time from now until it).
     pub retry_after: Option<Duration>,
     pub body: Vec<u8>,
 }
@@ -580,10 +580,21 @@ fn classify_hyper(e: &hyper::Error) -> ErrorClass {
     }
 }
 
-/// `Retry-After: 2` or `Retry-After: 0.5` (seconds); dates are not supported.
+/// `Retry-After: 2`, `Retry-After: 0.5` (seconds) or an HTTP date (RFC 9110 §10.2.3: the wait
+/// is the time from now until that instant; a date in the past means no wait).
 fn parse_retry_after(text: &str) -> Option<Duration> {
-    let secs: f64 = text.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    parse_retry_after_at(text, std::time::SystemTime::now())
+}
+
+fn parse_retry_after_at(text: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let at = httpdate::parse_http_date(text).ok()?;
+    Some(Duration::from_std(
+        at.duration_since(now).unwrap_or_default(),
+    ))
 }
 
 /// The kind of a transport failure.
@@ -607,8 +618,20 @@ mod tests {
     fn retry_after_reads_seconds() {
         assert_eq!(parse_retry_after("2"), Some(Duration::from_millis(2000)));
         assert_eq!(parse_retry_after(" 0.5 "), Some(Duration::from_millis(500)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn retry_after_reads_http_dates() {
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").expect("date");
+        let wait = |t: &str| parse_retry_after_at(t, now);
+        assert_eq!(
+            wait("Wed, 21 Oct 2015 07:28:03 GMT"),
+            Some(Duration::from_millis(3000))
+        );
+        // A date in the past: retry at once.
+        assert_eq!(wait("Wed, 21 Oct 2015 07:27:00 GMT"), Some(Duration::ZERO));
     }
 
     type Pairs = Vec<(String, String)>;

@@ -188,10 +188,10 @@ pub async fn serve_standalone(args: MockLlmArgs) -> Result<(), String> {
 }
 
 /// Parses a latency: one duration (`80ms`) or an inclusive range (`40ms..120ms`), into
-/// microseconds. Units: `us` (or `µs`), `ms`, `s`, `m`; decimals are allowed (`1.5s`); a bare `0`
+/// microseconds. Units: `us` (or `µs`), `ms`, `s`, `m`, `h`, combined as in the language (`1m30s`); decimals are allowed (`1.5s`); a bare `0`
 /// needs no unit, and the low end of a range may borrow the high end's unit (`40..120ms`).
 pub fn parse_latency(text: &str) -> Result<(u64, u64), String> {
-    let hint = "expected a duration like 80ms or a range like 40ms..120ms (units: us, ms, s, m)";
+    let hint = "expected a duration like 80ms or a range like 40ms..120ms (units: us, ms, s, m, h; e.g. 1m30s)";
     let text = text.trim();
     let range = match text.split_once("..") {
         None => {
@@ -200,7 +200,13 @@ pub fn parse_latency(text: &str) -> Result<(u64, u64), String> {
         }
         Some((lo, hi)) => {
             let (lo, hi) = (lo.trim(), hi.trim());
+            // `40..120ms`: the low end borrows the high end's unit (when it has just one).
             let hi_unit = split_unit(hi).1;
+            let hi_unit = if hi_unit.chars().all(char::is_alphabetic) {
+                hi_unit
+            } else {
+                ""
+            };
             let hi_us = parse_duration(hi, None).map_err(|e| format!("{e}; {hint}"))?;
             let lo_us = parse_duration(lo, Some(hi_unit)).map_err(|e| format!("{e}; {hint}"))?;
             (lo_us, hi_us)
@@ -254,44 +260,22 @@ fn split_unit(text: &str) -> (&str, &str) {
     (&text[..at], text[at..].trim())
 }
 
-/// One duration in microseconds; `default_unit` applies when `text` has none.
+/// One duration in microseconds, read by the language's own parser ([`units::parse_duration`]:
+/// `1m30s`, `1.5s`, `250us`); `default_unit` applies when `text` has none, and a bare `0`
+/// needs no unit.
 fn parse_duration(text: &str, default_unit: Option<&str>) -> Result<u64, String> {
-    let (number, unit) = split_unit(text);
-    let unit = if unit.is_empty() {
-        default_unit.unwrap_or("")
-    } else {
-        unit
+    let text = text.trim();
+    let ends_in_digit = text.ends_with(|c: char| c.is_ascii_digit() || c == '.');
+    let with_unit = match default_unit {
+        Some(unit) if ends_in_digit && !unit.is_empty() => format!("{text}{unit}"),
+        _ if ends_in_digit && !text.is_empty() && text.bytes().all(|b| b == b'0' || b == b'.') => {
+            "0s".to_string()
+        }
+        _ => text.to_string(),
     };
-    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
-    let digits_ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() && frac.is_empty() || !digits_ok(whole) || !digits_ok(frac) {
-        return Err(format!("\"{text}\" is not a duration"));
-    }
-    let scale: u128 = match unit {
-        "us" | "µs" => 1,
-        "ms" => 1_000,
-        "s" => 1_000_000,
-        "m" => 60_000_000,
-        "" if whole.bytes().all(|b| b == b'0') && frac.bytes().all(|b| b == b'0') => 1,
-        "" => return Err(format!("\"{text}\" has no unit")),
-        other => return Err(format!("\"{text}\" has an unknown unit \"{other}\"")),
-    };
-    let too_large = || format!("\"{text}\" is too large");
-    let whole: u128 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse::<u64>().map_err(|_| too_large())?.into()
-    };
-    // Sub-microsecond fractions are dropped; 18 digits keep the arithmetic inside u128.
-    let frac = &frac[..frac.len().min(18)];
-    let frac_us = if frac.is_empty() {
-        0
-    } else {
-        let value: u128 = frac.parse::<u64>().map_err(|_| too_large())?.into();
-        let len = u32::try_from(frac.len()).map_err(|_| too_large())?;
-        value * scale / 10u128.pow(len)
-    };
-    u64::try_from(whole * scale + frac_us).map_err(|_| too_large())
+    crate::units::parse_duration(&with_unit)
+        .map(crate::units::Duration::as_micros)
+        .map_err(|e| format!("\"{text}\": {e}"))
 }
 
 #[cfg(test)]
@@ -315,6 +299,8 @@ mod tests {
         assert_eq!(parse_latency("1.5s"), Ok((1_500_000, 1_500_000)));
         assert_eq!(parse_latency("250us"), Ok((250, 250)));
         assert_eq!(parse_latency("2m"), Ok((120_000_000, 120_000_000)));
+        assert_eq!(parse_latency("1m30s"), Ok((90_000_000, 90_000_000)));
+        assert_eq!(parse_latency("1h"), Ok((3_600_000_000, 3_600_000_000)));
         assert_eq!(parse_latency("0"), Ok((0, 0)));
         assert_eq!(parse_latency("0..10ms"), Ok((0, 10_000)));
     }
@@ -322,7 +308,7 @@ mod tests {
     #[test]
     fn latency_errors_are_clear() {
         for bad in [
-            "", "abc", "50", "50h", "ms", "..", "1..", "..2ms", "1.2.3s", "-5ms", "1e3ms",
+            "", "abc", "50", "50x", "ms", "..", "1..", "..2ms", "1.2.3s", "-5ms", "1e3ms",
         ] {
             let err = parse_latency(bad).expect_err(bad);
             assert!(err.contains("expected a duration"), "{bad}: {err}");
