@@ -95,6 +95,9 @@ enum Command {
     },
     /// Print the manual page (roff): `stress man | man -l -`.
     Man,
+    /// Serve the Language Server Protocol over stdin/stdout (diagnostics, hover, definition,
+    /// references, completion, formatting) for editors.
+    Lsp,
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +187,7 @@ pub fn main() -> ExitCode {
             clap_complete::generate(shell, &mut command, "stress", &mut std::io::stdout());
             0
         }
+        Command::Lsp => crate::lsp::serve(),
         Command::Man => {
             let command = <Cli as clap::CommandFactory>::command();
             match clap_mangen::Man::new(command).render(&mut std::io::stdout()) {
@@ -360,6 +364,18 @@ fn front_end_inner(path: &Path, overrides: &[String]) -> FrontEnd {
             Some(file.clone()),
             errors.into_iter().map(Problem::from).collect(),
         ),
+    }
+}
+
+/// Parse + check of a file already in memory (the language server's diagnostics): every
+/// problem, errors and warnings, in order. Runs on the caller's stack.
+pub(crate) fn check_in_place(file: &SourceFile, base_dir: Option<&Path>) -> Vec<Problem> {
+    match crate::syntax::parse(file) {
+        Err(errors) => errors.into_iter().map(Problem::from).collect(),
+        Ok(ast) => match crate::interp::check(file, &ast, base_dir) {
+            Ok(checked) => checked.warnings.into_iter().map(Problem::from).collect(),
+            Err(errors) => errors.into_iter().map(Problem::from).collect(),
+        },
     }
 }
 

@@ -27,6 +27,7 @@ pub mod engine;
 pub mod eval;
 pub mod fmt;
 pub mod interp;
+pub mod lsp;
 mod merge;
 pub mod metrics;
 pub mod mock;
