@@ -36,6 +36,16 @@ pub struct Cli {
     /// How to print diagnostics: for people, or one JSON object per line for editors and CI.
     #[arg(long, value_enum, default_value_t = DiagnosticsFormat::Human, global = true)]
     diagnostics: DiagnosticsFormat,
+    /// Also print problems and failed SLOs as CI annotations on stdout (`github`: workflow
+    /// commands; default when GITHUB_ACTIONS=true, or from STRESS_ANNOTATIONS).
+    #[arg(long, value_enum, global = true)]
+    annotations: Option<Annotations>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Annotations {
+    None,
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -169,7 +179,20 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
-    let ui = Ui::new(cli.color, cli.diagnostics);
+    // The flag, else STRESS_ANNOTATIONS (`none` or `github`; empty or other: ignored), else
+    // on inside GitHub Actions.
+    let from_env = std::env::var("STRESS_ANNOTATIONS")
+        .ok()
+        .and_then(|v| Annotations::from_str(v.trim(), true).ok());
+    let annotations = cli.annotations.or(from_env).unwrap_or_else(|| {
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+            Annotations::Github
+        } else {
+            Annotations::None
+        }
+    });
+    let mut ui = Ui::new(cli.color, cli.diagnostics);
+    ui.github = annotations == Annotations::Github;
     let code = match cli.command {
         Command::Check {
             files,
@@ -207,6 +230,8 @@ pub fn main() -> ExitCode {
 pub(crate) struct Ui {
     color: bool,
     json: bool,
+    /// Print GitHub workflow commands for problems too.
+    github: bool,
 }
 
 impl Ui {
@@ -225,6 +250,7 @@ impl Ui {
         Ui {
             color,
             json: format == DiagnosticsFormat::Json,
+            github: false,
         }
     }
 
@@ -259,6 +285,12 @@ impl Ui {
                 };
                 let _ = write!(err, "{}", crate::diag::render(problem, file, opts));
                 let _ = writeln!(err);
+            }
+        }
+        if self.github {
+            let mut out = std::io::stdout().lock();
+            for problem in problems {
+                let _ = writeln!(out, "{}", crate::annotations::github(problem, file));
             }
         }
     }

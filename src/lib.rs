@@ -19,6 +19,7 @@
 //!  report                       text | markdown | json       exit: 0 pass · 1 SLO failed · 2 invalid · 3 could not run
 //! ```
 
+pub mod annotations;
 pub mod artifacts;
 pub mod ast;
 pub mod cli;

@@ -262,6 +262,10 @@ fn junit_xml_has_one_testcase_per_slo_and_scenario() {
         ]
     );
     assert!(cases.iter().all(|c| c.0 == "smoke" && c.2.is_none()));
+    assert_eq!(
+        read_json(&out.join("codequality.json")),
+        serde_json::json!([])
+    );
 }
 
 #[test]
@@ -304,6 +308,25 @@ fn a_failing_slo_is_a_junit_failure_with_its_file_line_measured_and_bound() {
     assert_eq!(summary["passed"], false);
     assert_eq!(summary["totals"]["slos_failed"], 1);
     assert_eq!(summary["tests"][0]["slos"][1]["status"], "fail");
+    // GitLab Code Quality: the one failed assertion, at its line, with a stable fingerprint.
+    let quality = read_json(&out.join("codequality.json"));
+    let issues = quality.as_array().expect("an array");
+    assert_eq!(issues.len(), 1, "{quality}");
+    assert_eq!(issues[0]["check_name"], "stress::slo::violated");
+    assert_eq!(issues[0]["location"]["lines"]["begin"], 28);
+    assert!(
+        issues[0]["location"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("unmeetable.stress")
+    );
+    assert!(
+        issues[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("p95(latency) < 5ms")
+    );
+    assert_eq!(issues[0]["fingerprint"].as_str().unwrap().len(), 16);
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("❌ failed"), "{md}");
     assert!(

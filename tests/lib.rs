@@ -1,5 +1,6 @@
 //! The integration tests, in one binary (fewer links on a 2-core machine).
 
+mod action;
 mod artifacts;
 mod cli;
 mod engine;

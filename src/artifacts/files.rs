@@ -16,7 +16,7 @@ use crate::plan::Plan;
 use super::model::{ScenarioSeries, TestRecord};
 use super::stream::HlogRef;
 use super::summary::{RunInfo, plan_digest, summary};
-use super::{STRESS_VERSION, html, junit};
+use super::{STRESS_VERSION, codequality, html, junit};
 
 /// Version of the `plan.json` and `metrics.json` layouts.
 pub const STORE_VERSION: u32 = 1;
@@ -181,6 +181,11 @@ pub fn write_all(
     let records: Vec<TestRecord> = tests.iter().map(|t| t.record.clone()).collect();
     write_atomic(dir, "report.html", html::render(&records).as_bytes())?;
     write_atomic(dir, "junit.xml", junit::render(&records).as_bytes())?;
+    write_atomic(
+        dir,
+        "codequality.json",
+        codequality::render(&records).as_bytes(),
+    )?;
     write_atomic(dir, "report.txt", text_report.as_bytes())?;
     Ok(md)
 }

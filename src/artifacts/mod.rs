@@ -13,6 +13,7 @@
 //!                    metrics.json + plan.json (what `stress merge` reads back)
 //! ```
 
+pub mod codequality;
 pub mod files;
 pub mod html;
 pub mod junit;

@@ -63,6 +63,8 @@ pub(crate) fn stress_with_env(args: &[&str], env: &[(&str, &Path)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stress"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("STRESS_ANNOTATIONS")
         .args(["--color", "never"])
         .args(args);
     for (k, v) in env {
