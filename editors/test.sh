@@ -8,7 +8,8 @@
 #   - the generated files are up to date (TextMate JSON, VS Code copy, sublime-syntax, Helix
 #     queries, Zed copy of the queries, the parser against grammar.js);
 #   - every valid .stress file in the repo parses with the tree-sitter grammar without an
-#     ERROR or MISSING node, and every file in BROKEN below does have one;
+#     ERROR or MISSING node, and every file in BROKEN below does have one; the corpus
+#     (tree-sitter-stress/test/corpus, the format of `tree-sitter test`) gives exact trees;
 #   - the highlight queries compile; no node gets two capture names; pinned captures hold
 #     (editors/tree-sitter-stress/test/highlight/*.stress);
 #   - the TextMate grammar scopes every character of the valid files, marks none invalid and
@@ -119,6 +120,7 @@ fi
 if [ -x "$harness" ]; then
   step "tree-sitter: ${#valid[@]} valid files parse without ERROR/MISSING nodes" "$harness" parse "${valid[@]}"
   step "tree-sitter: ${#BROKEN[@]} broken files have an ERROR/MISSING node" "$harness" fail "${BROKEN[@]}"
+  step "tree-sitter: corpus (test/corpus, exact syntax trees)" "$harness" corpus "$ts"/test/corpus/*.txt
   step "highlights.scm compiles" "$harness" query "$ts/queries/highlights.scm"
   step "helix/highlights.scm compiles" "$harness" query "$ts/queries/helix/highlights.scm"
   step "highlights: pinned captures (test/highlight)" \

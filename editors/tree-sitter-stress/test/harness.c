@@ -4,6 +4,8 @@
 //
 //   harness parse FILE...            every file parses with no ERROR or MISSING node
 //   harness fail FILE...             every file has at least one ERROR or MISSING node
+//   harness corpus CORPUS.txt...     tree-sitter corpus tests (the format of `tree-sitter test`)
+//   harness sexp FILE...             prints each file's syntax tree
 //   harness query QUERY.scm          the query compiles against the grammar
 //   harness unambiguous QUERY.scm FILE...
 //       no node gets two different capture names, and the files parse without errors
@@ -287,6 +289,116 @@ static int highlight_file(TSParser *parser, TSQuery *q, const char *path, bool w
   return failures;
 }
 
+// Collapses whitespace, drops it after "(" and before ")"; with strip_fields, drops
+// `name: ` field labels (a corpus entry without labels is compared without them, as
+// `tree-sitter test` does).
+static char *normalize_sexp(const char *in, bool strip_fields) {
+  size_t n = strlen(in);
+  char *out = malloc(n + 1);
+  size_t o = 0;
+  bool space = false;
+  for (size_t i = 0; i < n; i++) {
+    char c = in[i];
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+      space = true;
+      continue;
+    }
+    if (strip_fields && (c == '_' || (c >= 'a' && c <= 'z'))) {
+      size_t j = i;
+      while (j < n && (in[j] == '_' || (in[j] >= 'a' && in[j] <= 'z'))) j++;
+      if (j < n && in[j] == ':' && (i == 0 || in[i - 1] == ' ' || in[i - 1] == '\n' || in[i - 1] == '(')) {
+        i = j;  // skip the label and its colon
+        space = true;
+        continue;
+      }
+    }
+    if (space && o > 0 && out[o - 1] != '(' && c != ')') out[o++] = ' ';
+    space = false;
+    out[o++] = c;
+  }
+  out[o] = 0;
+  return out;
+}
+
+static bool is_rule(const char *line, const char *eol, char ch) {
+  if (eol - line < 3) return false;
+  for (const char *p = line; p < eol; p++) {
+    if (*p != ch && *p != '\r') return false;
+  }
+  return true;
+}
+
+// Runs a tree-sitter corpus file (test/corpus/*.txt: `===` name `===`, input, `---`,
+// expected S-expression). Returns the number of failed entries.
+static int run_corpus(TSParser *parser, const char *path, int *total) {
+  uint32_t len;
+  char *text = read_file(path, &len);
+  char *end = text + len;
+  char *p = text;
+  int failures = 0;
+  while (p < end) {
+    char *eol = memchr(p, '\n', (size_t)(end - p));
+    if (!eol) eol = end;
+    if (!is_rule(p, eol, '=')) {
+      p = eol + 1;
+      continue;
+    }
+    char *name = eol + 1;
+    char *name_end = memchr(name, '\n', (size_t)(end - name));
+    if (!name_end) break;
+    char *after = memchr(name_end + 1, '\n', (size_t)(end - name_end - 1));
+    if (!after) break;
+    char *input = after + 1;
+    // The input ends at a line of dashes.
+    char *q = input, *sep = NULL, *sep_end = NULL;
+    while (q < end) {
+      char *e = memchr(q, '\n', (size_t)(end - q));
+      if (!e) e = end;
+      if (is_rule(q, e, '-')) {
+        sep = q;
+        sep_end = e;
+        break;
+      }
+      q = e + 1;
+    }
+    if (!sep) break;
+    // The expected tree ends at the next line of `=`.
+    char *expected = sep_end;
+    char *next = expected;
+    while (next < end) {
+      char *e = memchr(next, '\n', (size_t)(end - next));
+      if (!e) e = end;
+      if (next != expected && is_rule(next, e, '=')) break;
+      next = e + 1;
+    }
+    if (next > end) next = end;
+    uint32_t input_len = (uint32_t)(sep - input);
+    while (input_len > 0 && input[input_len - 1] == '\n') input_len--;
+    TSTree *tree = parse(parser, input, input_len);
+    char *actual_raw = ts_node_string(ts_tree_root_node(tree));
+    size_t exp_len = (size_t)(next - expected);
+    char *exp_raw = malloc(exp_len + 1);
+    memcpy(exp_raw, expected, exp_len);
+    exp_raw[exp_len] = 0;
+    bool fields = strstr(exp_raw, ": ") != NULL;
+    char *a = normalize_sexp(actual_raw, !fields);
+    char *b = normalize_sexp(exp_raw, false);
+    (*total)++;
+    if (strcmp(a, b) != 0) {
+      failures++;
+      fprintf(stderr, "%s: %.*s\n  expected: %s\n  actual:   %s\n", path, (int)(name_end - name), name, b, a);
+    }
+    free(a);
+    free(b);
+    free(exp_raw);
+    free(actual_raw);
+    ts_tree_delete(tree);
+    p = next;
+  }
+  free(text);
+  return failures;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: harness parse|fail FILE... | query QUERY | highlight QUERY FILE...\n");
@@ -315,6 +427,21 @@ int main(int argc, char **argv) {
       free(text);
     }
     printf("%s: %d files, %d failed\n", cmd, argc - 2, failed);
+  } else if (strcmp(cmd, "corpus") == 0) {
+    int total = 0;
+    for (int i = 2; i < argc; i++) failed += run_corpus(parser, argv[i], &total);
+    printf("corpus: %d entries, %d failed\n", total, failed);
+  } else if (strcmp(cmd, "sexp") == 0) {
+    for (int i = 2; i < argc; i++) {
+      uint32_t len;
+      char *text = read_file(argv[i], &len);
+      TSTree *tree = parse(parser, text, len);
+      char *s = ts_node_string(ts_tree_root_node(tree));
+      printf("%s\n", s);
+      free(s);
+      ts_tree_delete(tree);
+      free(text);
+    }
   } else if (strcmp(cmd, "query") == 0) {
     TSQuery *q = load_query(argv[2], NULL);
     if (!q) return 1;
