@@ -96,7 +96,7 @@
 ((identifier) @constant.builtin
   (#any-of? @constant.builtin
     "timeout" "connection_error" "reset" "hang" "truncate" "none" "success" "failed"
-    "openai" "anthropic" "full" "equal" "continue"))
+    "openai" "anthropic" "full" "equal" "continue" "on" "off"))
 
 ((identifier) @constant.builtin.boolean
   (#any-of? @constant.builtin.boolean "true" "false"))

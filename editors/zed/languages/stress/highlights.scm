@@ -95,7 +95,7 @@
 ((identifier) @constant.builtin
   (#any-of? @constant.builtin
     "timeout" "connection_error" "reset" "hang" "truncate" "none" "success" "failed"
-    "openai" "anthropic" "full" "equal" "continue"))
+    "openai" "anthropic" "full" "equal" "continue" "on" "off"))
 
 ((identifier) @boolean
   (#any-of? @boolean "true" "false"))
