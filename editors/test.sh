@@ -72,7 +72,11 @@ TM_INVALID=(
 # check errors (tests/ui/check), of literal contents the checker rejects (tests/ui/parse:
 # bad_escape, bad_number, bad_unit, too_deep, too_long: the grammars, like the pest grammar,
 # take any unit word, any escape character and any depth), and the samples under editors/.
-mapfile -t all < <( (git ls-files -- '*.stress' 2>/dev/null || true; find editors -name '*.stress' -not -path '*/node_modules/*') | sort -u)
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  mapfile -t all < <(git ls-files --cached --others --exclude-standard -- '*.stress' | sort -u)
+else
+  mapfile -t all < <(find . -name '*.stress' -not -path './target/*' -not -path '*/node_modules/*' | sed 's|^\./||' | sort)
+fi
 valid=()
 for f in "${all[@]}"; do
   [ -f "$f" ] || continue
