@@ -16,8 +16,9 @@
 #     closes every region; pinned scopes hold (vscode-tmgrammar-test on
 #     editors/textmate/tests/*.stress);
 #   - the VS Code extension's manifest and script are well-formed;
-#   - with `bat` (or Debian's `batcat`) installed: bat loads the sublime-syntax and
-#     highlights every valid file (skipped otherwise).
+#   - with `bat` (or Debian's `batcat`) installed: bat loads the sublime-syntax, highlights
+#     every valid file, and colours the pinned characters of textmate/tests by their scopes
+#     (a generated theme with one colour per scope); skipped otherwise.
 # The last line is `editors: N passed, M failed[, K skipped]`; the exit code is non-zero when
 # anything failed.
 
@@ -173,8 +174,10 @@ if [ -n "$bat" ]; then
       # Something is coloured: the output differs from the text.
       [ ! -s "$f" ] || [ "$out" != "$(cat "$f")" ] || { echo "$f: no colours"; exit 1; }
     done' "$editors/sublime/stress.sublime-syntax" "$bat" "${valid[@]}"
+  step "bat: the sublime-syntax gives the pinned scopes of textmate/tests" \
+    python3 "$editors/sublime/check_bat.py" "$bat" "$editors/sublime/stress.sublime-syntax" "$editors"/textmate/tests/*.stress
 else
-  skipped=$((skipped + 1))
+  skipped=$((skipped + 2))
   echo "skip   bat: not installed (Debian: apt-get install bat)"
 fi
 
