@@ -1,6 +1,6 @@
 /**
  * @file Tree-sitter grammar for `.stress` files (load, fault and SLO tests).
- * @license MIT
+ * @license MIT OR Apache-2.0
  *
  * Follows grammar/stress.pest (the real syntax) rule by rule, without its error-recovery
  * rules (`bad_stmt`, `bad_item`): what the pest grammar only accepts as a recovered bad
