@@ -28,6 +28,7 @@ editors="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$editors")"
 ts="$editors/tree-sitter-stress"
 build="$editors/build"
+mkdir -p "$build"
 passed=0
 failed=0
 skipped=0
@@ -76,7 +77,7 @@ TM_INVALID=(
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   mapfile -t all < <(git ls-files --cached --others --exclude-standard -- '*.stress' | sort -u)
 else
-  mapfile -t all < <(find . -name '*.stress' -not -path './target/*' -not -path '*/node_modules/*' | sed 's|^\./||' | sort)
+  mapfile -t all < <(find . -name '*.stress' -not -path './target/*' -not -path '*/node_modules/*' -not -path './editors/build/*' | sed 's|^\./||' | sort)
 fi
 valid=()
 for f in "${all[@]}"; do
@@ -87,7 +88,19 @@ for f in "${all[@]}"; do
   # assertion syntax; they are valid .stress all the same.
   [ $skip = 0 ] && valid+=("$f")
 done
-echo "editors: ${#valid[@]} valid .stress files, ${#BROKEN[@]} broken on purpose"
+# The ```stress blocks of README.md and docs/*.md are whole files too.
+rm -rf "$build/doc-blocks" && mkdir -p "$build/doc-blocks"
+python3 - "$build/doc-blocks" README.md docs/*.md <<'PY'
+import re, sys
+out = sys.argv[1]
+for path in sys.argv[2:]:
+    text = open(path, encoding="utf-8").read()
+    for i, m in enumerate(re.finditer(r"^```stress\n(.*?)^```", text, re.S | re.M)):
+        name = path.replace("/", "_").removesuffix(".md")
+        open(f"{out}/{name}_{i + 1}.stress", "w", encoding="utf-8").write(m.group(1))
+PY
+for f in "$build"/doc-blocks/*.stress; do [ -f "$f" ] && valid+=("${f#"$root"/}"); done
+echo "editors: ${#valid[@]} valid .stress files (with the docs' blocks), ${#BROKEN[@]} broken on purpose"
 
 # ── Tools ────────────────────────────────────────────────────────────
 t0=$SECONDS
