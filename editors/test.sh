@@ -54,7 +54,8 @@ for tool in node npm gcc python3; do
 done
 
 # Files that do not parse on purpose: golden tests of syntax errors. Each must produce an
-# ERROR or MISSING node, so that this list stays true.
+# ERROR or MISSING node, so that this list stays true. A new golden test of a syntax error
+# (tests/ui/parse) that the tree-sitter grammar rejects belongs here.
 BROKEN=(
   tests/ui/parse/several_bad_literals.stress        # an unterminated string
   tests/ui/parse/several_unknown_statements.stress  # statements that do not exist
