@@ -140,8 +140,9 @@ if [ -x "$harness" ]; then
   step "tree-sitter: ${#valid[@]} valid files parse without ERROR/MISSING nodes" "$harness" parse "${valid[@]}"
   step "tree-sitter: ${#BROKEN[@]} broken files have an ERROR/MISSING node" "$harness" fail "${BROKEN[@]}"
   step "tree-sitter: corpus (test/corpus, exact syntax trees)" "$harness" corpus "$ts"/test/corpus/*.txt
-  step "highlights.scm compiles" "$harness" query "$ts/queries/highlights.scm"
-  step "helix/highlights.scm compiles" "$harness" query "$ts/queries/helix/highlights.scm"
+  for q in "$ts"/queries/*.scm "$ts"/queries/helix/*.scm "$editors"/zed/languages/stress/*.scm; do
+    step "query ${q#"$editors"/} compiles" "$harness" query "$q"
+  done
   step "highlights: pinned captures (test/highlight)" \
     "$harness" highlight "$ts/queries/highlights.scm" "$ts"/test/highlight/*.stress
   step "highlights: no node gets two capture names in the valid files" \
