@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tests of the editor grammars (editors/README.md): run from anywhere, `bash editors/test.sh`.
+# Tests of the editor grammars (docs/editors.md): run from anywhere, `bash editors/test.sh`.
 #
 # Needs node + npm (the npm registry, or npm's cache), gcc and python3. Installs its npm tools
 # into editors/node_modules from the committed package-lock.json (`npm ci --ignore-scripts`:
@@ -85,8 +85,6 @@ for f in "${all[@]}"; do
   [ -f "$f" ] || continue
   skip=0
   for b in "${BROKEN[@]}"; do [ "$f" = "$b" ] && skip=1; done
-  # The TextMate tests are in vscode-tmgrammar-test's format, not meant for the other tools'
-  # assertion syntax; they are valid .stress all the same.
   [ $skip = 0 ] && valid+=("$f")
 done
 # The ```stress blocks of README.md and docs/*.md are whole files too.
@@ -112,7 +110,7 @@ if ! (cd "$editors" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=e
 fi
 echo "npm ci: $((SECONDS - t0)) s"
 runtime="$editors/node_modules/tree-sitter/vendor/tree-sitter/lib"
-mkdir -p "$build"
+rm -f "$build/harness"
 step "build the tree-sitter test driver (gcc)" \
   gcc -std=c11 -D_DEFAULT_SOURCE -O1 -w -I "$runtime/include" -I "$runtime/src" -I "$ts/src" \
   -o "$build/harness" "$runtime/src/lib.c" "$ts/src/parser.c" "$ts/test/harness.c"
@@ -126,9 +124,9 @@ step "the Zed extension's queries are queries/highlights.scm" \
   cmp "$ts/queries/highlights.scm" "$editors/zed/languages/stress/highlights.scm"
 step "the parser was generated from this grammar.js (src/grammar.js.sha256)" \
   bash -c "cd '$ts' && sha256sum --check --quiet src/grammar.js.sha256"
-if command -v tree-sitter >/dev/null; then
-  # With the tree-sitter CLI at hand, regenerate and compare (src/parser.c is committed
-  # because the CLI's npm package downloads its binary, which this machine cannot).
+if command -v tree-sitter >/dev/null && tree-sitter --version | grep -q ' 0\.25\.10$'; then
+  # With the tree-sitter CLI that generated src/ at hand, regenerate and compare (src/ is
+  # committed because the CLI's npm package downloads its binary from outside the registry).
   step "tree-sitter generate reproduces src/" bash -c "
     tmp=\$(mktemp -d) && cp -r '$ts/grammar.js' '$ts/package.json' '$ts/tree-sitter.json' \"\$tmp\" &&
     cd \"\$tmp\" && tree-sitter generate --abi 14 >/dev/null && cmp src/parser.c '$ts/src/parser.c' &&
