@@ -1,0 +1,4 @@
+("{" @open "}" @close)
+("[" @open "]" @close)
+("(" @open ")" @close)
+(interpolation (interpolation_start) @open (interpolation_end) @close)
