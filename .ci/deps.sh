@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the real servers the tests and scenarios drive as systems under test (Debian
-# packages): nginx and HAProxy. Idempotent: does nothing when they are already there.
+# packages): nginx and HAProxy; and bat for the editor grammar tests. Idempotent: does nothing when they are already there.
 set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+# bat highlights with the shipped sublime-syntax in editors/test.sh.
+command -v bat >/dev/null 2>&1 || command -v batcat >/dev/null 2>&1 || need+=(bat)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     echo "deps: please install ${need[*]} (Debian packages)" >&2
