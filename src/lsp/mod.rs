@@ -246,58 +246,55 @@ impl Server {
         })
     }
 
-    /// The declaration of the name under the cursor.
-    fn definition(&self, p: &lsp_types::GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
-        let at = &p.text_document_position_params;
-        let uri = &at.text_document.uri;
-        let text = self.text(uri)?;
+    /// The identifier under the cursor and the declarations of that name (none: not a
+    /// declared name).
+    fn declared_at(
+        &self,
+        at: &lsp_types::TextDocumentPositionParams,
+    ) -> Option<(&str, LineIndex<'_>, String, Vec<index::Declaration>)> {
+        let text = self.text(&at.text_document.uri)?;
         let lines = LineIndex::new(text);
         let offset = lines.offset(at.position.line, at.position.character);
         let token = index::token_at(text, offset)?;
-        let name = &text[token.start..token.end];
-        let ast = parse(text)?;
-        let locations: Vec<Location> = index::declarations(&ast)
+        let name = text[token.start..token.end].to_string();
+        let declared: Vec<_> = index::declarations(&parse(text)?)
             .into_iter()
             .filter(|d| d.name == name)
+            .collect();
+        (!declared.is_empty()).then_some((text, lines, name, declared))
+    }
+
+    /// The declaration of the name under the cursor.
+    fn definition(&self, p: &lsp_types::GotoDefinitionParams) -> Option<GotoDefinitionResponse> {
+        let at = &p.text_document_position_params;
+        let (_, lines, _, declared) = self.declared_at(at)?;
+        let mut locations: Vec<Location> = declared
+            .iter()
             .map(|d| Location {
-                uri: uri.clone(),
+                uri: at.text_document.uri.clone(),
                 range: range(&lines, d.span.start as usize, d.span.end as usize),
             })
             .collect();
-        match locations.len() {
-            0 => None,
-            1 => locations
-                .into_iter()
-                .next()
-                .map(GotoDefinitionResponse::Scalar),
-            _ => Some(GotoDefinitionResponse::Array(locations)),
-        }
+        Some(if locations.len() == 1 {
+            GotoDefinitionResponse::Scalar(locations.remove(0))
+        } else {
+            GotoDefinitionResponse::Array(locations)
+        })
     }
 
     /// Every use of the declared name under the cursor.
     fn references(&self, p: &lsp_types::ReferenceParams) -> Option<Vec<Location>> {
         let at = &p.text_document_position;
-        let uri = &at.text_document.uri;
-        let text = self.text(uri)?;
-        let lines = LineIndex::new(text);
-        let offset = lines.offset(at.position.line, at.position.character);
-        let token = index::token_at(text, offset)?;
-        let name = &text[token.start..token.end];
-        let ast = parse(text)?;
-        let declarations = index::declarations(&ast);
-        let declared: Vec<_> = declarations.iter().filter(|d| d.name == name).collect();
-        if declared.is_empty() {
-            return None;
-        }
+        let (text, lines, name, declared) = self.declared_at(at)?;
         let include_declaration = p.context.include_declaration;
         Some(
-            index::references(text, name)
+            index::references(text, &name)
                 .into_iter()
                 .filter(|t| {
                     include_declaration || declared.iter().all(|d| d.span.start as usize != t.start)
                 })
                 .map(|t| Location {
-                    uri: uri.clone(),
+                    uri: at.text_document.uri.clone(),
                     range: range(&lines, t.start, t.end),
                 })
                 .collect(),
