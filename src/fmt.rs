@@ -912,12 +912,37 @@ impl<'s> Printer<'s> {
                 self.put(match probe {
                     ProbeKind::Http => "http",
                     ProbeKind::Tcp => "tcp",
+                    ProbeKind::Log => "log",
                 });
                 self.sp();
                 self.expr(address);
                 self.kw("within", within.span);
                 self.sp();
                 self.expr(within);
+            }
+            ServiceStmtKind::Cwd(e) => {
+                self.put("cwd");
+                self.sp();
+                self.expr(e);
+            }
+            ServiceStmtKind::Stop { signal, grace } => {
+                self.put("stop");
+                if let Some(sig) = signal {
+                    self.sp();
+                    self.put("signal");
+                    self.sp();
+                    self.name(sig);
+                }
+                if let Some(g) = grace {
+                    self.kw("grace", g.span);
+                    self.sp();
+                    self.expr(g);
+                }
+            }
+            ServiceStmtKind::Sample(e) => {
+                self.put("sample every");
+                self.sp();
+                self.expr(e);
             }
         }
     }
@@ -1442,6 +1467,12 @@ impl<'s> Printer<'s> {
             }
             ChaosStmtKind::Start(a) => ("start", a),
             ChaosStmtKind::Stop(a) => ("stop", a),
+            ChaosStmtKind::Hold { op, service } => {
+                self.put(service_op_word(*op));
+                self.sp();
+                self.name(service);
+                return;
+            }
         };
         self.put(edge);
         self.sp();
@@ -1450,6 +1481,11 @@ impl<'s> Printer<'s> {
                 self.put("exec");
                 self.sp();
                 self.expr(e);
+            }
+            Action::Service { op, service } => {
+                self.put(service_op_word(*op));
+                self.sp();
+                self.name(service);
             }
             Action::Http { method, url, json } => {
                 self.put("http");
@@ -2109,5 +2145,16 @@ test "smoke" { workload chat
     #[ignore]
     fn every_mutation_of_the_scenarios_keeps_the_invariants() {
         assert!(mutate_scenarios(1) > 3000);
+    }
+}
+
+/// The keyword of a service action in a chaos window.
+fn service_op_word(op: ServiceOp) -> &'static str {
+    match op {
+        ServiceOp::Pause => "pause",
+        ServiceOp::Resume => "resume",
+        ServiceOp::Restart => "restart",
+        ServiceOp::Down => "down",
+        ServiceOp::Up => "up",
     }
 }

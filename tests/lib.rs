@@ -8,5 +8,6 @@ mod faults;
 mod merge;
 mod robustness;
 mod run;
+mod services;
 mod support;
 mod ui;

@@ -160,11 +160,7 @@ fn measure(
             Ok(it)
         }
     };
-    let not_measured = |what: String| {
-        Missing::NotMeasured(format!(
-            "{what} is not measured yet (service sampling is not implemented)"
-        ))
-    };
+    let not_measured = |what: String| Missing::NotMeasured(format!("{what} is not measured"));
     Ok(match metric {
         Metric::Stat { stat, of } => {
             let (h, scale, unit, missing): (Histogram, f64, Unit, Missing) = match of {
@@ -256,11 +252,30 @@ fn measure(
             iterations()?;
             (sel.retries_by(*reason) as f64, Unit::Number)
         }
-        Metric::MemoryGrowth { service, .. } => {
-            return Err(not_measured(format!("memory_growth({service})")));
+        Metric::MemoryGrowth { .. }
+        | Metric::MaxRss { .. }
+        | Metric::Cpu { .. }
+        | Metric::Service { .. } => {
+            let (sm, window) = match scope {
+                Scope::Run(sm) => (*sm, None),
+                Scope::Window { sm, len, index, .. } => {
+                    (*sm, Some((index * len, (index + 1) * len)))
+                }
+                Scope::Recent { .. } => {
+                    return Err(not_measured(
+                        "a service metric in `abort if … over`".to_string(),
+                    ));
+                }
+            };
+            return crate::service::growth::measure(
+                &m.services,
+                metric,
+                filter,
+                &m.timeline,
+                &sm.name,
+                window,
+            );
         }
-        Metric::MaxRss { service } => return Err(not_measured(format!("max_rss({service})"))),
-        Metric::Cpu { service } => return Err(not_measured(format!("cpu({service})"))),
     })
 }
 
@@ -299,7 +314,7 @@ pub fn precise(v: f64, unit: Unit) -> String {
     }
 }
 
-fn where_text(filter: &Filter) -> String {
+pub(crate) fn where_text(filter: &Filter) -> String {
     let mut out = String::new();
     if let Some(step) = &filter.step {
         out.push_str(&format!(" for step `{step}`"));
@@ -360,6 +375,16 @@ pub fn describe(expr: &SloExpr, m: &Metrics) -> String {
                 Metric::MemoryGrowth { service, .. } => format!("memory_growth({service})"),
                 Metric::MaxRss { service } => format!("max_rss({service})"),
                 Metric::Cpu { service } => format!("cpu({service})"),
+                Metric::Service { service, stat } => {
+                    let f = match stat {
+                        crate::plan::ServiceStat::Rss => "rss",
+                        crate::plan::ServiceStat::MaxCpu => "max_cpu",
+                        crate::plan::ServiceStat::Fds => "fds",
+                        crate::plan::ServiceStat::Threads => "threads",
+                        crate::plan::ServiceStat::Restarts => "restarts",
+                    };
+                    format!("{f}({service})")
+                }
             };
             let step = filter
                 .step
