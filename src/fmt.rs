@@ -1725,6 +1725,17 @@ fn starts_ambiguously(e: &Expr) -> bool {
     }
 }
 
+/// The keyword of a service action in a chaos window.
+fn service_op_word(op: ServiceOp) -> &'static str {
+    match op {
+        ServiceOp::Pause => "pause",
+        ServiceOp::Resume => "resume",
+        ServiceOp::Restart => "restart",
+        ServiceOp::Down => "down",
+        ServiceOp::Up => "up",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2145,16 +2156,5 @@ test "smoke" { workload chat
     #[ignore]
     fn every_mutation_of_the_scenarios_keeps_the_invariants() {
         assert!(mutate_scenarios(1) > 3000);
-    }
-}
-
-/// The keyword of a service action in a chaos window.
-fn service_op_word(op: ServiceOp) -> &'static str {
-    match op {
-        ServiceOp::Pause => "pause",
-        ServiceOp::Resume => "resume",
-        ServiceOp::Restart => "restart",
-        ServiceOp::Down => "down",
-        ServiceOp::Up => "up",
     }
 }

@@ -467,6 +467,7 @@ async fn run_test(
                 },
                 seeds: vec![summary.seed],
                 metrics: metrics.to_stored(),
+                services: crate::service::summarize(&metrics.services, &metrics.timeline),
             }),
             hlogs,
             error,

@@ -198,6 +198,18 @@ fn ready_by_http_tcp_and_log_then_sampled_and_stopped() {
         );
         // About 10 samples in 1 s of load plus start-up and stop.
         assert!(csv.lines().count() >= 6, "{csv}");
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
+                .unwrap();
+        crate::artifacts::schema::validate_summary(&summary);
+        let service = &summary["tests"][0]["services"][0];
+        assert_eq!(service["name"], "app");
+        assert_eq!(service["restarts"], 0);
+        assert_eq!(
+            service["samples"].as_u64().unwrap() + 1,
+            csv.lines().count() as u64
+        );
+        assert!(service["rss_peak"].as_u64().unwrap() > 1 << 20, "{service}");
     }
 }
 
@@ -358,4 +370,53 @@ fn restart_in_a_chaos_window_counts_and_sampling_follows_the_new_process() {
     assert_exit(&out, 0);
     let (report, _) = text(&out);
     assert!(report.contains("restarts         1"), "{report}");
+}
+
+/// The spec's circuit-breaker example against real software: HAProxy in front of two
+/// `stress mock llm` backends, all three started by `service` (stress found on PATH).
+#[test]
+fn the_circuit_breaker_scenario_runs_end_to_end_with_haproxy() {
+    let Some(_) = crate::support::real_binary("haproxy") else {
+        return;
+    };
+    let bin = Path::new(env!("CARGO_BIN_EXE_stress")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let held: Vec<_> = (0..3)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let ports: Vec<u16> = held
+        .iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect();
+    drop(held);
+    let sets: Vec<String> = vec![
+        format!("port={}", ports[0]),
+        format!("port_a={}", ports[1]),
+        format!("port_b={}", ports[2]),
+        "stage=1s".into(),
+    ];
+    let mut args = vec![
+        "run",
+        "-q",
+        "scenarios/circuit_breaker.stress",
+        "--test",
+        "degradation from 10 to 200 users",
+    ];
+    for s in &sets {
+        args.extend(["--set", s.as_str()]);
+    }
+    let out = crate::support::stress_with_env(&args, &[("PATH", Path::new(&path))]);
+    assert_exit(&out, 0);
+    let (report, _) = text(&out);
+    for name in ["backend_a", "backend_b", "breaker"] {
+        assert!(
+            report.contains(&format!("\n  {name}\n    ready after")),
+            "{report}"
+        );
+    }
+    assert!(report.contains("cpu(breaker) < 100%"), "{report}");
 }

@@ -8,7 +8,7 @@
 //!   (so `p95(latency) <= 3s` holds when every request took exactly 3s);
 //! - a metric over no samples (p95 of an empty phase, the error rate or a `count` of no
 //!   requests) is [`Missing::NoData`], never a silent pass; service metrics (`memory_growth`,
-//!   `max_rss`, `cpu`) are [`Missing::NotMeasured`];
+//!   `max_rss`, `cpu`, …) are computed from samples by `service::growth`;
 //! - `throughput` is attempts (failed or not) per second over the selection's span, first
 //!   intended start → last end (a phase's own span under a phase qualifier, a window's
 //!   covered length in a window);

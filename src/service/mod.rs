@@ -18,7 +18,7 @@ mod report;
 pub mod sample;
 mod spawn;
 
-pub use report::{render_text, write_csv};
+pub use report::{ScenarioGrowth, ServiceSummary, render_text, summarize, write_csv};
 pub use sample::Sample;
 
 use std::future::Future;
@@ -435,7 +435,7 @@ impl Svc {
                 .await
                 .map_err(|why| {
                     let probe = format!("ready {} \"{}\"", ready.probe, ready.address);
-                    let message = match why {
+                    match why {
                         ready::NotReady::Timeout => format!(
                             "service `{name}` was not ready within {} ({probe})",
                             ready.within
@@ -446,8 +446,7 @@ impl Svc {
                             )
                         }
                         ready::NotReady::Invalid(e) => format!("service `{name}`: {e}"),
-                    };
-                    message
+                    }
                 }),
         };
         *slot = Some(running);

@@ -137,3 +137,75 @@ pub fn write_csv(path: &Path, record: &ServiceRecord) -> std::io::Result<()> {
     }
     f.flush()
 }
+
+/// One service in `summary.json` (`tests[].services[]`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ServiceSummary {
+    pub name: String,
+    pub ready_after_us: Option<u64>,
+    pub sample_every_us: u64,
+    pub samples: usize,
+    pub rss_first: Option<u64>,
+    pub rss_peak: Option<u64>,
+    pub rss_last: Option<u64>,
+    /// The memory-growth fit of each scenario's run (`null` with too few samples).
+    pub growth: Vec<ScenarioGrowth>,
+    /// % of one core.
+    pub cpu_mean: Option<f64>,
+    pub cpu_peak: Option<f64>,
+    pub fds_max: Option<u64>,
+    pub threads_max: Option<u64>,
+    pub restarts: usize,
+    pub killed_after_grace: bool,
+    /// "service NAME exited with …" when it exited by itself during the test.
+    pub failure: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ScenarioGrowth {
+    pub scenario: String,
+    pub fit: Option<super::growth::Growth>,
+}
+
+/// The `summary.json` entries of a test's services.
+pub fn summarize(data: &ServiceData, timeline: &Timeline) -> Vec<ServiceSummary> {
+    data.services
+        .iter()
+        .map(|s| {
+            let cpus: Vec<f64> = s.samples.iter().filter_map(|x| x.cpu).collect();
+            ServiceSummary {
+                name: s.name.clone(),
+                ready_after_us: s.ready_after_us,
+                sample_every_us: s.sample_every_us,
+                samples: s.samples.len(),
+                rss_first: s.samples.first().map(|x| x.rss),
+                rss_peak: s.samples.iter().map(|x| x.rss).max(),
+                rss_last: s.samples.last().map(|x| x.rss),
+                growth: data
+                    .scenarios
+                    .iter()
+                    .map(|span| {
+                        let points: Vec<(u64, u64)> = s
+                            .samples
+                            .iter()
+                            .filter(|x| x.t_us >= span.start_us && x.t_us <= span.end_us)
+                            .map(|x| (x.t_us - span.start_us, x.rss))
+                            .collect();
+                        let warm = warmup_end(timeline, span.end_us.saturating_sub(span.start_us));
+                        ScenarioGrowth {
+                            scenario: span.scenario.clone(),
+                            fit: growth(&points, warm.saturating_add(1)),
+                        }
+                    })
+                    .collect(),
+                cpu_mean: (!cpus.is_empty()).then(|| cpus.iter().sum::<f64>() / cpus.len() as f64),
+                cpu_peak: cpus.iter().copied().reduce(f64::max),
+                fds_max: s.samples.iter().map(|x| x.fds).max(),
+                threads_max: s.samples.iter().map(|x| x.threads).max(),
+                restarts: s.restarts.len(),
+                killed_after_grace: s.killed_after_grace,
+                failure: s.failure.clone(),
+            }
+        })
+        .collect()
+}
