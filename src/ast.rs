@@ -102,17 +102,44 @@ pub struct ServiceStmt {
 pub enum ServiceStmtKind {
     Exec(Expr),
     Env(Expr),
+    /// `cwd "dir"`
+    Cwd(Expr),
     Ready {
         probe: ProbeKind,
         address: Expr,
         within: Expr,
     },
+    /// `stop signal SIGTERM grace 5s` (either part optional)
+    Stop {
+        signal: Option<Name>,
+        grace: Option<Expr>,
+    },
+    /// `sample every 1s`
+    Sample(Expr),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProbeKind {
     Http,
     Tcp,
+    /// `ready log "REGEX"`: a line of the service's output matches
+    Log,
+}
+
+/// What a chaos action does to a service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceOp {
+    /// SIGSTOP to the process group
+    Pause,
+    /// SIGCONT to the process group
+    Resume,
+    /// stop, then start again and await readiness
+    Restart,
+    /// stop (signal, grace, SIGKILL)
+    Down,
+    /// start again and await readiness
+    Up,
 }
 
 /// `proxy NAME { listen "…"  upstream "…" }`
@@ -415,6 +442,11 @@ pub enum ChaosStmtKind {
     Faults(Vec<ScenarioExpr>),
     Start(Action),
     Stop(Action),
+    /// `pause cache`, `down cache` (for the window), `restart cache` (at its start)
+    Hold {
+        op: ServiceOp,
+        service: Name,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -424,6 +456,11 @@ pub enum Action {
         method: Name,
         url: Expr,
         json: Option<Expr>,
+    },
+    /// `start pause cache`
+    Service {
+        op: ServiceOp,
+        service: Name,
     },
 }
 

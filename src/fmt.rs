@@ -912,12 +912,37 @@ impl<'s> Printer<'s> {
                 self.put(match probe {
                     ProbeKind::Http => "http",
                     ProbeKind::Tcp => "tcp",
+                    ProbeKind::Log => "log",
                 });
                 self.sp();
                 self.expr(address);
                 self.kw("within", within.span);
                 self.sp();
                 self.expr(within);
+            }
+            ServiceStmtKind::Cwd(e) => {
+                self.put("cwd");
+                self.sp();
+                self.expr(e);
+            }
+            ServiceStmtKind::Stop { signal, grace } => {
+                self.put("stop");
+                if let Some(sig) = signal {
+                    self.sp();
+                    self.put("signal");
+                    self.sp();
+                    self.name(sig);
+                }
+                if let Some(g) = grace {
+                    self.kw("grace", g.span);
+                    self.sp();
+                    self.expr(g);
+                }
+            }
+            ServiceStmtKind::Sample(e) => {
+                self.put("sample every");
+                self.sp();
+                self.expr(e);
             }
         }
     }
@@ -1442,6 +1467,12 @@ impl<'s> Printer<'s> {
             }
             ChaosStmtKind::Start(a) => ("start", a),
             ChaosStmtKind::Stop(a) => ("stop", a),
+            ChaosStmtKind::Hold { op, service } => {
+                self.put(service_op_word(*op));
+                self.sp();
+                self.name(service);
+                return;
+            }
         };
         self.put(edge);
         self.sp();
@@ -1450,6 +1481,11 @@ impl<'s> Printer<'s> {
                 self.put("exec");
                 self.sp();
                 self.expr(e);
+            }
+            Action::Service { op, service } => {
+                self.put(service_op_word(*op));
+                self.sp();
+                self.name(service);
             }
             Action::Http { method, url, json } => {
                 self.put("http");
@@ -1686,6 +1722,17 @@ fn starts_ambiguously(e: &Expr) -> bool {
         ExprKind::Call { callee, .. } => starts_ambiguously(callee),
         ExprKind::Binary { lhs, .. } => starts_ambiguously(lhs),
         _ => false,
+    }
+}
+
+/// The keyword of a service action in a chaos window.
+fn service_op_word(op: ServiceOp) -> &'static str {
+    match op {
+        ServiceOp::Pause => "pause",
+        ServiceOp::Resume => "resume",
+        ServiceOp::Restart => "restart",
+        ServiceOp::Down => "down",
+        ServiceOp::Up => "up",
     }
 }
 

@@ -36,6 +36,7 @@ pub mod plan;
 pub mod progress;
 pub mod report;
 mod run;
+pub mod service;
 pub mod slo;
 pub mod source;
 pub mod syntax;

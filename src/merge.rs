@@ -422,6 +422,8 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<u8, Failure> {
             },
             seeds: m.seeds,
             metrics: m.metrics.to_stored(),
+            // A service belongs to one machine: its samples are not merged.
+            services: vec![],
         });
     }
     if let Some(out) = &args.out {

@@ -60,12 +60,20 @@ pub struct Service {
     pub name: String,
     pub exec: String,
     pub env: Vec<(String, String)>,
+    /// `cwd`, resolved against the `.stress` file's folder; `None`: that folder.
+    pub cwd: Option<String>,
     pub ready: Option<Ready>,
+    /// `stop signal NAME` (default `SIGTERM`).
+    pub stop_signal: String,
+    /// `stop … grace D` (default 5s): how long after the signal before SIGKILL.
+    pub grace: Duration,
+    /// `sample every D` (default 1s).
+    pub sample_every: Duration,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Ready {
-    /// `http` or `tcp`
+    /// `http`, `tcp` or `log`
     pub probe: String,
     pub address: String,
     pub within: Duration,
@@ -351,6 +359,11 @@ pub enum Action {
         url: String,
         json: Option<Expr>,
     },
+    /// `pause cache`, `start restart cache`, …: an action on a service of the test.
+    Service {
+        op: crate::ast::ServiceOp,
+        service: String,
+    },
 }
 
 // ── SLOs ──────────────────────────────────────────────────────────────
@@ -491,6 +504,27 @@ pub enum Metric {
     Cpu {
         service: String,
     },
+    /// `rss(x)`, `max_cpu(x)`, `fds(x)`, `threads(x)`, `restarts(x)`
+    Service {
+        service: String,
+        stat: ServiceStat,
+    },
+}
+
+/// A sampled quantity of a service's process tree (see `crate::service`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceStat {
+    /// RSS at the last sample, bytes
+    Rss,
+    /// Highest CPU between two samples, % of one core
+    MaxCpu,
+    /// Open file descriptors at the last sample (the highest, under `max`… not: the last)
+    Fds,
+    /// Threads at the last sample
+    Threads,
+    /// Restarts by chaos actions
+    Restarts,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

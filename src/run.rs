@@ -21,7 +21,7 @@ use crate::cli::{RunArgs, Ui, front_end_with};
 use crate::diag::{Problem, RenderOptions};
 use crate::engine::{self, RunOptions, Sink};
 use crate::metrics::{Attempt, Collector, Iteration};
-use crate::plan::{Metric, Plan, SloExpr, TargetKind};
+use crate::plan::{Plan, TargetKind};
 use crate::source::SourceFile;
 
 /// Runs every test of every file; returns the exit code.
@@ -131,7 +131,20 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
     let cancel = tokio_util::sync::CancellationToken::new();
     let ctrl_c = cancel.clone();
     runtime.spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        // SIGTERM is handled like Ctrl-C, so services are stopped on both.
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let terminated = async {
+            match term.as_mut() {
+                Some(t) => t.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        let interrupted = tokio::select! {
+            r = tokio::signal::ctrl_c() => r.is_ok(),
+            _ = terminated => true,
+        };
+        if interrupted {
             eprintln!("\ninterrupted: stopping the load…");
             ctrl_c.cancel();
         }
@@ -293,6 +306,50 @@ async fn run_test(
             }
         }
     }
+    // Services start after proxies and before the load; a service that exits by itself
+    // cancels `load_cancel` (the load stops, the test fails).
+    let load_cancel = cancel.child_token();
+    let base_dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let services = if t.services.is_empty() {
+        None
+    } else {
+        let starting = crate::service::Services::start(
+            plan,
+            test,
+            &base_dir,
+            args.out.as_deref(),
+            load_cancel.clone(),
+        );
+        let started = tokio::select! {
+            r = starting => Some(r),
+            _ = cancel.cancelled() => None,
+        };
+        match started {
+            Some(Ok(s)) => Some(s),
+            Some(Err(e)) => {
+                eprintln!("error[stress::run::service]: {e}");
+                for mock in mocks {
+                    mock.shutdown().await;
+                }
+                return TestOutcome {
+                    code: 3,
+                    ..TestOutcome::default()
+                };
+            }
+            None => {
+                for mock in mocks {
+                    mock.shutdown().await;
+                }
+                return TestOutcome {
+                    code: 130,
+                    ..TestOutcome::default()
+                };
+            }
+        }
+    };
     eprintln!(
         "running test `{}` of {} (seed {seed})…",
         t.name,
@@ -301,13 +358,11 @@ async fn run_test(
     let options = RunOptions {
         seed: Some(seed),
         scenario_filter: args.scenario.clone(),
-        cancel,
+        cancel: load_cancel,
         target_urls,
-        base_dir: path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from(".")),
+        base_dir,
         max_duration: None,
+        services: services.as_ref().map(crate::service::Services::control),
     };
     let mut sink = CollectorSink {
         plan,
@@ -319,9 +374,18 @@ async fn run_test(
             test,
             crate::progress::Mode::detect(args.quiet),
         ),
+        services: services.as_ref(),
     };
     let result = engine::run(plan, test, &options, &mut sink).await;
     sink.progress.finish();
+    let service_data = match &services {
+        Some(s) => Some(s.stop().await),
+        None => None,
+    };
+    let service_failure = services
+        .as_ref()
+        .and_then(crate::service::Services::failure)
+        .filter(|_| !cancel.is_cancelled());
     for mock in mocks {
         mock.shutdown().await;
     }
@@ -337,7 +401,10 @@ async fn run_test(
             };
         }
     };
-    let metrics = sink.collector.finish();
+    let mut metrics = sink.collector.finish();
+    if let Some(data) = service_data {
+        metrics.services = data;
+    }
     let verdict = crate::slo::evaluate(plan, test, &metrics);
     let built = crate::report::build(
         plan,
@@ -347,8 +414,13 @@ async fn run_test(
         summary.seed,
         summary.interrupted,
     );
-    let report = crate::report::render_text(&built, ui.color());
-    let plain = crate::report::render_text(&built, false);
+    let mut report = crate::report::render_text(&built, ui.color());
+    let mut plain = crate::report::render_text(&built, false);
+    let services_text = crate::service::render_text(&metrics.services, &metrics.timeline);
+    if !services_text.is_empty() {
+        report.push_str(&services_text);
+        plain.push_str(&services_text);
+    }
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{report}");
     for warning in &summary.warnings {
@@ -370,7 +442,15 @@ async fn run_test(
     if !violations.is_empty() {
         ui.problems(Some(file), &violations);
     }
-    let code = if summary.interrupted {
+    if let Some((message, tail)) = &service_failure {
+        eprintln!(
+            "error[stress::run::service_exited]: {}",
+            crate::service::failure_text(message, tail)
+        );
+    }
+    let code = if service_failure.is_some() {
+        1
+    } else if summary.interrupted {
         130
     } else if verdict.passed {
         0
@@ -387,6 +467,7 @@ async fn run_test(
                 },
                 seeds: vec![summary.seed],
                 metrics: metrics.to_stored(),
+                services: crate::service::summarize(&metrics.services, &metrics.timeline),
             }),
             hlogs,
             error,
@@ -406,42 +487,10 @@ async fn run_test(
 /// or fail for the wrong reason.
 fn unsupported(plan: &Plan, test: usize) -> Option<String> {
     let t = &plan.tests[test];
-    if !t.services.is_empty() {
-        return Some(format!(
-            "test `{}` starts services; `service` is not run yet (issue: services and proxies)",
-            t.name
-        ));
-    }
     if let crate::plan::Inject::Proxy(p) = &t.inject {
         return Some(format!(
             "test `{}` injects at proxy `{p}`; the embedded proxy is not run yet",
             t.name
-        ));
-    }
-    let service_metric = |e: &SloExpr| -> bool {
-        fn walk(e: &SloExpr) -> bool {
-            match e {
-                SloExpr::Metric { metric, .. } => matches!(
-                    metric,
-                    Metric::MemoryGrowth { .. } | Metric::MaxRss { .. } | Metric::Cpu { .. }
-                ),
-                SloExpr::Mul(a, b)
-                | SloExpr::Div(a, b)
-                | SloExpr::Add(a, b)
-                | SloExpr::Sub(a, b) => walk(a) || walk(b),
-                SloExpr::Const { .. } => false,
-            }
-        }
-        walk(e)
-    };
-    if let Some(slo) = t
-        .slos
-        .iter()
-        .find(|s| service_metric(&s.lhs) || service_metric(&s.rhs))
-    {
-        return Some(format!(
-            "line {}: `{}` needs service sampling, which is not run yet",
-            slo.line, slo.text
         ));
     }
     None
@@ -464,6 +513,8 @@ struct CollectorSink<'p> {
     collector: Collector,
     stream: Option<(TestStream, &'p mut RequestLog)>,
     progress: crate::progress::Progress,
+    /// The test's services, told when each scenario runs (service metrics by phase).
+    services: Option<&'p crate::service::Services>,
 }
 
 impl Sink for CollectorSink<'_> {
@@ -490,11 +541,20 @@ impl Sink for CollectorSink<'_> {
         }
         if let Some(s) = self.plan.tests[self.test].scenarios.get(scenario) {
             self.progress.scenario_started(&s.name);
+            if let Some(services) = self.services {
+                services.scenario_started(&s.name);
+            }
         }
         self.collector.scenario_started(scenario);
     }
 
     fn scenario_finished(&mut self, scenario: usize, duration_us: u64) {
+        if let (Some(services), Some(s)) = (
+            self.services,
+            self.plan.tests[self.test].scenarios.get(scenario),
+        ) {
+            services.scenario_finished(&s.name);
+        }
         if let Some((stream, log)) = &mut self.stream {
             stream.scenario_finished(scenario, duration_us);
             // Errors are kept by the log and reported at the end.

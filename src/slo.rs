@@ -12,8 +12,9 @@
 //!   window where a side has no data is skipped. Fails if any window fails; the result
 //!   reports the worst window (its start and value). A run shorter than half a window has
 //!   no window: `NoData`.
-//! - A metric over no samples is `NoData`; a service metric (`memory_growth`, `max_rss`,
-//!   `cpu`) is `NotMeasured` (not sampled yet). Both count as failures, never a silent pass.
+//! - A metric over no samples is `NoData` (also a service metric without samples, see
+//!   `service::growth`); `NotMeasured` is what cannot be measured (a service metric in
+//!   `abort if … over`). Both count as failures, never a silent pass.
 //!   What each metric measures is documented in `metrics::measure` (`metrics::side`).
 
 use miette::{Diagnostic, SourceSpan};

@@ -10,5 +10,6 @@ mod lsp;
 mod merge;
 mod robustness;
 mod run;
+mod services;
 mod support;
 mod ui;

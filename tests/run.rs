@@ -116,13 +116,6 @@ fn set_overrides_a_constant() {
 }
 
 #[test]
-fn a_services_test_is_refused_with_exit_2() {
-    let out = stress(&["run", "scenarios/circuit_breaker.stress"]);
-    assert_exit(&out, 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not run yet"));
-}
-
-#[test]
 fn an_unreachable_target_exits_3() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -62,6 +62,8 @@ pub struct TestArtifacts {
     /// The seed of each run it adds up (one for a run).
     pub seeds: Vec<u64>,
     pub metrics: StoredMetrics,
+    /// The test's services (`summary.json`: `tests[].services`); empty for a merge.
+    pub services: Vec<crate::service::ServiceSummary>,
 }
 
 #[derive(Serialize)]

@@ -24,6 +24,7 @@ pub(crate) async fn run(
     t0: Instant,
     cancel: CancellationToken,
     done: CancellationToken,
+    services: Option<std::sync::Arc<dyn super::ServiceControl>>,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
     let from = t0 + chaos.from.to_std();
@@ -37,7 +38,7 @@ pub(crate) async fn run(
         return warnings;
     }
     for action in &chaos.start {
-        if let Err(e) = perform(action, &client, &mut env).await {
+        if let Err(e) = perform(action, &client, &mut env, services.as_deref()).await {
             warnings.push(format!("chaos start action failed: {e}"));
         }
     }
@@ -48,15 +49,24 @@ pub(crate) async fn run(
         _ = sleep_until(t0 + chaos.to.to_std()) => {}
     }
     for action in &chaos.stop {
-        if let Err(e) = perform(action, &client, &mut env).await {
+        if let Err(e) = perform(action, &client, &mut env, services.as_deref()).await {
             warnings.push(format!("chaos stop action failed: {e}"));
         }
     }
     warnings
 }
 
-async fn perform(action: &Action, client: &Client, env: &mut Env) -> Result<(), String> {
+async fn perform(
+    action: &Action,
+    client: &Client,
+    env: &mut Env,
+    services: Option<&dyn super::ServiceControl>,
+) -> Result<(), String> {
     match action {
+        Action::Service { op, service } => match services {
+            Some(control) => control.act(*op, service).await,
+            None => Err(format!("service `{service}` is not running")),
+        },
         Action::Exec(command) => {
             let child = tokio::process::Command::new("sh")
                 .arg("-c")

@@ -68,6 +68,16 @@ pub trait Sink: Send {
     }
 }
 
+/// What chaos actions can do to the test's services (`pause cache`, `restart cache`): the
+/// caller (`stress run`) owns the processes.
+pub trait ServiceControl: Send + Sync + std::fmt::Debug {
+    fn act<'a>(
+        &'a self,
+        op: crate::ast::ServiceOp,
+        service: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>>;
+}
+
 /// How to run a test.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -87,6 +97,8 @@ pub struct RunOptions {
     /// A safety bound on the whole test; when reached the run stops as if interrupted, with
     /// `deadline_reached: true`.
     pub max_duration: Option<std::time::Duration>,
+    /// The test's running services, for chaos actions on them.
+    pub services: Option<Arc<dyn ServiceControl>>,
 }
 
 impl Default for RunOptions {
@@ -98,6 +110,7 @@ impl Default for RunOptions {
             target_urls: HashMap::new(),
             base_dir: PathBuf::from("."),
             max_duration: None,
+            services: None,
         }
     }
 }
@@ -431,6 +444,7 @@ async fn run_scenario(
             t0,
             cancel.clone(),
             chaos_done.clone(),
+            opts.services.clone(),
         ))
     });
     let driver = tokio::spawn(driver::run_profile(ctx, cancel.clone()));

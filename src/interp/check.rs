@@ -316,12 +316,47 @@ impl<'a> Checker<'a> {
                     }
                 }
                 ServiceStmtKind::Ready {
-                    address, within, ..
+                    probe,
+                    address,
+                    within,
                 } => {
                     let ty = self.expr(address, &Place::Const);
                     self.expect_ty(address, &ty, &Ty::Str);
                     self.positive_duration(within, "`within`");
+                    if let (ProbeKind::Log, ExprKind::Str(parts)) = (probe, &address.kind) {
+                        if let [StrPart::Text(text)] = parts.as_slice() {
+                            if let Err(e) = regex::Regex::new(text) {
+                                self.bad_value(
+                                    address.span,
+                                    "`ready log` takes a regular expression",
+                                    "not a valid regular expression",
+                                    Some(e.to_string()),
+                                );
+                            }
+                        }
+                    }
                 }
+                ServiceStmtKind::Cwd(e) => {
+                    let ty = self.expr(e, &Place::Const);
+                    self.expect_ty(e, &ty, &Ty::Str);
+                }
+                ServiceStmtKind::Stop { signal, grace } => {
+                    if let Some(sig) = signal {
+                        if crate::service::signal_number(&sig.text).is_none() {
+                            self.unknown_setting(
+                                "signal",
+                                &sig.text,
+                                sig.span,
+                                crate::service::SIGNALS,
+                            );
+                        }
+                    }
+                    if let Some(g) = grace {
+                        let ty = self.expr(g, &Place::Const);
+                        self.expect_ty(g, &ty, &Ty::Duration);
+                    }
+                }
+                ServiceStmtKind::Sample(e) => self.positive_duration(e, "`sample every`"),
             }
         }
         if !has_exec {
@@ -1186,6 +1221,9 @@ impl<'a> Checker<'a> {
         let mut chaos: Option<Span> = None;
         let mut singles: HashMap<String, Span> = HashMap::new();
         let mut scenario_exprs: Vec<&ScenarioExpr> = Vec::new();
+        // Services the test starts, and those its chaos window acts on.
+        let mut started: Vec<String> = Vec::new();
+        let mut acted_on: Vec<&Name> = Vec::new();
         for stmt in &t.stmts {
             match &stmt.kind {
                 TestStmtKind::Workload(w) => {
@@ -1237,6 +1275,7 @@ impl<'a> Checker<'a> {
                     self.once(&mut singles, "services", stmt.span);
                     for n in names {
                         self.lookup(n, Kind::Service);
+                        started.push(n.text.clone());
                     }
                 }
                 TestStmtKind::Chaos(c) => {
@@ -1268,11 +1307,33 @@ impl<'a> Checker<'a> {
                                     scenario_exprs.push(e);
                                 }
                             }
-                            ChaosStmtKind::Start(a) | ChaosStmtKind::Stop(a) => self.action(a),
+                            ChaosStmtKind::Start(a) | ChaosStmtKind::Stop(a) => {
+                                if let Action::Service { service, .. } = a {
+                                    acted_on.push(service);
+                                }
+                                self.action(a);
+                            }
+                            ChaosStmtKind::Hold { service, .. } => {
+                                acted_on.push(service);
+                                self.lookup(service, Kind::Service);
+                            }
                         }
                     }
                 }
                 TestStmtKind::Slo(_) => {}
+            }
+        }
+        for service in acted_on {
+            if self.scope.get(&service.text).is_some() && !started.contains(&service.text) {
+                self.bad_value(
+                    service.span,
+                    &format!(
+                        "the chaos window acts on service `{}`, which this test does not start",
+                        service.text
+                    ),
+                    "not in the test's `services`",
+                    Some(format!("add `services {}` to the test", service.text)),
+                );
             }
         }
         if workload.is_none() && !singles.contains_key("workload") {
@@ -1399,6 +1460,9 @@ impl<'a> Checker<'a> {
             Action::Exec(e) => {
                 let ty = self.expr(e, &Place::Const);
                 self.expect_ty(e, &ty, &Ty::Str);
+            }
+            Action::Service { service, .. } => {
+                self.lookup(service, Kind::Service);
             }
             Action::Http { method, url, json } => {
                 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete"];

@@ -57,6 +57,11 @@ pub(crate) const METRIC_FUNCS: &[&str] = &[
     "memory_growth",
     "max_rss",
     "cpu",
+    "rss",
+    "max_cpu",
+    "fds",
+    "threads",
+    "restarts",
 ];
 pub(crate) const METRIC_NAMES: &[&str] = &[
     "error_rate",
@@ -803,7 +808,8 @@ impl Checker<'_> {
                 }
                 Ty::Number
             }
-            "memory_growth" | "max_rss" | "cpu" => {
+            "memory_growth" | "max_rss" | "cpu" | "rss" | "max_cpu" | "fds" | "threads"
+            | "restarts" => {
                 match arg.as_name() {
                     Some(n) => {
                         self.mark(&n.text);
@@ -818,7 +824,8 @@ impl Checker<'_> {
                 }
                 match f.text.as_str() {
                     "memory_growth" => Ty::Growth,
-                    "max_rss" => Ty::Size,
+                    "max_rss" | "rss" => Ty::Size,
+                    "fds" | "threads" | "restarts" => Ty::Number,
                     _ => Ty::Percent,
                 }
             }

@@ -269,7 +269,11 @@ impl<'a> Lowerer<'a> {
             name: s.name.text.clone(),
             exec: String::new(),
             env: vec![],
+            cwd: None,
             ready: None,
+            stop_signal: "SIGTERM".into(),
+            grace: Duration(5_000_000),
+            sample_every: Duration(1_000_000),
         };
         for stmt in &s.stmts {
             match &stmt.kind {
@@ -291,11 +295,30 @@ impl<'a> Lowerer<'a> {
                         probe: match probe {
                             ast::ProbeKind::Http => "http".into(),
                             ast::ProbeKind::Tcp => "tcp".into(),
+                            ast::ProbeKind::Log => "log".into(),
                         },
                         address: self.string(address),
                         within: self.duration(within),
                     });
                 }
+                ast::ServiceStmtKind::Cwd(e) => {
+                    let dir = self.string(e);
+                    service.cwd = Some(match self.base_dir {
+                        Some(base) if !base.as_os_str().is_empty() => {
+                            base.join(&dir).display().to_string()
+                        }
+                        _ => dir,
+                    });
+                }
+                ast::ServiceStmtKind::Stop { signal, grace } => {
+                    if let Some(sig) = signal {
+                        service.stop_signal = crate::service::canonical_signal(&sig.text);
+                    }
+                    if let Some(g) = grace {
+                        service.grace = self.duration(g);
+                    }
+                }
+                ast::ServiceStmtKind::Sample(e) => service.sample_every = self.duration(e),
             }
         }
         service
@@ -741,6 +764,23 @@ impl<'a> Lowerer<'a> {
                                 .extend(list.iter().map(|e| self.scenario_expr(e))),
                             ast::ChaosStmtKind::Start(a) => chaos.start.push(self.action(a)),
                             ast::ChaosStmtKind::Stop(a) => chaos.stop.push(self.action(a)),
+                            ast::ChaosStmtKind::Hold { op, service } => {
+                                let action = |op| plan::Action::Service {
+                                    op,
+                                    service: service.text.clone(),
+                                };
+                                match op {
+                                    ast::ServiceOp::Pause => {
+                                        chaos.start.push(action(ast::ServiceOp::Pause));
+                                        chaos.stop.push(action(ast::ServiceOp::Resume));
+                                    }
+                                    ast::ServiceOp::Down => {
+                                        chaos.start.push(action(ast::ServiceOp::Down));
+                                        chaos.stop.push(action(ast::ServiceOp::Up));
+                                    }
+                                    other => chaos.start.push(action(*other)),
+                                }
+                            }
                         }
                     }
                     out.chaos = Some(chaos);
@@ -770,6 +810,10 @@ impl<'a> Lowerer<'a> {
     fn action(&self, a: &ast::Action) -> plan::Action {
         match a {
             ast::Action::Exec(e) => plan::Action::Exec(self.string(e)),
+            ast::Action::Service { op, service } => plan::Action::Service {
+                op: *op,
+                service: service.text.clone(),
+            },
             ast::Action::Http { method, url, json } => plan::Action::Http {
                 method: method.text.to_ascii_uppercase(),
                 url: self.string(url),
@@ -1216,6 +1260,18 @@ impl<'a> Lowerer<'a> {
                         "max_rss" => plan::Metric::MaxRss {
                             service: self.string(arg),
                         },
+                        "rss" | "max_cpu" | "fds" | "threads" | "restarts" => {
+                            plan::Metric::Service {
+                                service: self.string(arg),
+                                stat: match f {
+                                    "rss" => plan::ServiceStat::Rss,
+                                    "max_cpu" => plan::ServiceStat::MaxCpu,
+                                    "fds" => plan::ServiceStat::Fds,
+                                    "threads" => plan::ServiceStat::Threads,
+                                    _ => plan::ServiceStat::Restarts,
+                                },
+                            }
+                        }
                         _ => plan::Metric::Cpu {
                             service: self.string(arg),
                         },

@@ -126,6 +126,8 @@ pub struct Metrics {
     /// Indexed like `Test::scenarios`.
     pub scenarios: Vec<ScenarioMetrics>,
     pub aborted: Option<AbortRecord>,
+    /// Samples of the test's services (`crate::service`); empty without services.
+    pub services: crate::service::ServiceData,
 }
 
 /// Two `Metrics` that do not come from the same test of the same plan.
@@ -333,6 +335,7 @@ impl Collector {
             window_lengths,
             scenarios,
             aborted: None,
+            services: Default::default(),
         };
         Self {
             metrics,

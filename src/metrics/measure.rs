@@ -8,7 +8,7 @@
 //!   (so `p95(latency) <= 3s` holds when every request took exactly 3s);
 //! - a metric over no samples (p95 of an empty phase, the error rate or a `count` of no
 //!   requests) is [`Missing::NoData`], never a silent pass; service metrics (`memory_growth`,
-//!   `max_rss`, `cpu`) are [`Missing::NotMeasured`];
+//!   `max_rss`, `cpu`, …) are computed from samples by `service::growth`;
 //! - `throughput` is attempts (failed or not) per second over the selection's span, first
 //!   intended start → last end (a phase's own span under a phase qualifier, a window's
 //!   covered length in a window);
@@ -160,11 +160,7 @@ fn measure(
             Ok(it)
         }
     };
-    let not_measured = |what: String| {
-        Missing::NotMeasured(format!(
-            "{what} is not measured yet (service sampling is not implemented)"
-        ))
-    };
+    let not_measured = |what: String| Missing::NotMeasured(format!("{what} is not measured"));
     Ok(match metric {
         Metric::Stat { stat, of } => {
             let (h, scale, unit, missing): (Histogram, f64, Unit, Missing) = match of {
@@ -256,11 +252,30 @@ fn measure(
             iterations()?;
             (sel.retries_by(*reason) as f64, Unit::Number)
         }
-        Metric::MemoryGrowth { service, .. } => {
-            return Err(not_measured(format!("memory_growth({service})")));
+        Metric::MemoryGrowth { .. }
+        | Metric::MaxRss { .. }
+        | Metric::Cpu { .. }
+        | Metric::Service { .. } => {
+            let (sm, window) = match scope {
+                Scope::Run(sm) => (*sm, None),
+                Scope::Window { sm, len, index, .. } => {
+                    (*sm, Some((index * len, (index + 1) * len)))
+                }
+                Scope::Recent { .. } => {
+                    return Err(not_measured(
+                        "a service metric in `abort if … over`".to_string(),
+                    ));
+                }
+            };
+            return crate::service::growth::measure(
+                &m.services,
+                metric,
+                filter,
+                &m.timeline,
+                &sm.name,
+                window,
+            );
         }
-        Metric::MaxRss { service } => return Err(not_measured(format!("max_rss({service})"))),
-        Metric::Cpu { service } => return Err(not_measured(format!("cpu({service})"))),
     })
 }
 
@@ -299,7 +314,7 @@ pub fn precise(v: f64, unit: Unit) -> String {
     }
 }
 
-fn where_text(filter: &Filter) -> String {
+pub(crate) fn where_text(filter: &Filter) -> String {
     let mut out = String::new();
     if let Some(step) = &filter.step {
         out.push_str(&format!(" for step `{step}`"));
@@ -360,6 +375,16 @@ pub fn describe(expr: &SloExpr, m: &Metrics) -> String {
                 Metric::MemoryGrowth { service, .. } => format!("memory_growth({service})"),
                 Metric::MaxRss { service } => format!("max_rss({service})"),
                 Metric::Cpu { service } => format!("cpu({service})"),
+                Metric::Service { service, stat } => {
+                    let f = match stat {
+                        crate::plan::ServiceStat::Rss => "rss",
+                        crate::plan::ServiceStat::MaxCpu => "max_cpu",
+                        crate::plan::ServiceStat::Fds => "fds",
+                        crate::plan::ServiceStat::Threads => "threads",
+                        crate::plan::ServiceStat::Restarts => "restarts",
+                    };
+                    format!("{f}({service})")
+                }
             };
             let step = filter
                 .step

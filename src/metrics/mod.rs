@@ -16,6 +16,7 @@ mod collector;
 mod histogram;
 mod hlog;
 mod measure;
+pub(crate) use measure::where_text;
 mod persist;
 mod sample;
 mod segment;

@@ -153,6 +153,22 @@ impl Timeline {
         }
     }
 
+    /// The segment of a sample placed by time alone (a service sample): the stage whose
+    /// scheduled span holds `at_us`, else the last one that started before it.
+    pub fn segment_at(&self, at_us: u64) -> Segment {
+        let all = || 0..self.stages.len();
+        Segment {
+            stage: self.stage_among(all, at_us),
+            chaos: self.chaos_part(at_us),
+        }
+    }
+
+    /// The scheduled span of the first stage named `name`, when it is known.
+    pub fn phase_span(&self, name: &str) -> Option<(u64, u64)> {
+        let p = self.phases.iter().position(|n| n == name)?;
+        self.stages.iter().find(|s| s.phase == Some(p))?.span
+    }
+
     /// Every segment a sample can fall in.
     pub fn all_segments(&self) -> impl Iterator<Item = Segment> + '_ {
         let parts = [ChaosPart::Before, ChaosPart::During, ChaosPart::After];

@@ -343,7 +343,7 @@ fn an_empty_phase_is_no_data_not_a_pass() {
 }
 
 #[test]
-fn service_metrics_are_not_measured_and_fail() {
+fn a_service_metric_without_samples_has_no_data_and_fails() {
     let growth = metric(Metric::MemoryGrowth {
         service: "breaker".into(),
         relative: false,
@@ -358,7 +358,11 @@ fn service_metrics_are_not_measured_and_fail() {
         )],
     );
     let (_, v) = run(&p, |c| c.attempt(attempt(0, 0, 0, MS)));
-    assert_eq!(v.results[0].status, Status::NotMeasured);
+    assert_eq!(v.results[0].status, Status::NoData);
+    assert_eq!(
+        v.results[0].message.as_deref(),
+        Some("service `breaker` was not started by this test (add `services breaker`)")
+    );
     assert!(!v.passed);
 }
 

@@ -136,7 +136,10 @@ impl Context {
             Context::Service => &[
                 ("exec", Rule::svc_exec),
                 ("env", Rule::svc_env),
+                ("cwd", Rule::svc_cwd),
                 ("ready", Rule::svc_ready),
+                ("stop", Rule::svc_stop),
+                ("sample", Rule::svc_sample),
             ],
             Context::Step => &[
                 ("request", Rule::request_step),
@@ -203,6 +206,9 @@ impl Context {
                 ("faults", Rule::chaos_faults),
                 ("start", Rule::chaos_action),
                 ("stop", Rule::chaos_action),
+                ("pause", Rule::chaos_hold),
+                ("down", Rule::chaos_hold),
+                ("restart", Rule::chaos_hold),
             ],
         }
     }
@@ -437,6 +443,7 @@ impl<'s> Builder<'s> {
                     inner.presume(Rule::kw_ready);
                     let probe = match inner.any().as_rule() {
                         Rule::kw_http => ProbeKind::Http,
+                        Rule::kw_log => ProbeKind::Log,
                         _ => ProbeKind::Tcp,
                     };
                     let address = self.expr(inner.presume(Rule::expr));
@@ -447,6 +454,25 @@ impl<'s> Builder<'s> {
                         address,
                         within,
                     }
+                }
+                Rule::svc_cwd => {
+                    inner.presume(Rule::kw_cwd);
+                    ServiceStmtKind::Cwd(self.expr(inner.presume(Rule::expr)))
+                }
+                Rule::svc_stop => {
+                    inner.presume(Rule::kw_stop);
+                    let signal = inner
+                        .optional(Rule::kw_signal)
+                        .map(|_| self.name(inner.presume(Rule::ident)));
+                    let grace = inner
+                        .optional(Rule::kw_grace)
+                        .map(|_| self.expr(inner.presume(Rule::expr)));
+                    ServiceStmtKind::Stop { signal, grace }
+                }
+                Rule::svc_sample => {
+                    inner.presume(Rule::kw_sample);
+                    inner.presume(Rule::kw_every);
+                    ServiceStmtKind::Sample(self.expr(inner.presume(Rule::expr)))
                 }
                 Rule::bad_stmt => {
                     self.bad_stmt(stmt, Context::Service);
@@ -997,6 +1023,10 @@ impl<'s> Builder<'s> {
                     let _keyword = a.any();
                     let action = if action_rule == Rule::action_exec {
                         Action::Exec(self.expr(a.presume(Rule::expr)))
+                    } else if action_rule == Rule::action_service {
+                        let op = service_op(_keyword.into_inner().next());
+                        let service = self.name(a.presume(Rule::ident));
+                        Action::Service { op, service }
                     } else {
                         let method = self.name(a.presume(Rule::ident));
                         let url = self.expr(a.presume(Rule::expr));
@@ -1010,6 +1040,12 @@ impl<'s> Builder<'s> {
                     } else {
                         ChaosStmtKind::Stop(action)
                     }
+                }
+                Rule::chaos_hold => {
+                    let mut inner = Children::new(stmt);
+                    let op = service_op(Some(inner.any()));
+                    let service = self.name(inner.presume(Rule::ident));
+                    ChaosStmtKind::Hold { op, service }
                 }
                 Rule::bad_stmt => {
                     self.bad_stmt(stmt, Context::Chaos);
@@ -1453,4 +1489,16 @@ fn is_operator(rule: Rule) -> bool {
             | Rule::call_args
             | Rule::phase
     )
+}
+
+/// The service operation a keyword names (`pause`, `resume`, `restart`, `down`, `up`).
+fn service_op(keyword: Option<Pair<'_, Rule>>) -> ServiceOp {
+    match keyword.map(|k| k.as_rule()) {
+        Some(Rule::kw_pause) => ServiceOp::Pause,
+        Some(Rule::kw_resume) => ServiceOp::Resume,
+        Some(Rule::kw_restart) => ServiceOp::Restart,
+        Some(Rule::kw_down) => ServiceOp::Down,
+        Some(Rule::kw_up) => ServiceOp::Up,
+        other => grammar_bug(Rule::svc_op, Rule::kw_pause, other),
+    }
 }
