@@ -293,6 +293,20 @@ async fn run_test(
             }
         }
     }
+    // Proxies listen before the load (and before services that call through them).
+    let proxies = match crate::proxy::Proxies::start(plan, test, &target_urls).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error[stress::run::proxy]: {e}");
+            for mock in mocks {
+                mock.shutdown().await;
+            }
+            return TestOutcome {
+                code: 3,
+                ..TestOutcome::default()
+            };
+        }
+    };
     eprintln!(
         "running test `{}` of {} (seed {seed})…",
         t.name,
@@ -319,9 +333,12 @@ async fn run_test(
             test,
             crate::progress::Mode::detect(args.quiet),
         ),
+        proxies: &proxies,
+        seed,
     };
     let result = engine::run(plan, test, &options, &mut sink).await;
     sink.progress.finish();
+    let proxy_stats = proxies.stats();
     for mock in mocks {
         mock.shutdown().await;
     }
@@ -338,6 +355,7 @@ async fn run_test(
         }
     };
     let metrics = sink.collector.finish();
+    proxies.shutdown().await;
     let verdict = crate::slo::evaluate(plan, test, &metrics);
     let built = crate::report::build(
         plan,
@@ -347,8 +365,13 @@ async fn run_test(
         summary.seed,
         summary.interrupted,
     );
-    let report = crate::report::render_text(&built, ui.color());
-    let plain = crate::report::render_text(&built, false);
+    let mut report = crate::report::render_text(&built, ui.color());
+    let mut plain = crate::report::render_text(&built, false);
+    if !proxy_stats.is_empty() {
+        let section = crate::proxy::render(&proxy_stats);
+        report.push_str(&section);
+        plain.push_str(&section);
+    }
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{report}");
     for warning in &summary.warnings {
@@ -412,12 +435,6 @@ fn unsupported(plan: &Plan, test: usize) -> Option<String> {
             t.name
         ));
     }
-    if let crate::plan::Inject::Proxy(p) = &t.inject {
-        return Some(format!(
-            "test `{}` injects at proxy `{p}`; the embedded proxy is not run yet",
-            t.name
-        ));
-    }
     let service_metric = |e: &SloExpr| -> bool {
         fn walk(e: &SloExpr) -> bool {
             match e {
@@ -464,6 +481,8 @@ struct CollectorSink<'p> {
     collector: Collector,
     stream: Option<(TestStream, &'p mut RequestLog)>,
     progress: crate::progress::Progress,
+    proxies: &'p crate::proxy::Proxies,
+    seed: u64,
 }
 
 impl Sink for CollectorSink<'_> {
@@ -490,6 +509,8 @@ impl Sink for CollectorSink<'_> {
         }
         if let Some(s) = self.plan.tests[self.test].scenarios.get(scenario) {
             self.progress.scenario_started(&s.name);
+            let chaos = self.plan.tests[self.test].chaos.as_ref();
+            self.proxies.scenario_started(self.seed, s, chaos);
         }
         self.collector.scenario_started(scenario);
     }

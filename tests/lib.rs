@@ -6,6 +6,7 @@ mod engine;
 mod examples;
 mod faults;
 mod merge;
+mod proxy;
 mod robustness;
 mod run;
 mod support;
