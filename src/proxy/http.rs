@@ -582,9 +582,9 @@ async fn pump_frames(
         bytes += n;
     }
     if cut {
-        if matches!(fault, Some(Fault::Reset)) {
-            // Let hyper flush what was sent (it does when it next finds the body empty), then
-            // switch the socket to RST.
+        // Let hyper flush what was sent (it does when it next finds the body empty) before
+        // cutting.
+        {
             let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
             loop {
                 let notified = progress.notify.notified();
@@ -599,6 +599,9 @@ async fn pump_frames(
                     break;
                 }
             }
+        }
+        if matches!(fault, Some(Fault::Reset)) {
+            // Switch the socket to RST.
             ctl.reset.store(true, Ordering::Release);
             let _ = tx
                 .send(Err(io::Error::new(
