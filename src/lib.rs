@@ -34,6 +34,7 @@ pub mod metrics;
 pub mod mock;
 pub mod plan;
 pub mod progress;
+pub mod proxy;
 pub mod report;
 mod run;
 pub mod service;

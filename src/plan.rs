@@ -20,6 +20,19 @@ pub struct Plan {
     pub services: Vec<Service>,
     pub workloads: Vec<Workload>,
     pub tests: Vec<Test>,
+    /// `proxy NAME { listen; upstream }` (see `crate::proxy`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub proxies: Vec<Proxy>,
+}
+
+/// `proxy NAME { listen "…"  upstream "…" }`: the embedded fault proxy.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Proxy {
+    pub name: String,
+    /// `host:port` to listen on (port 0: any free port).
+    pub listen: String,
+    /// `http://host:port`, or the name of a target (e.g. a mock) whose URL is used.
+    pub upstream: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

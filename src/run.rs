@@ -57,13 +57,6 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
                 .collect(),
             None => tests,
         };
-        if let Some(problem) = tests.iter().find_map(|&t| unsupported(plan, t)) {
-            eprintln!("error: {}: {problem}", path.display());
-            eprintln!(
-                "  = help: this construct is checked but not run yet; `stress check` accepts the file"
-            );
-            return 2;
-        }
         selected.push((path, file, plan, tests));
     }
     if let Some(name) = &args.test {
@@ -306,6 +299,20 @@ async fn run_test(
             }
         }
     }
+    // Proxies listen before the load (and before services that call through them).
+    let proxies = match crate::proxy::Proxies::start(plan, test, &target_urls).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error[stress::run::proxy]: {e}");
+            for mock in mocks {
+                mock.shutdown().await;
+            }
+            return TestOutcome {
+                code: 3,
+                ..TestOutcome::default()
+            };
+        }
+    };
     // Services start after proxies and before the load; a service that exits by itself
     // cancels `load_cancel` (the load stops, the test fails).
     let load_cancel = cancel.child_token();
@@ -331,6 +338,7 @@ async fn run_test(
             Some(Ok(s)) => Some(s),
             Some(Err(e)) => {
                 eprintln!("error[stress::run::service]: {e}");
+                proxies.shutdown().await;
                 for mock in mocks {
                     mock.shutdown().await;
                 }
@@ -340,6 +348,7 @@ async fn run_test(
                 };
             }
             None => {
+                proxies.shutdown().await;
                 for mock in mocks {
                     mock.shutdown().await;
                 }
@@ -375,6 +384,8 @@ async fn run_test(
             crate::progress::Mode::detect(args.quiet),
         ),
         services: services.as_ref(),
+        proxies: &proxies,
+        seed,
     };
     let result = engine::run(plan, test, &options, &mut sink).await;
     sink.progress.finish();
@@ -382,6 +393,7 @@ async fn run_test(
         Some(s) => Some(s.stop().await),
         None => None,
     };
+    let proxy_stats = proxies.stats();
     let service_failure = services
         .as_ref()
         .and_then(crate::service::Services::failure)
@@ -394,6 +406,7 @@ async fn run_test(
         Ok(summary) => summary,
         Err(err) => {
             ui.problems(None, &[Problem::Run(err)]);
+            proxies.shutdown().await;
             return TestOutcome {
                 code: 3,
                 write_error: streamed.and_then(|(_, _, error)| error),
@@ -405,6 +418,7 @@ async fn run_test(
     if let Some(data) = service_data {
         metrics.services = data;
     }
+    proxies.shutdown().await;
     let verdict = crate::slo::evaluate(plan, test, &metrics);
     let built = crate::report::build(
         plan,
@@ -420,6 +434,11 @@ async fn run_test(
     if !services_text.is_empty() {
         report.push_str(&services_text);
         plain.push_str(&services_text);
+    }
+    if !proxy_stats.is_empty() {
+        let section = crate::proxy::render(&proxy_stats);
+        report.push_str(&section);
+        plain.push_str(&section);
     }
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{report}");
@@ -483,19 +502,6 @@ async fn run_test(
     }
 }
 
-/// Constructs `stress check` accepts that this build cannot run yet; running them would pass
-/// or fail for the wrong reason.
-fn unsupported(plan: &Plan, test: usize) -> Option<String> {
-    let t = &plan.tests[test];
-    if let crate::plan::Inject::Proxy(p) = &t.inject {
-        return Some(format!(
-            "test `{}` injects at proxy `{p}`; the embedded proxy is not run yet",
-            t.name
-        ));
-    }
-    None
-}
-
 /// Creates the output folder and checks it can be written (before any load).
 pub(crate) fn prepare_out(out: &Path) -> Result<(), String> {
     std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
@@ -515,6 +521,8 @@ struct CollectorSink<'p> {
     progress: crate::progress::Progress,
     /// The test's services, told when each scenario runs (service metrics by phase).
     services: Option<&'p crate::service::Services>,
+    proxies: &'p crate::proxy::Proxies,
+    seed: u64,
 }
 
 impl Sink for CollectorSink<'_> {
@@ -544,6 +552,8 @@ impl Sink for CollectorSink<'_> {
             if let Some(services) = self.services {
                 services.scenario_started(&s.name);
             }
+            let chaos = self.plan.tests[self.test].chaos.as_ref();
+            self.proxies.scenario_started(self.seed, s, chaos);
         }
         self.collector.scenario_started(scenario);
     }

@@ -204,6 +204,7 @@ fn plan(url: &str, workload: Workload, stages: Vec<Stage>, scenarios: Vec<Scenar
             slos: vec![],
             aborts: vec![],
         }],
+        proxies: vec![],
     }
 }
 

@@ -8,6 +8,7 @@ mod examples;
 mod faults;
 mod lsp;
 mod merge;
+mod proxy;
 mod robustness;
 mod run;
 mod services;

@@ -8,7 +8,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::eval::{Record, eval};
+use crate::eval::{Record, Scope, eval};
 use crate::plan::{Chaos, Fault, FaultRule, RuleWhen, Scenario};
 use crate::units::Duration;
 
@@ -128,10 +128,20 @@ impl FaultInjector {
 
     /// The first rule that fires for `record.call`, at `at_us` since the scenario's start.
     pub fn decide(&self, at_us: u64, record: &Record<'_>) -> Option<Decision> {
+        self.decide_in(at_us, record.call, record)
+    }
+
+    /// [`Self::decide`] for call number `call`, with `when` expressions read from `scope`
+    /// (the proxy's scope adds the request's method, path, headers and body size).
+    pub fn decide_in<S: Scope + Clone>(
+        &self,
+        at_us: u64,
+        call: u64,
+        scope: &S,
+    ) -> Option<Decision> {
         if self.is_empty() {
             return None;
         }
-        let call = record.call;
         let mut rng = self.base.clone();
         rng.set_stream(call);
         rng.set_word_pos(0);
@@ -150,7 +160,7 @@ impl FaultInjector {
                 RuleWhen::Burst { start, length } => call >= *start && call - *start < *length,
                 RuleWhen::Calls(calls) => calls.contains(&call),
                 RuleWhen::Expr(expr) => {
-                    let mut scope = *record;
+                    let mut scope = scope.clone();
                     eval(expr, &mut scope).is_ok_and(|v| v.truthy())
                 }
             };

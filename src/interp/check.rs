@@ -370,6 +370,8 @@ impl<'a> Checker<'a> {
     }
 
     fn proxy(&mut self, p: &Proxy) {
+        // Every proxy of a file runs during each test, so none is unused.
+        self.mark(&p.name.text);
         let mut seen: HashMap<String, Span> = HashMap::new();
         for s in &p.settings {
             self.once(&mut seen, &s.key.text, s.key.span);
@@ -377,6 +379,33 @@ impl<'a> Checker<'a> {
                 "listen" | "upstream" => {
                     let ty = self.expr(&s.value, &Place::Const);
                     self.expect_ty(&s.value, &ty, &Ty::Str);
+                    // `upstream "llm"` names a target (e.g. a mock started on port 0).
+                    let name = s.value.as_plain_str().filter(|t| !t.contains("://"));
+                    if let (Some(name), "upstream") = (name, s.key.text.as_str()) {
+                        if self
+                            .scope
+                            .get(&name)
+                            .is_some_and(|d| d.kind == Kind::Target)
+                        {
+                            self.mark(&name);
+                        } else {
+                            let targets = self.scope.names_of(Kind::Target);
+                            let help = crate::diag::did_you_mean(&name, targets.iter().copied())
+                                .map(|t| format!("did you mean `{t}`?"))
+                                .or_else(|| {
+                                    Some(
+                                        "write a URL, `http://127.0.0.1:9200`, or a target's name"
+                                            .into(),
+                                    )
+                                });
+                            self.bad_value(
+                                s.value.span,
+                                &format!("proxy upstream `{name}` is neither a URL nor a target"),
+                                "not `http://host:port` nor a target's name",
+                                help,
+                            );
+                        }
+                    }
                 }
                 other => self.unknown_setting(
                     "proxy setting",

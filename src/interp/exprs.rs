@@ -21,6 +21,10 @@ pub(crate) const RECORD: &[&str] = &[
     "user",
     "iteration",
     "step",
+    // What a fault rule sees of a request at a proxy (`inject at proxy NAME`).
+    "method",
+    "path",
+    "body_size",
 ];
 pub(crate) const FAULT_WORDS: &[&str] = &[
     "timeout",
@@ -274,7 +278,7 @@ impl Checker<'_> {
                     return match text {
                         "latency" => Ty::Duration,
                         "injected" => Ty::Bool,
-                        "step" => Ty::Str,
+                        "step" | "method" | "path" => Ty::Str,
                         "fault" => Ty::Any,
                         _ => Ty::Any,
                     };

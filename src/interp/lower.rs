@@ -71,6 +71,7 @@ impl<'a> Lowerer<'a> {
             services: vec![],
             workloads: vec![],
             tests: vec![],
+            proxies: vec![],
         };
         for item in &self.ast.items {
             match item {
@@ -78,6 +79,7 @@ impl<'a> Lowerer<'a> {
                 Item::Data(d) => plan.data.push(self.data(d)),
                 Item::Service(s) => plan.services.push(self.service(s)),
                 Item::Workload(w) => plan.workloads.push(self.workload(w)),
+                Item::Proxy(p) => plan.proxies.push(self.proxy(p)),
                 _ => {}
             }
         }
@@ -262,6 +264,22 @@ impl<'a> Lowerer<'a> {
             format,
             path: full,
         }
+    }
+
+    fn proxy(&self, p: &ast::Proxy) -> plan::Proxy {
+        let mut proxy = plan::Proxy {
+            name: p.name.text.clone(),
+            listen: String::new(),
+            upstream: String::new(),
+        };
+        for s in &p.settings {
+            match s.key.text.as_str() {
+                "listen" => proxy.listen = self.string(&s.value),
+                "upstream" => proxy.upstream = self.string(&s.value),
+                _ => {}
+            }
+        }
+        proxy
     }
 
     fn service(&self, s: &ast::Service) -> plan::Service {

@@ -68,6 +68,7 @@ pub(crate) fn plan(scenarios: &[&str], stages: Vec<Stage>, phases: &[&str]) -> P
             slos: vec![],
             aborts: vec![],
         }],
+        proxies: vec![],
     }
 }
 
