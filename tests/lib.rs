@@ -5,6 +5,7 @@ mod cli;
 mod engine;
 mod examples;
 mod faults;
+mod fuzz;
 mod merge;
 mod robustness;
 mod run;
