@@ -11,7 +11,7 @@ use crate::source::SourceFile;
 
 /// Widest labelled line shown whole, in display columns (a tab counts 4, as rendered).
 const MAX_LINE: usize = 1000;
-/// Bytes of text kept on each side of the labels in a cut line.
+/// Display columns of text kept on each side of the labels in a cut line.
 const CONTEXT: usize = 60;
 /// Most of a label's own extent kept in a cut line.
 const MAX_LABEL: usize = 200;
@@ -24,22 +24,46 @@ pub(crate) fn windowed(
 ) -> (NamedSource<Arc<str>>, Option<Vec<LabeledSpan>>) {
     let text: &str = &file.text;
     let labels: Vec<LabeledSpan> = d.labels().map(|l| l.collect()).unwrap_or_default();
-    // The long lines that hold a label's start or end, with the window to keep of each.
+    // The long lines miette would draw (each label's lines and one line of context on either
+    // side), with the window to keep of each.
     let mut cuts: Vec<(usize, usize, usize, usize)> = Vec::new();
     for label in &labels {
         let start = label.offset().min(text.len());
         let end = (label.offset() + label.len()).min(text.len());
-        for at in [start, end] {
-            let (ls, le) = line_bounds(text, at);
-            if width(&text[ls..le]) <= MAX_LINE || cuts.iter().any(|c| c.0 == ls) {
-                continue;
+        let first = previous_line(text, line_bounds(text, start).0);
+        let last = line_bounds(text, end).1;
+        let mut ls = first;
+        loop {
+            let (_, le) = line_bounds(text, ls);
+            if width(&text[ls..le]) > MAX_LINE && !cuts.iter().any(|c| c.0 == ls) {
+                // Keep the label's start (or end) in this line, clipped, and text around it;
+                // a context line keeps its beginning.
+                let from = if (ls..=le).contains(&start) {
+                    start
+                } else if (ls..=le).contains(&end) {
+                    end
+                } else {
+                    ls
+                };
+                let from = floor_boundary(text, from);
+                let to = floor_boundary(text, end.clamp(from, le).min(from + MAX_LABEL));
+                let w0 = back_columns(text, from, ls, CONTEXT);
+                let w1 = forward_columns(text, to, le, CONTEXT);
+                cuts.push((ls, le, w0, w1));
             }
-            // Keep the first label in this line (clipped) and some text around it.
-            let from = start.clamp(ls, le);
-            let to = end.clamp(from, le).min(from + MAX_LABEL);
-            let w0 = floor_boundary(text, from.saturating_sub(CONTEXT).max(ls));
-            let w1 = ceil_boundary(text, (to + CONTEXT).min(le));
-            cuts.push((ls, le, w0, w1));
+            if ls > last || le >= text.len() {
+                break;
+            }
+            ls = next_line(text, le);
+            if ls > last {
+                // one line of context after the label
+                let (_, le) = line_bounds(text, ls);
+                if width(&text[ls..le]) > MAX_LINE && !cuts.iter().any(|c| c.0 == ls) {
+                    let w1 = forward_columns(text, ls, le, 2 * CONTEXT);
+                    cuts.push((ls, le, ls, w1));
+                }
+                break;
+            }
         }
     }
     if cuts.is_empty() {
@@ -82,9 +106,23 @@ pub(crate) fn windowed(
     let moved = labels
         .iter()
         .map(|l| {
-            let start = map(l.offset().min(text.len()));
+            let offset = l.offset().min(text.len());
+            let start = map(offset);
             let end = map((l.offset() + l.len()).min(text.len())).max(start);
-            LabeledSpan::new(l.label().map(str::to_string), start, end - start)
+            // The header's column counts from the cut: say where the label really is.
+            let (ls, _) = line_bounds(text, offset);
+            let label = if cuts.iter().any(|c| c.0 == ls) {
+                let line = text[..ls].matches('\n').count() + 1;
+                let column = text[ls..offset].chars().count() + 1;
+                let at = format!("line {line}, column {column}");
+                Some(match l.label() {
+                    Some(label) => format!("{label} ({at})"),
+                    None => at,
+                })
+            } else {
+                l.label().map(str::to_string)
+            };
+            LabeledSpan::new(label, start, end - start)
         })
         .collect();
     (
@@ -112,6 +150,7 @@ fn width(line: &str) -> usize {
     line.chars().count() + 3 * line.bytes().filter(|&b| b == b'\t').count()
 }
 
+/// `i`, or the start of the character it falls in.
 fn floor_boundary(text: &str, mut i: usize) -> usize {
     while !text.is_char_boundary(i) {
         i -= 1;
@@ -119,11 +158,53 @@ fn floor_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-fn ceil_boundary(text: &str, mut i: usize) -> usize {
-    while !text.is_char_boundary(i) {
-        i += 1;
+/// The start of the line before the one starting at `ls` (`ls` itself on the first line).
+fn previous_line(text: &str, ls: usize) -> usize {
+    let bytes = text.as_bytes();
+    if ls == 0 {
+        return 0;
     }
-    i
+    let mut at = ls - 1;
+    if bytes[at] == b'\n' && at > 0 && bytes[at - 1] == b'\r' {
+        at -= 1;
+    }
+    line_bounds(text, at).0
+}
+
+/// The start of the line after the one ending at `le` (a line ending at `le`).
+fn next_line(text: &str, le: usize) -> usize {
+    let bytes = text.as_bytes();
+    if bytes.get(le) == Some(&b'\r') && bytes.get(le + 1) == Some(&b'\n') {
+        le + 2
+    } else {
+        (le + 1).min(text.len())
+    }
+}
+
+/// The offset `columns` display columns after `at` (not after `ceiling`).
+fn forward_columns(text: &str, at: usize, ceiling: usize, columns: usize) -> usize {
+    let mut width = 0;
+    for (i, c) in text[at..ceiling].char_indices() {
+        width += if c == '\t' { 4 } else { 1 };
+        if width > columns {
+            return at + i;
+        }
+    }
+    ceiling
+}
+
+/// The offset `columns` display columns before `at` (not before `floor`).
+fn back_columns(text: &str, at: usize, floor: usize, columns: usize) -> usize {
+    let mut width = 0;
+    let mut start = at;
+    for (i, c) in text[floor..at].char_indices().rev() {
+        width += if c == '\t' { 4 } else { 1 };
+        if width > columns {
+            break;
+        }
+        start = floor + i;
+    }
+    start
 }
 
 #[cfg(test)]
@@ -151,7 +232,19 @@ mod tests {
             let shown = render(&problems[0], Some(&file), RenderOptions::plain());
             assert!(shown.contains("…"), "{shown}");
             assert!(shown.contains('@'), "{shown}");
+            assert!(shown.contains("line 1, column "), "{shown}");
             assert!(shown.len() < 2000, "{}", shown.len());
+        }
+    }
+
+    #[test]
+    fn a_long_context_line_is_cut_too() {
+        let text = format!("workload ch{}\nlet a = 1 @\n", "\t".repeat(40_000));
+        let problems = problems(&text);
+        let file = SourceFile::new("t.stress", text.as_str());
+        for p in &problems {
+            let shown = render(p, Some(&file), RenderOptions::plain());
+            assert!(shown.len() < 3000, "{}", shown.len());
         }
     }
 

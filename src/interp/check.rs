@@ -488,7 +488,9 @@ impl<'a> Checker<'a> {
                             }
                             BudgetKind::Cost => {
                                 let ty = self.expr(&item.value, &Place::Const);
-                                self.expect_ty(&item.value, &ty, &Ty::Money);
+                                if self.expect_ty(&item.value, &ty, &Ty::Money) {
+                                    self.in_domain(&item.value, "a cost budget");
+                                }
                             }
                         }
                     }
@@ -768,7 +770,9 @@ impl<'a> Checker<'a> {
                 Some(key) if named.contains(&key.text.as_str()) => {
                     if key.text == "factor" {
                         let ty = self.expr(&arg.value, &Place::Const);
-                        self.expect_ty(&arg.value, &ty, &Ty::Number);
+                        if self.expect_ty(&arg.value, &ty, &Ty::Number) {
+                            self.in_domain(&arg.value, "a backoff factor");
+                        }
                     } else {
                         self.positive_duration(&arg.value, "a backoff duration");
                     }
@@ -1625,7 +1629,7 @@ impl<'a> Checker<'a> {
             text
         } else {
             let unit = match domain.kind {
-                domains::Kind::Count => "",
+                domains::Kind::Count | domains::Kind::Number | domains::Kind::Money => "",
                 domains::Kind::Duration => "us",
                 domains::Kind::Rate => "/s",
                 domains::Kind::Probability => "%",

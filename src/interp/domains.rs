@@ -22,6 +22,10 @@ pub(crate) enum Kind {
     Rate,
     /// Percent, 0–100.
     Probability,
+    /// A plain number, not necessarily whole.
+    Number,
+    /// Dollars.
+    Money,
 }
 
 /// One slot's domain: `min..=max`, with or without zero.
@@ -124,6 +128,25 @@ pub(crate) const DOMAINS: &[Domain] = &[
     // rates
     rate("a rate"),
     rate("a limit"),
+    // other numbers
+    Domain {
+        slot: "a backoff factor",
+        kind: Kind::Number,
+        min: 1.0,
+        above_zero: false,
+        max: 100.0,
+        rule: "at least 1 (each retry waits as long or longer)",
+        max_text: "100",
+    },
+    Domain {
+        slot: "a cost budget",
+        kind: Kind::Money,
+        min: 0.0,
+        above_zero: true,
+        max: 1e9,
+        rule: "above zero",
+        max_text: "$1000000000",
+    },
     // probabilities
     Domain {
         slot: "a probability",
