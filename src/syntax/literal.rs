@@ -85,7 +85,7 @@ pub(crate) fn quantity(number_text: &str, unit: &str) -> Result<ExprKind, Litera
 /// `v` when it is a whole number (up to float noise), else the literal is refused.
 fn whole(v: f64) -> Result<u64, LiteralError> {
     let rounded = v.round();
-    if (v - rounded).abs() <= 1e-6 * v.abs().max(1.0) && rounded >= 0.0 && rounded < 1.8e19 {
+    if (v - rounded).abs() <= 1e-6 * v.abs().max(1.0) && (0.0..1.8e19).contains(&rounded) {
         Ok(rounded as u64)
     } else {
         Err(LiteralError::Number)
