@@ -1277,7 +1277,8 @@ impl<'s> Builder<'s> {
                     });
                 }
             }
-            previous = Some(span.end());
+            // The pair may end after trailing whitespace: measure from its last character.
+            previous = Some(span.start() + span.as_str().trim_end().len());
         }
     }
 
