@@ -199,7 +199,15 @@ pub fn main() -> ExitCode {
             deny_warnings,
         } => check(&ui, &files, deny_warnings),
         Command::Plan { file, format } => plan(&ui, &file, format),
-        Command::Fmt { files, check } => fmt(&ui, &files, check),
+        // On a big stack, as the front end runs: formatting walks the tree recursively.
+        Command::Fmt { files, check } => std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(256 * 1024 * 1024)
+                .spawn_scoped(scope, || fmt(&ui, &files, check))
+                .expect("spawning the formatter thread")
+                .join()
+                .unwrap_or(2)
+        }),
         Command::Run(args) => run(&ui, &args),
         Command::Merge(args) => crate::merge::merge(&ui, &args),
         Command::Mock {

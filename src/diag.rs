@@ -83,6 +83,7 @@ pub const CODES: &[&str] = &[
     "stress::check::missing_data_file",
     "stress::check::missing_unit",
     "stress::check::not_positive",
+    "stress::check::out_of_range",
     "stress::check::nothing_to_run",
     "stress::check::poll_clause",
     "stress::check::poll_within",
@@ -100,6 +101,7 @@ pub const CODES: &[&str] = &[
     "stress::parse::bad_escape",
     "stress::parse::bad_number",
     "stress::parse::bad_unit",
+    "stress::parse::missing_comma",
     "stress::parse::too_deep",
     "stress::parse::too_long",
     "stress::parse::unexpected",
@@ -188,10 +190,14 @@ fn with_source<T>(
     render: impl FnOnce(&dyn Diagnostic) -> T,
 ) -> T {
     match file {
-        Some(file) => render(&WithSource {
-            inner: diagnostic,
-            source: file.named_source(),
-        }),
+        Some(file) => {
+            let (source, labels) = crate::diag_window::windowed(diagnostic, file);
+            render(&WithSource {
+                inner: diagnostic,
+                source,
+                labels,
+            })
+        }
         None => render(diagnostic),
     }
 }
@@ -200,6 +206,8 @@ fn with_source<T>(
 struct WithSource<'a> {
     inner: &'a dyn Diagnostic,
     source: miette::NamedSource<std::sync::Arc<str>>,
+    /// The labels moved into a window of their line, when it is too long to show whole.
+    labels: Option<Vec<miette::LabeledSpan>>,
 }
 
 impl std::fmt::Debug for WithSource<'_> {
@@ -233,7 +241,10 @@ impl Diagnostic for WithSource<'_> {
         Some(&self.source)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        self.inner.labels()
+        match &self.labels {
+            Some(labels) => Some(Box::new(labels.iter().cloned())),
+            None => self.inner.labels(),
+        }
     }
     fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
         self.inner.related()

@@ -76,10 +76,24 @@ pub fn format(file: &SourceFile, ast: &File) -> String {
 
 /// Canonical text of a parsed file, or `None` when that text would not parse back to the same
 /// syntax tree (spans aside).
+/// The text is also a fixed point (formatting it again changes nothing): a layout that would
+/// move again on a second run is formatted again, a few times at most.
 pub fn try_format(file: &SourceFile, ast: &File) -> Option<String> {
-    let out = render(file, ast);
-    let again = crate::syntax::parse(&SourceFile::new(file.name.clone(), out.as_str())).ok()?;
-    (tree_text(&again) == tree_text(ast)).then_some(out)
+    let tree = tree_text(ast);
+    let mut out = render(file, ast);
+    for _ in 0..3 {
+        let text = SourceFile::new(file.name.clone(), out.as_str());
+        let again = crate::syntax::parse(&text).ok()?;
+        if tree_text(&again) != tree {
+            return None;
+        }
+        let next = render(&text, &again);
+        if next == out {
+            return Some(out);
+        }
+        out = next;
+    }
+    None
 }
 
 /// The formatter proper, unchecked.

@@ -24,6 +24,7 @@ pub mod artifacts;
 pub mod ast;
 pub mod cli;
 pub mod diag;
+mod diag_window;
 pub mod engine;
 pub mod eval;
 pub mod fmt;

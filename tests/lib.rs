@@ -6,6 +6,7 @@ mod cli;
 mod engine;
 mod examples;
 mod faults;
+mod fuzz;
 mod lsp;
 mod merge;
 mod proxy;

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use super::domains;
 use super::error::CheckError;
 use super::scope::{Kind, Scope};
 use super::types::{Ty, literal_ty, unit_fix};
@@ -278,8 +279,8 @@ impl<'a> Checker<'a> {
                     self.once(&mut seen, &s.key.text, s.key.span);
                     match s.key.text.as_str() {
                         "api" => self.word(&s.value, &["openai", "anthropic"], "mock api"),
-                        "latency" => self.duration_or_range(&s.value, true),
-                        "tokens" => self.count_or_range(&s.value),
+                        "latency" => self.duration_or_range(&s.value, "`latency`"),
+                        "tokens" => self.count_or_range(&s.value, "`tokens`"),
                         "capacity" => self.positive_int(&s.value, "capacity", false),
                         "cache" => self.word(&s.value, &["on", "off"], "cache setting"),
                         other => self.unknown_setting(
@@ -486,7 +487,7 @@ impl<'a> Checker<'a> {
             match &step.kind {
                 StepKind::Request(r) => self.request(r, place, seen),
                 StepKind::Poll(p) => self.poll(p, place, seen),
-                StepKind::Think(d) => self.duration_or_range(d, false),
+                StepKind::Think(d) => self.duration_or_range(d, "a think time"),
                 StepKind::Repeat { count, var, steps } => {
                     self.positive_int(count, "a repeat count", true);
                     let mut inner = place.clone();
@@ -551,7 +552,9 @@ impl<'a> Checker<'a> {
                             }
                             BudgetKind::Cost => {
                                 let ty = self.expr(&item.value, &Place::Const);
-                                self.expect_ty(&item.value, &ty, &Ty::Money);
+                                if self.expect_ty(&item.value, &ty, &Ty::Money) {
+                                    self.in_domain(&item.value, "a cost budget");
+                                }
                             }
                         }
                     }
@@ -831,7 +834,9 @@ impl<'a> Checker<'a> {
                 Some(key) if named.contains(&key.text.as_str()) => {
                     if key.text == "factor" {
                         let ty = self.expr(&arg.value, &Place::Const);
-                        self.expect_ty(&arg.value, &ty, &Ty::Number);
+                        if self.expect_ty(&arg.value, &ty, &Ty::Number) {
+                            self.in_domain(&arg.value, "a backoff factor");
+                        }
                     } else {
                         self.positive_duration(&arg.value, "a backoff duration");
                     }
@@ -1005,7 +1010,7 @@ impl<'a> Checker<'a> {
             ArgKind::Probability => {
                 self.probability(value);
             }
-            ArgKind::Delay => self.duration_or_range(value, true),
+            ArgKind::Delay => self.duration_or_range(value, "a delay"),
             ArgKind::Count(min) => self.int_at_least(
                 value,
                 if min == 0 {
@@ -1313,10 +1318,13 @@ impl<'a> Checker<'a> {
                     }
                     self.positive_duration(&c.to, "the end of the chaos window");
                     let from_ty = self.expr(&c.from, &Place::Const);
-                    self.expect_ty(&c.from, &from_ty, &Ty::Duration);
-                    if let (Some(from), Some(to)) =
-                        (duration_literal(&c.from), duration_literal(&c.to))
-                    {
+                    if self.expect_ty(&c.from, &from_ty, &Ty::Duration) {
+                        self.in_domain(&c.from, "the start of the chaos window");
+                    }
+                    if let (Some(from), Some(to)) = (
+                        domains::value(&c.from, self.ast),
+                        domains::value(&c.to, self.ast),
+                    ) {
                         if to <= from {
                             self.bad_value(
                                 c.to.span,
@@ -1636,34 +1644,14 @@ impl<'a> Checker<'a> {
     fn positive_duration(&mut self, e: &Expr, what: &'static str) {
         let ty = self.expr(e, &Place::Const);
         if self.expect_ty(e, &ty, &Ty::Duration) {
-            if let ExprKind::Duration(d) = e.kind {
-                if d.as_micros() == 0 {
-                    self.problems.push(CheckError::NotPositive {
-                        what,
-                        rule: "longer than zero",
-                        span: e.span.into(),
-                        value: "0".into(),
-                        help: None,
-                    });
-                }
-            }
+            self.in_domain(e, what);
         }
     }
 
     fn positive_rate(&mut self, e: &Expr, what: &'static str) {
         let ty = self.expr(e, &Place::Const);
         if self.expect_ty(e, &ty, &Ty::Rate) {
-            if let ExprKind::Rate(r) = e.kind {
-                if r.per_sec() <= 0.0 {
-                    self.problems.push(CheckError::NotPositive {
-                        what,
-                        rule: "above zero",
-                        span: e.span.into(),
-                        value: self.text(e.span),
-                        help: None,
-                    });
-                }
-            }
+            self.in_domain(e, what);
         }
     }
 
@@ -1673,49 +1661,95 @@ impl<'a> Checker<'a> {
         } else {
             self.expr(e, &Place::Const)
         };
-        if workload && !matches!(e.kind, ExprKind::Number { .. }) {
-            return;
-        }
         if !self.expect_ty(e, &ty, &Ty::Number) {
             return;
         }
-        if let ExprKind::Number { value, integer } = e.kind {
-            if !integer || value < 1.0 {
-                self.problems.push(CheckError::NotPositive {
-                    what,
-                    rule: "a whole number of at least 1",
-                    span: e.span.into(),
-                    value: self.text(e.span),
-                    help: None,
-                });
-            }
+        if let ExprKind::Number { integer: false, .. } = e.kind {
+            self.problems.push(CheckError::NotPositive {
+                what,
+                rule: "a whole number of at least 1",
+                span: e.span.into(),
+                value: self.text(e.span),
+                help: None,
+            });
+            return;
         }
+        self.in_domain(e, what);
     }
 
     fn int_at_least(&mut self, e: &Expr, what: &'static str, min: u64) {
+        let _ = min; // the domain table holds the minimum
         let ty = self.expr(e, &Place::Const);
         if !self.expect_ty(e, &ty, &Ty::Number) {
             return;
         }
-        if let ExprKind::Number { value, integer } = e.kind {
-            if !integer || value < min as f64 {
-                let rule = if min == 0 {
-                    "a whole number (0 or more)"
-                } else {
-                    "a whole number of at least 1"
-                };
-                self.problems.push(CheckError::NotPositive {
-                    what,
-                    rule,
-                    span: e.span.into(),
-                    value: self.text(e.span),
-                    help: None,
-                });
-            }
+        if let ExprKind::Number { integer: false, .. } = e.kind {
+            let rule = domains::domain(what).map_or("a whole number", |d| d.rule);
+            self.problems.push(CheckError::NotPositive {
+                what,
+                rule,
+                span: e.span.into(),
+                value: self.text(e.span),
+                help: None,
+            });
+            return;
         }
+        self.in_domain(e, what);
     }
 
-    fn count_or_range(&mut self, e: &Expr) {
+    /// Checks a constant against its slot's domain (`domains::DOMAINS`): one diagnostic naming
+    /// the slot and the value when it is outside. Non-constants are left to the type checks.
+    pub(crate) fn in_domain(&mut self, e: &Expr, slot: &'static str) {
+        let Some(domain) = domains::domain(slot) else {
+            debug_assert!(false, "slot {slot} is missing from domains::DOMAINS");
+            return;
+        };
+        let Some(v) = domains::value(e, self.ast) else {
+            return;
+        };
+        let Err(violation) = domain.test(v) else {
+            return;
+        };
+        let text = self.text(e.span);
+        let literal = match &e.kind {
+            ExprKind::Unary { operand, .. } => !matches!(operand.kind, ExprKind::Name(_)),
+            ExprKind::Name(_) | ExprKind::Binary { .. } | ExprKind::Paren(_) => false,
+            _ => true,
+        };
+        let value = if domain.kind == domains::Kind::Duration && v == 0.0 && literal {
+            "0".to_string()
+        } else if literal {
+            text
+        } else {
+            let unit = match domain.kind {
+                domains::Kind::Count | domains::Kind::Number | domains::Kind::Money => "",
+                domains::Kind::Duration => "us",
+                domains::Kind::Rate => "/s",
+                domains::Kind::Probability => "%",
+            };
+            format!("`{text}` = {v}{unit}")
+        };
+        let span = e.span.into();
+        let problem = match (domain.kind, violation) {
+            (domains::Kind::Probability, _) => CheckError::BadProbability { value, span },
+            (_, domains::Violation::Low) => CheckError::NotPositive {
+                what: domain.slot,
+                rule: domain.rule,
+                span,
+                value,
+                help: None,
+            },
+            (_, domains::Violation::High) => CheckError::OutOfRange {
+                what: domain.slot,
+                max: domain.max_text,
+                span,
+                value,
+            },
+        };
+        self.problems.push(problem);
+    }
+
+    fn count_or_range(&mut self, e: &Expr, slot: &'static str) {
         let ty = self.expr(e, &Place::Const);
         if !matches!(ty, Ty::Number | Ty::Range(_) | Ty::Any)
             || matches!(&ty, Ty::Range(inner) if **inner != Ty::Number)
@@ -1726,28 +1760,49 @@ impl<'a> Checker<'a> {
                 span: e.span.into(),
                 help: None,
             });
+        } else {
+            self.range_in_domain(e, slot);
         }
     }
 
-    fn duration_or_range(&mut self, e: &Expr, constant: bool) {
-        let _ = constant;
+    /// `a..b` (or one value) in `slot`'s domain, low to high.
+    fn range_in_domain(&mut self, e: &Expr, slot: &'static str) {
+        let mut e = e;
+        while let ExprKind::Paren(inner) = &e.kind {
+            e = inner;
+        }
+        let ExprKind::Binary {
+            op: BinaryOp::Range,
+            lhs,
+            rhs,
+        } = &e.kind
+        else {
+            return self.in_domain(e, slot);
+        };
+        let before = self.problems.len();
+        self.in_domain(lhs, slot);
+        self.in_domain(rhs, slot);
+        if self.problems.len() > before {
+            return;
+        }
+        if let (Some(a), Some(b)) = (domains::value(lhs, self.ast), domains::value(rhs, self.ast)) {
+            if b < a {
+                let (a, b) = (self.text(lhs.span), self.text(rhs.span));
+                self.bad_value(
+                    e.span,
+                    "a range goes from low to high",
+                    "reversed",
+                    Some(format!("write `{b}..{a}`")),
+                );
+            }
+        }
+    }
+
+    fn duration_or_range(&mut self, e: &Expr, slot: &'static str) {
         let ty = self.expr(e, &Place::Const);
         match &ty {
-            Ty::Duration | Ty::Any => {}
-            Ty::Range(inner) if **inner == Ty::Duration => {
-                if let ExprKind::Binary { lhs, rhs, .. } = &e.kind {
-                    if let (Some(a), Some(b)) = (duration_literal(lhs), duration_literal(rhs)) {
-                        if b < a {
-                            self.bad_value(
-                                e.span,
-                                "a range goes from low to high",
-                                "reversed",
-                                Some(format!("write `{b}..{a}`")),
-                            );
-                        }
-                    }
-                }
-            }
+            Ty::Duration | Ty::Any => self.in_domain(e, slot),
+            Ty::Range(inner) if **inner == Ty::Duration => self.range_in_domain(e, slot),
             Ty::Range(_) => {
                 if let ExprKind::Binary { lhs, rhs, .. } = &e.kind {
                     for side in [lhs, rhs] {
@@ -1778,7 +1833,12 @@ impl<'a> Checker<'a> {
             }
             return Some(p.0);
         }
-        None
+        let before = self.problems.len();
+        self.in_domain(e, "a probability");
+        if self.problems.len() > before {
+            return None;
+        }
+        domains::value(e, self.ast)
     }
 }
 

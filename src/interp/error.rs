@@ -147,6 +147,19 @@ pub enum CheckError {
         help: Option<String>,
     },
 
+    #[error("{what} must be at most {max}")]
+    #[diagnostic(
+        code(stress::check::out_of_range),
+        help("every value's range is listed in docs/language.md (Value domains)")
+    )]
+    OutOfRange {
+        what: &'static str,
+        max: &'static str,
+        #[label("{what} is {value}")]
+        span: SourceSpan,
+        value: String,
+    },
+
     #[error("`{status}` is not a fault status")]
     #[diagnostic(
         code(stress::check::bad_status),

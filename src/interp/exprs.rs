@@ -768,10 +768,23 @@ impl Checker<'_> {
                         captures: Some(ctx.captures),
                     },
                 );
-                if !matches!(ty, Ty::Bool | Ty::Any) {
+                // The record's numbers are typed loosely (`status` may be `none`), but alone
+                // they are never a condition: `count(status)`.
+                let number_field = arg.as_name().is_some_and(|n| {
+                    matches!(
+                        n.text.as_str(),
+                        "status" | "call" | "attempt" | "user" | "iteration"
+                    ) && !ctx.captures.contains_key(&n.text)
+                });
+                if number_field || !matches!(ty, Ty::Bool | Ty::Any) {
+                    let found = if number_field {
+                        "a number".to_string()
+                    } else {
+                        ty.noun()
+                    };
                     self.problems.push(CheckError::UnitMismatch {
                         expected: "a condition".into(),
-                        found: ty.noun(),
+                        found,
                         span: arg.span.into(),
                         help: Some(format!("`{}(…)` counts request attempts for which a condition holds, like `status == 200`", f.text)),
                     });

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::Checked;
+use super::domains;
 use crate::ast::{self, BinaryOp, ExprKind, Item, StrPart};
 use crate::plan::{self, Expr};
 use crate::units::{Duration, Money};
@@ -138,11 +139,16 @@ impl<'a> Lowerer<'a> {
     }
 
     fn duration(&self, e: &ast::Expr) -> Duration {
-        Duration(self.num(e).max(0.0).round() as u64)
+        Duration(domains::exact_u64(self.num(e), u64::MAX, "a duration"))
     }
 
     fn count(&self, e: &ast::Expr) -> u64 {
-        self.num(e).max(0.0).round() as u64
+        domains::exact_u64(self.num(e), u64::MAX, "a count")
+    }
+
+    /// A count that the plan keeps as `u32` (users, capacity, attempts).
+    fn count32(&self, e: &ast::Expr) -> u32 {
+        domains::exact_u64(self.num(e), u64::from(u32::MAX), "a count") as u32
     }
 
     /// A constant string (literal, `let`, `env("X", "default")`).
@@ -201,8 +207,8 @@ impl<'a> Lowerer<'a> {
     fn duration_range(&self, e: &ast::Expr) -> (Duration, Duration) {
         let (a, b) = self.range(e);
         (
-            Duration(a.max(0.0).round() as u64),
-            Duration(b.max(0.0).round() as u64),
+            Duration(domains::exact_u64(a, u64::MAX, "a duration")),
+            Duration(domains::exact_u64(b, u64::MAX, "a duration")),
         )
     }
 
@@ -227,12 +233,12 @@ impl<'a> Lowerer<'a> {
                         "latency" => spec.latency = self.duration_range(&s.value),
                         "tokens" => {
                             let (a, b) = self.range(&s.value);
-                            spec.tokens = (a.max(0.0) as u64, b.max(0.0) as u64);
+                            spec.tokens = (
+                                domains::exact_u64(a, u64::MAX, "tokens"),
+                                domains::exact_u64(b, u64::MAX, "tokens"),
+                            );
                         }
-                        "capacity" => {
-                            spec.capacity =
-                                Some(self.count(&s.value).min(u64::from(u32::MAX)) as u32)
-                        }
+                        "capacity" => spec.capacity = Some(self.count32(&s.value)),
                         "cache" => spec.cache = self.string(&s.value) == "on",
                         other => panic!("bug in stress: mock setting `{other}` passed check"),
                     }
@@ -512,9 +518,7 @@ impl<'a> Lowerer<'a> {
         };
         for stmt in &r.stmts {
             match &stmt.kind {
-                ast::RetryStmtKind::Attempts(n) => {
-                    policy.attempts = self.count(n).min(u64::from(u32::MAX)) as u32
-                }
+                ast::RetryStmtKind::Attempts(n) => policy.attempts = self.count32(n),
                 ast::RetryStmtKind::On(items) => {
                     policy.on = items.iter().map(|i| self.retry_on(i)).collect()
                 }
@@ -853,13 +857,13 @@ impl<'a> Lowerer<'a> {
         };
         for stage in stages {
             match &stage.kind {
-                ast::StageKind::MaxUsers(n) => state.max_users = Some(self.count(n) as u32),
+                ast::StageKind::MaxUsers(n) => state.max_users = Some(self.count32(n)),
                 ast::StageKind::Limit(r) => state.limit = Some(self.num(r)),
                 _ => {}
             }
         }
         let users = stages.iter().find_map(|s| match &s.kind {
-            ast::StageKind::Users(n) => Some(self.count(n) as u32),
+            ast::StageKind::Users(n) => Some(self.count32(n)),
             _ => None,
         });
         let iterations = stages.iter().find_map(|s| match &s.kind {
@@ -885,7 +889,7 @@ impl<'a> Lowerer<'a> {
             for m in &stage.mods {
                 match &m.kind {
                     ast::StageModKind::Limit(r) => limit = Some(self.num(r)),
-                    ast::StageModKind::MaxUsers(n) => max_users = Some(self.count(n) as u32),
+                    ast::StageModKind::MaxUsers(n) => max_users = Some(self.count32(n)),
                     ast::StageModKind::As(name) => {
                         phase = Some(index_of(&mut profile.phases, &name.text))
                     }
@@ -894,7 +898,7 @@ impl<'a> Lowerer<'a> {
             let max_users = max_users.unwrap_or(DEFAULT_MAX_USERS);
             let kind = match &stage.kind {
                 ast::StageKind::Hold { users, duration } => {
-                    let n = self.count(users) as u32;
+                    let n = self.count32(users);
                     state.users = n;
                     plan::StageKind::Users {
                         from: n,
@@ -903,7 +907,7 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 ast::StageKind::RampUsers { to, over } => {
-                    let n = self.count(to) as u32;
+                    let n = self.count32(to);
                     let from = std::mem::replace(&mut state.users, n);
                     plan::StageKind::Users {
                         from,
@@ -1065,7 +1069,9 @@ impl<'a> Lowerer<'a> {
                 _ => plan::Fault::Truncate,
             },
             ExprKind::Call { args, .. } => plan::Fault::Bandwidth {
-                bytes_per_sec: args.first().map_or(0, |a| self.num(&a.value) as u64),
+                bytes_per_sec: args.first().map_or(0, |a| {
+                    domains::exact_u64(self.num(&a.value), u64::MAX, "a bandwidth")
+                }),
             },
             _ => panic!(
                 "bug in stress: fault passed check: {}",

@@ -2,12 +2,14 @@
 //! `lower` (checked AST → executable `plan::Plan`, infallible).
 
 mod check;
+mod domains;
 mod error;
 mod exprs;
 mod lower;
 mod scope;
 mod types;
 
+pub use domains::take_lossy_conversions;
 pub use error::CheckError;
 
 use std::path::Path;

@@ -335,7 +335,18 @@ impl<'s> Builder<'s> {
         let start = span.start as usize;
         let text = &self.src[start..span.end as usize];
         let problem = match super::pest_parse(rule, text) {
-            Err(err) => SyntaxError::from_pest(&err, &self.src[start..], start),
+            Err(err) => {
+                let failure = SyntaxError::from_pest(&err, &self.src[start..], start);
+                // As for the whole file: a string left open before the failure caused it.
+                for at in super::unterminated_strings(text) {
+                    if start + at < failure.span().offset() {
+                        self.push(SyntaxError::UnterminatedString {
+                            span: Span::new(start + at, start + at + 1).into(),
+                        });
+                    }
+                }
+                failure
+            }
             Ok(pairs) => {
                 let consumed = pairs.last().map_or(0, |p| p.as_span().end());
                 let at = start + consumed;
@@ -1254,7 +1265,8 @@ impl<'s> Builder<'s> {
                 ExprKind::RawStr(text)
             }
             Rule::list => ExprKind::List(pair.into_inner().map(|e| self.expr(e)).collect()),
-            Rule::object => ExprKind::Object(
+            Rule::object => ExprKind::Object({
+                self.object_separators(&pair);
                 pair.into_inner()
                     .map(|entry| {
                         let span = self.span(&entry);
@@ -1276,8 +1288,8 @@ impl<'s> Builder<'s> {
                         let value = self.expr(kids.presume(Rule::expr));
                         Entry { key, value, span }
                     })
-                    .collect(),
-            ),
+                    .collect()
+            }),
             Rule::paren => {
                 let mut kids = Children::new(pair);
                 ExprKind::Paren(Box::new(self.expr(kids.presume(Rule::expr))))
@@ -1285,6 +1297,25 @@ impl<'s> Builder<'s> {
             other => grammar_bug(Rule::expr, Rule::ident, Some(other)),
         };
         Expr { kind, span }
+    }
+
+    /// Two fields of an object on one line need a `,` between them (LANGUAGE.md §9.1–2): the
+    /// grammar makes the comma optional so that a new line can stand for it.
+    fn object_separators(&self, pair: &Pair<'_, Rule>) {
+        let mut previous: Option<usize> = None;
+        for entry in pair.clone().into_inner() {
+            let span = entry.as_span();
+            if let Some(end) = previous {
+                let between = &self.src[end..span.start()];
+                if !between.contains([',', '\n', '\r']) {
+                    self.push(SyntaxError::MissingComma {
+                        span: Span::new(end, end).into(),
+                    });
+                }
+            }
+            // The pair may end after trailing whitespace: measure from its last character.
+            previous = Some(span.start() + span.as_str().trim_end().len());
+        }
     }
 
     /// grammar: quantity = ${ number ~ unit? }

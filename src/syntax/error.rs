@@ -97,6 +97,16 @@ pub enum SyntaxError {
         #[label("this bracket is too deep")]
         span: SourceSpan,
     },
+
+    #[error("object fields need a `,` or a new line between them")]
+    #[diagnostic(
+        code(stress::parse::missing_comma),
+        help("write `{{ a: 1, b: 2 }}`, or put each field on its own line")
+    )]
+    MissingComma {
+        #[label("add `,` here")]
+        span: SourceSpan,
+    },
 }
 
 impl SyntaxError {
@@ -108,6 +118,7 @@ impl SyntaxError {
             | SyntaxError::BadNumber { span, .. }
             | SyntaxError::BadEscape { span, .. }
             | SyntaxError::UnterminatedString { span }
+            | SyntaxError::MissingComma { span }
             | SyntaxError::TooLong { span, .. }
             | SyntaxError::TooDeep { span, .. } => *span,
         }

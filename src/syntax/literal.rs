@@ -64,13 +64,13 @@ pub(crate) fn quantity(number_text: &str, unit: &str) -> Result<ExprKind, Litera
             )),
         };
     }
+    // Durations are whole microseconds and sizes whole bytes: a finer value is refused, not
+    // rounded.
     if let Some(micros) = duration_unit_micros(unit) {
-        return Ok(ExprKind::Duration(
-            Duration((value * micros).round() as u64),
-        ));
+        return whole(value * micros).map(|v| ExprKind::Duration(Duration(v)));
     }
     if let Some(bytes) = size_unit_bytes(unit) {
-        return Ok(ExprKind::Size(Bytes((value * bytes).round() as u64)));
+        return whole(value * bytes).map(|v| ExprKind::Size(Bytes(v)));
     }
     if unit.chars().any(|c| c.is_ascii_digit()) {
         return compound_duration(number_text, unit);
@@ -80,6 +80,16 @@ pub(crate) fn quantity(number_text: &str, unit: &str) -> Result<ExprKind, Litera
         unit,
         &suggest_unit(number_text, unit),
     ))
+}
+
+/// `v` when it is a whole number (up to float noise), else the literal is refused.
+fn whole(v: f64) -> Result<u64, LiteralError> {
+    let rounded = v.round();
+    if (v - rounded).abs() <= 1e-6 * v.abs().max(1.0) && (0.0..1.8e19).contains(&rounded) {
+        Ok(rounded as u64)
+    } else {
+        Err(LiteralError::Number)
+    }
 }
 
 /// `1m30s`: the first number and unit, then more number-unit pairs.

@@ -111,7 +111,8 @@ fn walk_code(text: &str, mut on_code: impl FnMut(usize, u8) -> ControlFlow<()>) 
         let c = bytes[i];
         match mode {
             Mode::Comment => {
-                if c == b'\n' {
+                // pest's NEWLINE: `\n`, `\r\n` or a lone `\r` ends a comment.
+                if c == b'\n' || c == b'\r' {
                     mode = Mode::Code;
                 }
             }
@@ -122,9 +123,9 @@ fn walk_code(text: &str, mut on_code: impl FnMut(usize, u8) -> ControlFlow<()>) 
                 }
             }
             Mode::Quoted { start, raw } => match c {
-                b'\n' => {
+                b'\n' | b'\r' => {
                     found.push(start);
-                    stack.clear();
+                    close_all(&mut stack, i, &mut on_code);
                     mode = Mode::Code;
                 }
                 b'\\' if !raw => i += 1,
@@ -134,6 +135,10 @@ fn walk_code(text: &str, mut on_code: impl FnMut(usize, u8) -> ControlFlow<()>) 
                     stack.push((start, 0));
                     mode = Mode::Code;
                     i += 1;
+                    // An interpolation nests like a bracket: `"${"${…}"}"` counts its depth.
+                    if on_code(i, b'{').is_break() {
+                        return found;
+                    }
                 }
                 _ => {}
             },
@@ -170,17 +175,20 @@ fn walk_code(text: &str, mut on_code: impl FnMut(usize, u8) -> ControlFlow<()>) 
                                 raw: false,
                             };
                             stack.pop();
+                            if on_code(i, b'}').is_break() {
+                                return found;
+                            }
                             i += 1;
                             continue;
                         }
                         None => {}
                     },
-                    b'\n' => {
+                    b'\n' | b'\r' => {
                         // A line ending inside `${…}`: its string was never closed.
                         if let Some((start, _)) = stack.first() {
                             found.push(*start);
                         }
-                        stack.clear();
+                        close_all(&mut stack, i, &mut on_code);
                     }
                     _ => {}
                 }
@@ -197,6 +205,20 @@ fn walk_code(text: &str, mut on_code: impl FnMut(usize, u8) -> ControlFlow<()>) 
         _ => {}
     }
     found
+}
+
+/// Ends every suspended interpolation (a line ended inside it), telling `on_code` that each of
+/// them and every brace still open in them is closed, so depth counts stay balanced.
+fn close_all(
+    stack: &mut Vec<(usize, usize)>,
+    at: usize,
+    on_code: &mut impl FnMut(usize, u8) -> ControlFlow<()>,
+) {
+    for (_, depth) in stack.drain(..) {
+        for _ in 0..=depth {
+            let _ = on_code(at, b'}');
+        }
+    }
 }
 
 /// The opening quotes of the strings left unclosed (see [`walk_code`]).

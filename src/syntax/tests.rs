@@ -217,3 +217,51 @@ fn statement_spans_exclude_trailing_comments() {
         .collect();
     assert_eq!(spans, ["think 1s", "request r: get t \"/#not\""]);
 }
+
+#[test]
+fn depth_counts_interpolations_and_every_line_ending() {
+    let deep = |n: usize| format!("let a = {}1{}\n", "\"${".repeat(n), "}\"".repeat(n));
+    assert_eq!(codes(&deep(70)), ["stress::parse::too_deep"]);
+    assert_eq!(codes(&deep(10)), Vec::<String>::new());
+    // A lone CR ends a comment (as pest reads it): the brackets after it are code.
+    let cr = format!("# a comment\rlet a = {}", "[".repeat(70));
+    assert_eq!(codes(&cr), ["stress::parse::too_deep"]);
+    // An interpolation cut by a line end closes, so later depth is not inflated.
+    let cut = format!(
+        "let a = \"${{ (\nlet b = {}1{}\n",
+        "[".repeat(60),
+        "]".repeat(60)
+    );
+    assert!(!codes(&cut).contains(&"stress::parse::too_deep".to_string()));
+}
+
+#[test]
+fn object_fields_need_a_comma_on_one_line() {
+    assert_eq!(
+        codes("let o = { a: 1 b: 2 }"),
+        ["stress::parse::missing_comma"]
+    );
+    assert_eq!(codes("let o = { a: 1, b: 2 }"), Vec::<String>::new());
+    assert_eq!(codes("let o = {\n  a: 1\n  b: 2\n}"), Vec::<String>::new());
+    assert_eq!(codes("let o = {\r  a: 1\r  b: 2\r}"), Vec::<String>::new());
+}
+
+#[test]
+fn open_groups_in_bad_statements_take_linear_time() {
+    for opener in ["(", "[", "{"] {
+        let text = format!("workload w {{ bogus {}\n", opener.repeat(60));
+        let started = std::time::Instant::now();
+        assert!(!codes(&text).is_empty());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{opener}"
+        );
+    }
+}
+
+#[test]
+fn sub_unit_literals_are_refused_not_rounded() {
+    assert_eq!(codes("let a = 0.5us"), ["stress::parse::bad_number"]);
+    assert_eq!(codes("let a = 0.5B"), ["stress::parse::bad_number"]);
+    assert_eq!(codes("let a = 1.5ms"), Vec::<String>::new());
+}
