@@ -361,7 +361,7 @@ fn check(ui: &Ui, files: &[PathBuf], deny_warnings: bool) -> u8 {
             }
             code = 2;
         } else if !ui.json {
-            println!("{}: ok", path.display());
+            say(format_args!("{}: ok\n", path.display()));
         }
     }
     code
@@ -384,7 +384,7 @@ fn plan(ui: &Ui, path: &Path, format: PlanFormat) -> u8 {
             serde_yaml::to_string(&value).expect("JSON values serialize to YAML")
         }
     };
-    print!("{text}");
+    say(format_args!("{text}"));
     0
 }
 
@@ -414,7 +414,7 @@ fn fmt(ui: &Ui, files: &[PathBuf], check_only: bool) -> u8 {
             continue;
         }
         if check_only {
-            println!("would reformat {}", path.display());
+            say(format_args!("would reformat {}\n", path.display()));
             if code == 0 {
                 code = 1;
             }
@@ -429,10 +429,17 @@ fn fmt(ui: &Ui, files: &[PathBuf], check_only: bool) -> u8 {
             );
             code = 2;
         } else {
-            println!("formatted {}", path.display());
+            say(format_args!("formatted {}\n", path.display()));
         }
     }
     code
+}
+
+/// Writes to stdout, ignoring failures: a reader that went away (`stress plan f | head -c1`,
+/// a closed pipe) ends the output quietly instead of panicking as `print!` does.
+pub(crate) fn say(text: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_fmt(text).and_then(|()| out.flush());
 }
 
 fn run(ui: &Ui, args: &RunArgs) -> u8 {

@@ -129,13 +129,7 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
         }
     };
     let cancel = tokio_util::sync::CancellationToken::new();
-    let ctrl_c = cancel.clone();
-    runtime.spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: stopping the load…");
-            ctrl_c.cancel();
-        }
-    });
+    let stopped = crate::signals::install(&runtime, cancel.clone());
     let mut code = 0u8;
     let mut reports = String::new();
     let mut written = Vec::new();
@@ -199,7 +193,11 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
         }
     }
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    code
+    // An interrupted run exits with the code of the signal that stopped it (130 or 143).
+    match (code, stopped.code()) {
+        (130, Some(signal)) => signal,
+        _ => code,
+    }
 }
 
 /// The output folder of a run with `--out`.
@@ -281,14 +279,12 @@ async fn run_test(
                     mocks.push(server);
                 }
                 Err(e) => {
-                    eprintln!(
-                        "error[stress::run::mock]: cannot start mock `{}`: {e}",
-                        target.name
-                    );
-                    return TestOutcome {
-                        code: 3,
-                        ..TestOutcome::default()
-                    };
+                    let reason = format!("cannot start mock `{}`: {e}", target.name);
+                    eprintln!("error[stress::run::mock]: {reason}");
+                    let metrics = Collector::new(plan, test).finish();
+                    let streamed = stream.map(|(stream, _)| stream.finish());
+                    let reason = format!("stress::run::mock: {reason}");
+                    return could_not_run(path, plan, test, seed, &metrics, streamed, reason);
                 }
             }
         }
@@ -329,12 +325,14 @@ async fn run_test(
     let summary = match result {
         Ok(summary) => summary,
         Err(err) => {
-            ui.problems(None, &[Problem::Run(err)]);
-            return TestOutcome {
-                code: 3,
-                write_error: streamed.and_then(|(_, _, error)| error),
-                ..TestOutcome::default()
+            use miette::Diagnostic as _;
+            let reason = match err.code() {
+                Some(code) => format!("{code}: {err}"),
+                None => err.to_string(),
             };
+            ui.problems(None, &[Problem::Run(err)]);
+            let metrics = sink.collector.finish();
+            return could_not_run(path, plan, test, seed, &metrics, streamed, reason);
         }
     };
     let metrics = sink.collector.finish();
@@ -397,6 +395,50 @@ async fn run_test(
         code,
         report: plain,
         artifacts,
+        hlogs,
+        write_error,
+    }
+}
+
+/// The outcome of a test that could not run (exit 3): its artifacts still carry the true
+/// verdict, `passed: false` with the reason, over whatever was measured before it stopped.
+fn could_not_run(
+    path: &Path,
+    plan: &Plan,
+    test: usize,
+    seed: u64,
+    metrics: &crate::metrics::Metrics,
+    streamed: Option<(
+        Vec<crate::artifacts::model::ScenarioSeries>,
+        Vec<HlogRef>,
+        Option<String>,
+    )>,
+    reason: String,
+) -> TestOutcome {
+    let verdict = crate::slo::evaluate(plan, test, metrics);
+    let mut built = crate::report::build(plan, test, metrics, &verdict, seed, false);
+    built.passed = false;
+    built.could_not_run = Some(reason);
+    let report = crate::report::render_text(&built, false);
+    let Some((series, hlogs, write_error)) = streamed else {
+        return TestOutcome {
+            code: 3,
+            report,
+            ..TestOutcome::default()
+        };
+    };
+    TestOutcome {
+        code: 3,
+        report,
+        artifacts: Some(TestArtifacts {
+            record: TestRecord {
+                file: path.display().to_string(),
+                report: built,
+                series,
+            },
+            seeds: vec![seed],
+            metrics: metrics.to_stored(),
+        }),
         hlogs,
         write_error,
     }

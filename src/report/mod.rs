@@ -43,6 +43,10 @@ pub struct Report {
     pub slos: Vec<SloResult>,
     /// Set by `stress merge`: the report adds up several runs (shards) of the test.
     pub merged_from: Option<MergedFrom>,
+    /// Set when the test could not run (exit 3): the diagnostic code and why, e.g.
+    /// `stress::run::unreachable: target `api` at http://… refused every connection`. The
+    /// test is then not `passed`, whatever its SLOs say.
+    pub could_not_run: Option<String>,
 }
 
 /// The runs a merged report adds up.
@@ -291,6 +295,7 @@ pub fn build(
         comparison,
         slos: verdict.results.clone(),
         merged_from: None,
+        could_not_run: None,
     }
 }
 
