@@ -8,5 +8,6 @@ mod faults;
 mod merge;
 mod robustness;
 mod run;
+mod runtime;
 mod support;
 mod ui;

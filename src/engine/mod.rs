@@ -22,6 +22,7 @@ mod data;
 mod driver;
 mod error;
 pub mod fault;
+mod pacing;
 mod request;
 pub mod retry;
 pub mod schedule;
