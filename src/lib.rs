@@ -34,6 +34,7 @@ pub mod plan;
 pub mod progress;
 pub mod report;
 mod run;
+mod secrets;
 mod signals;
 pub mod slo;
 pub mod source;

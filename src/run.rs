@@ -26,6 +26,7 @@ use crate::source::SourceFile;
 
 /// Runs every test of every file; returns the exit code.
 pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
+    crate::secrets::install(&args.set);
     let mut files = Vec::new();
     for path in &args.files {
         let result = front_end_with(path, &args.set);
@@ -347,20 +348,21 @@ async fn run_test(
     );
     let report = crate::report::render_text(&built, ui.color());
     let plain = crate::report::render_text(&built, false);
+    let redact = crate::secrets::redact;
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{report}");
+    let _ = writeln!(stdout, "{}", redact(&report));
     for warning in &summary.warnings {
-        let _ = writeln!(stdout, "warning: {warning}");
+        let _ = writeln!(stdout, "warning: {}", redact(warning));
     }
     for s in &summary.scenarios {
         if s.eval_errors > 0 {
-            let _ = writeln!(
-                stdout,
+            let line = format!(
                 "warning: scenario `{}`: {} expression errors, e.g. {}",
                 s.name,
                 s.eval_errors,
                 s.eval_error_samples.join("; ")
             );
+            let _ = writeln!(stdout, "{}", redact(&line));
         }
     }
     drop(stdout);
