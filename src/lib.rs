@@ -25,6 +25,7 @@ pub mod cli;
 pub mod diag;
 pub mod engine;
 pub mod eval;
+mod fdlimit;
 pub mod fmt;
 pub mod interp;
 mod merge;

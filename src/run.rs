@@ -99,6 +99,19 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
             return 2;
         }
     }
+    for (path, _, plan, tests) in &selected {
+        for &test in tests {
+            let (need, users) = crate::fdlimit::needed(plan, test);
+            if let Err(limit) = crate::fdlimit::ensure(need) {
+                eprintln!(
+                    "error[stress::run::fd_limit]: {}: test `{}` declares {users} users, which needs up to {need} open files, but this process may open only {limit} (RLIMIT_NOFILE, hard limit included)\n  = help: raise the limit (`ulimit -n {need}`, or the hard limit in limits.conf / `docker run --ulimit nofile={need}`), or declare fewer users",
+                    path.display(),
+                    plan.tests[test].name
+                );
+                return 3;
+            }
+        }
+    }
     let started_at = SystemTime::now();
     let mut out = match &args.out {
         Some(dir) => {

@@ -233,6 +233,8 @@ pub fn error_name(c: ErrorClass) -> &'static str {
         ErrorClass::Status => "status",
         ErrorClass::Check => "check",
         ErrorClass::Body => "body",
+        ErrorClass::FdLimit => "fd_limit",
+        ErrorClass::BodyParse => "body_parse",
     }
 }
 
