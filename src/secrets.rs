@@ -75,7 +75,8 @@ pub(crate) fn patterns(overrides: &[String]) -> Vec<String> {
         let Some((_, value)) = item.split_once('=') else {
             continue;
         };
-        if classify(value) == SetValue::Literal {
+        let kind = classify(value);
+        if kind == SetValue::Literal {
             continue;
         }
         out.push(value.to_string());
@@ -88,9 +89,11 @@ pub(crate) fn patterns(overrides: &[String]) -> Vec<String> {
                 out.push(inner.to_string());
             }
         }
-        // As inserted into the source text (`source::apply_overrides`).
-        let json = serde_json::to_string(value).unwrap_or_default();
-        out.push(json[1..json.len().saturating_sub(1).max(1)].replace('$', "\\$"));
+        // Text is inserted into the source as a string literal (`source::apply_overrides`).
+        if kind == SetValue::Text {
+            let json = serde_json::to_string(value).unwrap_or_default();
+            out.push(json[1..json.len().saturating_sub(1).max(1)].replace('$', "\\$"));
+        }
     }
     out.retain(|p| !p.trim().is_empty());
     out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
@@ -139,12 +142,8 @@ fn redact_json_with(value: &mut Value, secrets: &[String]) {
                 *s = r;
             }
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|v| redact_json_with(v, secrets)),
-        Value::Object(map) => map
-            .values_mut()
-            .for_each(|v| redact_json_with(v, secrets)),
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_json_with(v, secrets)),
+        Value::Object(map) => map.values_mut().for_each(|v| redact_json_with(v, secrets)),
         _ => {}
     }
 }
@@ -160,7 +159,9 @@ mod tests {
 
     #[test]
     fn numbers_and_booleans_are_configuration_everything_else_is_secret() {
-        for v in ["2", "-5", "1.5", "250ms", "10/s", "95%", "$0.01", "true", "64KiB"] {
+        for v in [
+            "2", "-5", "1.5", "250ms", "10/s", "95%", "$0.01", "true", "64KiB",
+        ] {
             assert_eq!(classify(v), SetValue::Literal, "{v}");
         }
         for v in ["\"abc\"", "'abc'", "[1, 2]"] {
@@ -173,11 +174,7 @@ mod tests {
 
     #[test]
     fn secrets_are_replaced_in_text_and_json_string_values_only() {
-        let p = patterns(&[
-            "n=3".into(),
-            "token=sk-1$x".into(),
-            "q=\"quoted\"".into(),
-        ]);
+        let p = patterns(&["n=3".into(), "token=sk-1$x".into(), "q=\"quoted\"".into()]);
         assert_eq!(p, ["\"quoted\"", "sk-1\\$x", "quoted", "sk-1$x"]);
         assert_eq!(
             redact_with("Bearer sk-1$x and \"sk-1\\$x\", 3", &p),
@@ -185,6 +182,9 @@ mod tests {
         );
         let mut v = serde_json::json!({"quoted": ["a quoted b", 3], "h": "x sk-1$x"});
         redact_json_with(&mut v, &p);
-        assert_eq!(v, serde_json::json!({"quoted": ["a *** b", 3], "h": "x ***"}));
+        assert_eq!(
+            v,
+            serde_json::json!({"quoted": ["a *** b", 3], "h": "x ***"})
+        );
     }
 }

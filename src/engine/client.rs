@@ -618,6 +618,11 @@ pub(crate) fn fd_exhausted(e: &(dyn std::error::Error + 'static)) -> bool {
             if matches!(io.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
                 return true;
             }
+            // An `io::Error` wrapping another error hides it from `source()`.
+            if let Some(inner) = io.get_ref() {
+                next = Some(inner);
+                continue;
+            }
         }
         next = err.source();
     }

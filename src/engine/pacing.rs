@@ -44,9 +44,7 @@ impl Pacing {
 /// The least length of the k-th failed iteration in a row (k ≥ 1).
 pub(crate) fn backoff(k: u32) -> Duration {
     let doublings = k.saturating_sub(1).min(16);
-    BACKOFF_BASE
-        .saturating_mul(1 << doublings)
-        .min(BACKOFF_MAX)
+    BACKOFF_BASE.saturating_mul(1 << doublings).min(BACKOFF_MAX)
 }
 
 #[cfg(test)]

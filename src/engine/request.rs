@@ -381,9 +381,10 @@ async fn one_attempt(
     // `body_parse`: a `200` with an HTML error page is not a success with nothing captured.
     if error.is_none()
         && env.current.as_ref().is_some_and(|r| !r.body_is_json())
-        && req.captures.iter().any(|(_, e)| {
-            super::expr_reads(e, &|f| matches!(f, crate::plan::ResponseField::Json))
-        })
+        && req
+            .captures
+            .iter()
+            .any(|(_, e)| super::expr_reads(e, &|f| matches!(f, crate::plan::ResponseField::Json)))
     {
         error = Some(ErrorClass::BodyParse);
     }

@@ -22,9 +22,7 @@ pub fn reason(
     let covers = |on: RetryOn| policy.on.contains(&on);
     match error {
         Some(ErrorClass::Timeout) => covers(RetryOn::Timeout).then_some(RetryOn::Timeout),
-        Some(
-            ErrorClass::Connect | ErrorClass::Reset | ErrorClass::Body | ErrorClass::FdLimit,
-        ) => {
+        Some(ErrorClass::Connect | ErrorClass::Reset | ErrorClass::Body | ErrorClass::FdLimit) => {
             covers(RetryOn::ConnectionError).then_some(RetryOn::ConnectionError)
         }
         Some(ErrorClass::Status | ErrorClass::Check | ErrorClass::BodyParse) | None => {
