@@ -39,6 +39,8 @@ pub(crate) fn needed(plan: &Plan, test: usize) -> (u64, u64) {
 
 /// Makes sure `need` descriptors can be open at once, raising the soft limit if it can.
 /// Err: the limit after trying.
+// `rlim_t` is `u64` on Linux but not everywhere.
+#[allow(clippy::useless_conversion)]
 pub(crate) fn ensure(need: u64) -> Result<(), u64> {
     #[cfg(unix)]
     {
