@@ -79,6 +79,9 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = PlanFormat::Yaml)]
         format: PlanFormat,
+        /// Override a `let` constant as `stress run --set` does (secrets are shown as `***`).
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
     },
     /// Rewrite files in the canonical format (comments kept).
     Fmt {
@@ -198,7 +201,7 @@ pub fn main() -> ExitCode {
             files,
             deny_warnings,
         } => check(&ui, &files, deny_warnings),
-        Command::Plan { file, format } => plan(&ui, &file, format),
+        Command::Plan { file, format, set } => plan(&ui, &file, format, &set),
         // On a big stack, as the front end runs: formatting walks the tree recursively.
         Command::Fmt { files, check } => std::thread::scope(|scope| {
             std::thread::Builder::new()
@@ -282,16 +285,20 @@ impl Ui {
                 problems.len()
             );
         }
+        // `--set` secrets are never echoed, not even in a diagnostic about their value.
+        let redact = crate::secrets::redact;
         for problem in problems.iter().take(SHOWN) {
             if self.json {
-                let _ = writeln!(err, "{}", crate::diag::render_json(problem, file));
+                let json = crate::diag::render_json(problem, file);
+                let _ = writeln!(err, "{}", redact(&json));
             } else {
                 let opts = RenderOptions {
                     color: self.color,
                     unicode: true,
                     width: Self::width(),
                 };
-                let _ = write!(err, "{}", crate::diag::render(problem, file, opts));
+                let text = crate::diag::render(problem, file, opts);
+                let _ = write!(err, "{}", redact(&text));
                 let _ = writeln!(err);
             }
         }
@@ -458,30 +465,37 @@ fn check(ui: &Ui, files: &[PathBuf], deny_warnings: bool) -> u8 {
             }
             code = 2;
         } else if !ui.json {
-            println!("{}: ok", path.display());
+            say(format_args!("{}: ok\n", path.display()));
         }
     }
     code
 }
 
-fn plan(ui: &Ui, path: &Path, format: PlanFormat) -> u8 {
-    let result = front_end(path);
+fn plan(ui: &Ui, path: &Path, format: PlanFormat, overrides: &[String]) -> u8 {
+    crate::secrets::install(overrides);
+    let result = front_end_with(path, overrides);
     ui.problems(result.file.as_ref(), &result.problems);
     let Some(plan) = result.plan else {
         summary_line(ui, &path.display().to_string(), &result.problems);
         return 2;
     };
     let text = match format {
-        PlanFormat::Json => {
+        PlanFormat::Json if !crate::secrets::any() => {
             serde_json::to_string_pretty(&plan).expect("a plan serializes to JSON") + "\n"
+        }
+        PlanFormat::Json => {
+            let mut value = serde_json::to_value(&plan).expect("a plan serializes to JSON");
+            crate::secrets::redact_json(&mut value);
+            serde_json::to_string_pretty(&value).expect("JSON values serialize") + "\n"
         }
         // Through JSON's data model: serde_yaml cannot write nested enums directly.
         PlanFormat::Yaml => {
-            let value = serde_json::to_value(&plan).expect("a plan serializes to JSON");
+            let mut value = serde_json::to_value(&plan).expect("a plan serializes to JSON");
+            crate::secrets::redact_json(&mut value);
             serde_yaml::to_string(&value).expect("JSON values serialize to YAML")
         }
     };
-    print!("{text}");
+    say(format_args!("{text}"));
     0
 }
 
@@ -511,7 +525,7 @@ fn fmt(ui: &Ui, files: &[PathBuf], check_only: bool) -> u8 {
             continue;
         }
         if check_only {
-            println!("would reformat {}", path.display());
+            say(format_args!("would reformat {}\n", path.display()));
             if code == 0 {
                 code = 1;
             }
@@ -526,10 +540,17 @@ fn fmt(ui: &Ui, files: &[PathBuf], check_only: bool) -> u8 {
             );
             code = 2;
         } else {
-            println!("formatted {}", path.display());
+            say(format_args!("formatted {}\n", path.display()));
         }
     }
     code
+}
+
+/// Writes to stdout, ignoring failures: a reader that went away (`stress plan f | head -c1`,
+/// a closed pipe) ends the output quietly instead of panicking as `print!` does.
+pub(crate) fn say(text: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_fmt(text).and_then(|()| out.flush());
 }
 
 fn run(ui: &Ui, args: &RunArgs) -> u8 {

@@ -26,6 +26,7 @@ use crate::source::SourceFile;
 
 /// Runs every test of every file; returns the exit code.
 pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
+    crate::secrets::install(&args.set);
     let mut files = Vec::new();
     for path in &args.files {
         let result = front_end_with(path, &args.set);
@@ -91,6 +92,19 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
             return 2;
         }
     }
+    for (path, _, plan, tests) in &selected {
+        for &test in tests {
+            let (need, users) = crate::fdlimit::needed(plan, test);
+            if let Err(limit) = crate::fdlimit::ensure(need) {
+                eprintln!(
+                    "error[stress::run::fd_limit]: {}: test `{}` declares {users} users, which needs up to {need} open files, but this process may open only {limit} (RLIMIT_NOFILE, hard limit included)\n  = help: raise the limit (`ulimit -n {need}`, or the hard limit in limits.conf / `docker run --ulimit nofile={need}`), or declare fewer users",
+                    path.display(),
+                    plan.tests[test].name
+                );
+                return 3;
+            }
+        }
+    }
     let started_at = SystemTime::now();
     let mut out = match &args.out {
         Some(dir) => {
@@ -122,26 +136,7 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
         }
     };
     let cancel = tokio_util::sync::CancellationToken::new();
-    let ctrl_c = cancel.clone();
-    runtime.spawn(async move {
-        // SIGTERM is handled like Ctrl-C, so services are stopped on both.
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let terminated = async {
-            match term.as_mut() {
-                Some(t) => t.recv().await,
-                None => std::future::pending().await,
-            }
-        };
-        let interrupted = tokio::select! {
-            r = tokio::signal::ctrl_c() => r.is_ok(),
-            _ = terminated => true,
-        };
-        if interrupted {
-            eprintln!("\ninterrupted: stopping the load…");
-            ctrl_c.cancel();
-        }
-    });
+    let stopped = crate::signals::install(&runtime, cancel.clone());
     let mut code = 0u8;
     let mut reports = String::new();
     let mut written = Vec::new();
@@ -205,7 +200,11 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
         }
     }
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    code
+    // An interrupted run exits with the code of the signal that stopped it (130 or 143).
+    match (code, stopped.code()) {
+        (130, Some(signal)) => signal,
+        _ => code,
+    }
 }
 
 /// The output folder of a run with `--out`.
@@ -287,14 +286,12 @@ async fn run_test(
                     mocks.push(server);
                 }
                 Err(e) => {
-                    eprintln!(
-                        "error[stress::run::mock]: cannot start mock `{}`: {e}",
-                        target.name
-                    );
-                    return TestOutcome {
-                        code: 3,
-                        ..TestOutcome::default()
-                    };
+                    let reason = format!("cannot start mock `{}`: {e}", target.name);
+                    eprintln!("error[stress::run::mock]: {reason}");
+                    let metrics = Collector::new(plan, test).finish();
+                    let streamed = stream.map(|(stream, _)| stream.finish());
+                    let reason = format!("stress::run::mock: {reason}");
+                    return could_not_run(path, plan, test, seed, &metrics, streamed, reason);
                 }
             }
         }
@@ -405,13 +402,15 @@ async fn run_test(
     let summary = match result {
         Ok(summary) => summary,
         Err(err) => {
-            ui.problems(None, &[Problem::Run(err)]);
-            proxies.shutdown().await;
-            return TestOutcome {
-                code: 3,
-                write_error: streamed.and_then(|(_, _, error)| error),
-                ..TestOutcome::default()
+            use miette::Diagnostic as _;
+            let reason = match err.code() {
+                Some(code) => format!("{code}: {err}"),
+                None => err.to_string(),
             };
+            ui.problems(None, &[Problem::Run(err)]);
+            let metrics = sink.collector.finish();
+            proxies.shutdown().await;
+            return could_not_run(path, plan, test, seed, &metrics, streamed, reason);
         }
     };
     let mut metrics = sink.collector.finish();
@@ -440,20 +439,21 @@ async fn run_test(
         report.push_str(&section);
         plain.push_str(&section);
     }
+    let redact = crate::secrets::redact;
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{report}");
+    let _ = writeln!(stdout, "{}", redact(&report));
     for warning in &summary.warnings {
-        let _ = writeln!(stdout, "warning: {warning}");
+        let _ = writeln!(stdout, "warning: {}", redact(warning));
     }
     for s in &summary.scenarios {
         if s.eval_errors > 0 {
-            let _ = writeln!(
-                stdout,
+            let line = format!(
                 "warning: scenario `{}`: {} expression errors, e.g. {}",
                 s.name,
                 s.eval_errors,
                 s.eval_error_samples.join("; ")
             );
+            let _ = writeln!(stdout, "{}", redact(&line));
         }
     }
     drop(stdout);
@@ -497,6 +497,51 @@ async fn run_test(
         code,
         report: plain,
         artifacts,
+        hlogs,
+        write_error,
+    }
+}
+
+/// The outcome of a test that could not run (exit 3): its artifacts still carry the true
+/// verdict, `passed: false` with the reason, over whatever was measured before it stopped.
+fn could_not_run(
+    path: &Path,
+    plan: &Plan,
+    test: usize,
+    seed: u64,
+    metrics: &crate::metrics::Metrics,
+    streamed: Option<(
+        Vec<crate::artifacts::model::ScenarioSeries>,
+        Vec<HlogRef>,
+        Option<String>,
+    )>,
+    reason: String,
+) -> TestOutcome {
+    let verdict = crate::slo::evaluate(plan, test, metrics);
+    let mut built = crate::report::build(plan, test, metrics, &verdict, seed, false);
+    built.passed = false;
+    built.could_not_run = Some(reason);
+    let report = crate::report::render_text(&built, false);
+    let Some((series, hlogs, write_error)) = streamed else {
+        return TestOutcome {
+            code: 3,
+            report,
+            ..TestOutcome::default()
+        };
+    };
+    TestOutcome {
+        code: 3,
+        report,
+        artifacts: Some(TestArtifacts {
+            record: TestRecord {
+                file: path.display().to_string(),
+                report: built,
+                series,
+            },
+            seeds: vec![seed],
+            metrics: metrics.to_stored(),
+            services: crate::service::summarize(&metrics.services, &metrics.timeline),
+        }),
         hlogs,
         write_error,
     }

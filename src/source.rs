@@ -147,11 +147,9 @@ pub fn apply_overrides(
                 help,
             });
         };
-        let probe = SourceFile::new("--set", format!("let x = {value}"));
-        let is_expr = matches!(
-            crate::syntax::parse(&probe),
-            Ok(parsed) if matches!(&parsed.items[..], [crate::ast::Item::Let(l)] if l.value.as_name().is_none_or(|n| n.text == "true" || n.text == "false"))
-        );
+        // A literal (number, duration, …, string, list, object) is inserted as written; any
+        // other text, such as `sk-abc` (which would parse as a subtraction), as a string.
+        let is_expr = crate::secrets::classify(value) != crate::secrets::SetValue::Text;
         let text = if is_expr {
             value.to_string()
         } else {

@@ -12,6 +12,7 @@ mod merge;
 mod proxy;
 mod robustness;
 mod run;
+mod runtime;
 mod services;
 mod support;
 mod ui;

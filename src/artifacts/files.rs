@@ -44,13 +44,19 @@ pub struct PlanEntry {
 }
 
 impl PlanEntry {
+    /// `--set` secrets are shown as `***` in both the source and the plan (`crate::secrets`).
     pub fn new(plan: &Plan, source: &str) -> Self {
-        let text = serde_json::to_string(plan).unwrap_or_default();
+        let mut text = serde_json::to_string(plan).unwrap_or_default();
+        let mut value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if crate::secrets::any() {
+            crate::secrets::redact_json(&mut value);
+            text = serde_json::to_string(&value).unwrap_or_default();
+        }
         Self {
             file: plan.file.clone(),
             digest: plan_digest(&text),
-            source: source.to_string(),
-            plan: serde_json::from_str(&text).unwrap_or(Value::Null),
+            source: crate::secrets::redact(source).into_owned(),
+            plan: value,
         }
     }
 }
@@ -105,6 +111,9 @@ pub struct StoredTest {
 
 /// Writes `bytes` to `dir/name` through a temporary file and a rename.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
+    // `--set` secrets never reach a file (`crate::secrets`).
+    let redacted = crate::secrets::any().then(|| redact_file(name, bytes));
+    let bytes = redacted.as_deref().unwrap_or(bytes);
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));
     let result = std::fs::File::create(&tmp)
@@ -116,13 +125,34 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> 
     })
 }
 
+/// A file's bytes with secrets replaced: in a JSON file only its string values.
+fn redact_file(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes);
+    if name.ends_with(".json") {
+        if let Ok(mut value) = serde_json::from_str::<Value>(&text) {
+            crate::secrets::redact_json(&mut value);
+            return pretty(&value).into_bytes();
+        }
+    }
+    crate::secrets::redact(&text).into_owned().into_bytes()
+}
+
 /// `report.md`: every test's Markdown report under one title.
 pub fn markdown(info: &RunInfo, tests: &[TestArtifacts]) -> String {
     let passed = tests.iter().all(|t| t.record.report.passed);
+    let could_not_run = tests
+        .iter()
+        .any(|t| t.record.report.could_not_run.is_some());
     let mut out = format!(
         "# stress {}: {}\n\n",
         info.kind,
-        if passed { "✅ passed" } else { "❌ failed" }
+        if could_not_run {
+            "⛔ could not run"
+        } else if passed {
+            "✅ passed"
+        } else {
+            "❌ failed"
+        }
     );
     if !info.merged_from.is_empty() {
         out.push_str(&format!(

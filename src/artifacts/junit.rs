@@ -76,6 +76,10 @@ fn status_name(s: Status) -> &'static str {
 pub fn render(records: &[TestRecord]) -> String {
     let all = || records.iter().flat_map(|r| r.report.slos.iter());
     let failures = all().filter(|s| s.status != Status::Pass).count();
+    let errors = records
+        .iter()
+        .filter(|r| r.report.could_not_run.is_some())
+        .count();
     let time: f64 = records
         .iter()
         .map(|r| r.report.duration_us as f64 / 1e6)
@@ -83,17 +87,18 @@ pub fn render(records: &[TestRecord]) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"stress\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" time=\"{time:.3}\">",
-        all().count()
+        "<testsuites name=\"stress\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{time:.3}\">",
+        all().count() + errors
     );
     for rec in records {
         let r = &rec.report;
         let failed = r.slos.iter().filter(|s| s.status != Status::Pass).count();
+        let errored = usize::from(r.could_not_run.is_some());
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"0\" skipped=\"0\" time=\"{:.3}\" file=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"{errored}\" skipped=\"0\" time=\"{:.3}\" file=\"{}\">",
             escape(&r.test),
-            r.slos.len(),
+            r.slos.len() + errored,
             r.duration_us as f64 / 1e6,
             escape(&r.file)
         );
@@ -114,6 +119,23 @@ pub fn render(records: &[TestRecord]) -> String {
             );
         }
         let _ = writeln!(out, "    </properties>");
+        // A test that could not run is an errored case of its own: a dashboard must not
+        // show green for it.
+        if let Some(reason) = &r.could_not_run {
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"{}\" name=\"could not run\" file=\"{}\" time=\"0\">",
+                escape(&r.test),
+                escape(&r.file)
+            );
+            let _ = writeln!(
+                out,
+                "      <error message=\"{}\" type=\"could_not_run\">{}</error>",
+                escape(reason),
+                escape_text(reason)
+            );
+            let _ = writeln!(out, "    </testcase>");
+        }
         for s in &r.slos {
             let location = format!("{}:{}", r.file, s.line);
             let open = format!(

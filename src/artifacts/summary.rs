@@ -37,6 +37,11 @@ pub struct Summary<'a> {
     pub finished_at: Option<&'a str>,
     pub merged_from: &'a [String],
     pub passed: bool,
+    /// `passed`, `failed` (an SLO failed), `could_not_run` (exit 3: see `reason`) or
+    /// `interrupted` (SIGINT/SIGTERM; the numbers cover what ran).
+    pub status: &'static str,
+    /// Why the run could not run (the first test that could not), else `null`.
+    pub reason: Option<String>,
     pub interrupted: bool,
     pub totals: Totals,
     pub files: Vec<FileIdentity<'a>>,
@@ -103,7 +108,21 @@ pub fn summary<'a>(
         started_at: info.started_at.as_deref(),
         finished_at: info.finished_at.as_deref(),
         merged_from: &info.merged_from,
-        passed: reports().all(|r| r.passed),
+        passed: reports().all(|r| r.passed && r.could_not_run.is_none()),
+        status: if reports().any(|r| r.could_not_run.is_some()) {
+            "could_not_run"
+        } else if reports().any(|r| r.interrupted) {
+            "interrupted"
+        } else if reports().all(|r| r.passed) {
+            "passed"
+        } else {
+            "failed"
+        },
+        reason: reports().find_map(|r| {
+            r.could_not_run
+                .as_ref()
+                .map(|reason| format!("test `{}`: {reason}", r.test))
+        }),
         interrupted: reports().any(|r| r.interrupted),
         totals: Totals {
             tests: tests.len(),

@@ -111,7 +111,7 @@ async fn perform(
             };
             let prepared = client.prepare(&Endpoint::generic(), method, url, &[], &[], body)?;
             let received = client
-                .send(prepared, Duration::from_std(ACTION_TIMEOUT), false)
+                .send(prepared, Duration::from_std(ACTION_TIMEOUT), false, true)
                 .await
                 .map_err(|class| format!("{method} {url}: {class:?}"))?;
             if received.status >= 400 {

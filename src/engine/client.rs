@@ -275,28 +275,37 @@ impl Client {
         }
     }
 
-    /// Sends one attempt and reads the whole body, within `timeout`.
+    /// Sends one attempt and reads the whole body, within `timeout`. Without `read_body`
+    /// (nothing in the workload reads `body` or `json`) the body is still read to its end,
+    /// frame by frame, but not kept: a 50 MB response costs one frame of memory.
     pub(crate) async fn send(
         &self,
         prepared: Prepared,
         timeout: Duration,
         read_headers: bool,
+        read_body: bool,
     ) -> Result<Received, ErrorClass> {
         match prepared {
-            Prepared::H1 { pool, request } => {
-                tokio::time::timeout(timeout.to_std(), pool.send(request, read_headers))
-                    .await
-                    .unwrap_or(Err(ErrorClass::Timeout))
-            }
+            Prepared::H1 { pool, request } => tokio::time::timeout(
+                timeout.to_std(),
+                pool.send(request, read_headers, read_body),
+            )
+            .await
+            .unwrap_or(Err(ErrorClass::Timeout)),
             Prepared::Generic(mut request) => {
                 *request.timeout_mut() = Some(timeout.to_std());
                 // Built already for every target that needs it (`generic` at the run's start
                 // reports a failure); a chaos action's URL gets a connect error instead.
                 let http = self.generic().map_err(|_| ErrorClass::Connect)?;
-                let response = http.execute(request).await.map_err(|e| classify(&e))?;
+                let mut response = http.execute(request).await.map_err(|e| classify(&e))?;
                 let status = response.status().as_u16();
                 let (retry_after, headers) = read_head(response.headers(), read_headers);
-                let body: Vec<u8> = response.bytes().await.map_err(|e| classify(&e))?.into();
+                let body: Vec<u8> = if read_body {
+                    response.bytes().await.map_err(|e| classify(&e))?.into()
+                } else {
+                    while response.chunk().await.map_err(|e| classify(&e))?.is_some() {}
+                    Vec::new()
+                };
                 Ok(Received {
                     status,
                     headers,
@@ -361,7 +370,7 @@ impl HostPool {
                 tokio::net::TcpStream::connect((host.as_str(), *port)).await
             }
         }
-        .map_err(|_| ErrorClass::Connect)?;
+        .map_err(|e| connect_error(&e))?;
         // Small requests must not wait for Nagle's algorithm; failing to set it is harmless.
         let _ = stream.set_nodelay(true);
         let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
@@ -386,6 +395,7 @@ impl HostPool {
         &self,
         mut request: http::Request<Full<Bytes>>,
         read_headers: bool,
+        read_body: bool,
     ) -> Result<Received, ErrorClass> {
         // After one resend on a fresh connection, nothing is resent again: only a reused
         // connection makes a copy or takes a request back.
@@ -407,7 +417,7 @@ impl HostPool {
             match sender.try_send_request(request).await {
                 Ok(response) => {
                     let (head, body) = response.into_parts();
-                    let body = read_body(body).await?;
+                    let body = read_all(body, read_body).await?;
                     self.checkin(sender);
                     let (retry_after, headers) = read_head(&head.headers, read_headers);
                     return Ok(Received {
@@ -466,12 +476,16 @@ fn lost_on_stale(e: &hyper::Error) -> bool {
     })
 }
 
-/// The whole body. (Most bodies arrive in one frame: no intermediate buffer list, as
-/// `http_body_util`'s `collect` would build.)
-async fn read_body(mut body: hyper::body::Incoming) -> Result<Vec<u8>, ErrorClass> {
+/// The whole body, or (`keep` false) nothing, the frames read and dropped one by one. (Most
+/// bodies arrive in one frame: no intermediate buffer list, as `http_body_util`'s `collect`
+/// would build.)
+async fn read_all(mut body: hyper::body::Incoming, keep: bool) -> Result<Vec<u8>, ErrorClass> {
     let mut out: Option<Vec<u8>> = None;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| ErrorClass::Body)?;
+        if !keep {
+            continue;
+        }
         if let Ok(data) = frame.into_data() {
             match &mut out {
                 None => out = Some(Vec::from(data)),
@@ -597,10 +611,41 @@ fn parse_retry_after_at(text: &str, now: std::time::SystemTime) -> Option<Durati
     ))
 }
 
+/// A connection that could not be opened: `fd_limit` when the process ran out of file
+/// descriptors (EMFILE, ENFILE), which says nothing about the target, else `connect`.
+fn connect_error(e: &std::io::Error) -> ErrorClass {
+    if fd_exhausted(e) {
+        ErrorClass::FdLimit
+    } else {
+        ErrorClass::Connect
+    }
+}
+
+/// Whether `e` or an error under it is EMFILE or ENFILE.
+pub(crate) fn fd_exhausted(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if matches!(io.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
+                return true;
+            }
+            // An `io::Error` wrapping another error hides it from `source()`.
+            if let Some(inner) = io.get_ref() {
+                next = Some(inner);
+                continue;
+            }
+        }
+        next = err.source();
+    }
+    false
+}
+
 /// The kind of a transport failure.
 fn classify(e: &reqwest::Error) -> ErrorClass {
     if e.is_timeout() {
         ErrorClass::Timeout
+    } else if fd_exhausted(e) {
+        ErrorClass::FdLimit
     } else if e.is_connect() {
         ErrorClass::Connect
     } else if e.is_body() || e.is_decode() {
@@ -613,6 +658,19 @@ fn classify(e: &reqwest::Error) -> ErrorClass {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn running_out_of_descriptors_is_its_own_class() {
+        let emfile = std::io::Error::from_raw_os_error(libc::EMFILE);
+        assert_eq!(connect_error(&emfile), ErrorClass::FdLimit);
+        let enfile = std::io::Error::from_raw_os_error(libc::ENFILE);
+        assert_eq!(connect_error(&enfile), ErrorClass::FdLimit);
+        let refused = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert_eq!(connect_error(&refused), ErrorClass::Connect);
+        // Under another error, as hyper and reqwest wrap it.
+        let wrapped = std::io::Error::other(std::io::Error::from_raw_os_error(libc::EMFILE));
+        assert!(fd_exhausted(&wrapped));
+    }
 
     #[test]
     fn retry_after_reads_seconds() {

@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::eval::Env;
 use crate::plan::StageKind;
 
+use super::pacing::Pacing;
 use super::schedule::{Limiter, Pacer, arrivals, closed_targets};
 use super::{Ctx, LATE_START_US, RunError, worker};
 
@@ -127,9 +128,12 @@ pub(crate) async fn run_profile(ctx: Arc<Ctx>, cancel: CancellationToken) -> Res
                         },
                     };
                     if let Some(limiter) = &limiter {
+                        // An arrival still waiting for its token when the stage ends is not
+                        // started: the stage lasts what it says.
                         tokio::select! {
                             biased;
                             _ = cancel.cancelled() => break,
+                            _ = sleep_until(end) => break,
                             _ = limiter.acquire() => {}
                         }
                     }
@@ -213,9 +217,11 @@ impl FixedVu {
         // back: the scenario is over). The same for `ClosedVu`.
         let work = async {
             let mut env = store.take(&ctx, self.user).await;
+            let mut pacing = Pacing::default();
             for _ in 0..self.iterations {
                 wait_limit(limiter.as_deref()).await;
-                worker::iteration(&ctx, &mut env, phase, None).await;
+                let ended = worker::iteration(&ctx, &mut env, phase, None).await;
+                tokio::time::sleep(pacing.after(&ended)).await;
             }
             store.put(env);
         };
@@ -241,6 +247,7 @@ impl ClosedVu {
         let user = self.user;
         let work = async {
             let mut env = store.take(&ctx, user).await;
+            let mut pacing = Pacing::default();
             loop {
                 let active = self
                     .control
@@ -250,15 +257,35 @@ impl ClosedVu {
                 if !active {
                     break;
                 }
-                wait_limit(limiter.as_deref()).await;
-                if self.control.borrow().stop {
+                // A VU waiting for a `limit` token stops when its stage ends, as an idle one
+                // does: the stage lasts what it says.
+                if until_stop(&mut self.control, wait_limit(limiter.as_deref()))
+                    .await
+                    .is_none()
+                {
                     break;
                 }
-                worker::iteration(&ctx, &mut env, phase, None).await;
+                let ended = worker::iteration(&ctx, &mut env, phase, None).await;
+                let pause = tokio::time::sleep(pacing.after(&ended));
+                if until_stop(&mut self.control, pause).await.is_none() {
+                    break;
+                }
             }
             store.put(env);
         };
         cancel.run_until_cancelled(work).await;
+    }
+}
+
+/// Runs `work` unless the stage ends first (`None`).
+async fn until_stop<F: std::future::Future>(
+    control: &mut watch::Receiver<Control>,
+    work: F,
+) -> Option<F::Output> {
+    tokio::select! {
+        biased;
+        _ = control.wait_for(|c| c.stop) => None,
+        out = work => Some(out),
     }
 }
 

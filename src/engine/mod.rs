@@ -22,6 +22,7 @@ mod data;
 mod driver;
 mod error;
 pub mod fault;
+mod pacing;
 mod request;
 pub mod retry;
 pub mod schedule;
@@ -42,7 +43,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::eval::{Env, Value};
 use crate::metrics::{Attempt, Iteration};
-use crate::plan::{Inject, Plan, Profile, Step, TargetKind, Test, Workload};
+use crate::plan::{Inject, Plan, Profile, ResponseField, Step, TargetKind, Test, Workload};
 
 use client::Client;
 use fault::{FaultInjector, mix};
@@ -224,6 +225,8 @@ pub(crate) struct Ctx {
     pub cost_capture: Option<usize>,
     /// Whether any expression reads a response header (else headers are not copied).
     pub read_headers: bool,
+    /// Something in the workload reads `body` or `json`: keep response bodies.
+    pub read_body: bool,
 }
 
 impl Ctx {
@@ -342,6 +345,9 @@ pub async fn run(
         step_names: workload.step_names.clone().into(),
         cost_capture: workload.captures.iter().position(|c| c == "cost"),
         read_headers: workload_reads_headers(&workload.steps),
+        read_body: workload_reads(&workload.steps, &|f| {
+            matches!(f, ResponseField::Body | ResponseField::Json)
+        }),
         deadline: opts.max_duration.map(|d| Instant::now() + d),
     };
     let mut summary = RunSummary {
@@ -388,6 +394,7 @@ struct Shared {
     step_names: Arc<[String]>,
     cost_capture: Option<usize>,
     read_headers: bool,
+    read_body: bool,
     deadline: Option<Instant>,
 }
 
@@ -432,6 +439,7 @@ async fn run_scenario(
         counters: counters.clone(),
         cost_capture: shared.cost_capture,
         read_headers: shared.read_headers,
+        read_body: shared.read_body,
     });
     sink.scenario_started(scenario);
     let chaos_done = CancellationToken::new();
@@ -637,23 +645,32 @@ fn unreachable(targets: &HashMap<String, Arc<TargetEntry>>) -> Option<&TargetEnt
 }
 
 fn workload_reads_headers(steps: &[Step]) -> bool {
-    use crate::plan::{Body, Expr, ResponseField};
-    fn expr(e: &Expr) -> bool {
-        match e {
-            Expr::Response(ResponseField::Header(_)) => true,
-            Expr::StepResponse {
-                field: ResponseField::Header(_),
-                ..
-            } => true,
-            Expr::Template(items) | Expr::List(items) => items.iter().any(expr),
-            Expr::Object(entries) => entries.iter().any(|(_, v)| expr(v)),
-            Expr::Field(base, _) | Expr::Not(base) | Expr::Neg(base) => expr(base),
-            Expr::Index(a, b) | Expr::Binary { lhs: a, rhs: b, .. } => expr(a) || expr(b),
-            Expr::Call { args, .. } => args.iter().any(expr),
-            _ => false,
+    workload_reads(steps, &|f| matches!(f, ResponseField::Header(_)))
+}
+
+/// Whether an expression reads a response field that `wanted` picks.
+pub(crate) fn expr_reads(e: &crate::plan::Expr, wanted: &dyn Fn(&ResponseField) -> bool) -> bool {
+    use crate::plan::Expr;
+    let expr = |e: &Expr| expr_reads(e, wanted);
+    match e {
+        Expr::Response(field) | Expr::StepResponse { field, .. } => {
+            wanted(field)
+                || matches!(field, ResponseField::Header(name) if expr_reads(name, wanted))
         }
+        Expr::Template(items) | Expr::List(items) => items.iter().any(expr),
+        Expr::Object(entries) => entries.iter().any(|(_, v)| expr(v)),
+        Expr::Field(base, _) | Expr::Not(base) | Expr::Neg(base) => expr(base),
+        Expr::Index(a, b) | Expr::Binary { lhs: a, rhs: b, .. } => expr(a) || expr(b),
+        Expr::Call { args, .. } => args.iter().any(expr),
+        _ => false,
     }
-    fn request(r: &crate::plan::Request) -> bool {
+}
+
+/// Whether any expression of the steps reads a response field that `wanted` picks.
+fn workload_reads(steps: &[Step], wanted: &dyn Fn(&ResponseField) -> bool) -> bool {
+    use crate::plan::{Body, Expr};
+    let expr = |e: &Expr| expr_reads(e, wanted);
+    let request = |r: &crate::plan::Request| -> bool {
         let body = match &r.body {
             Body::None => false,
             Body::Json(e) | Body::Text(e) | Body::Form(e) => expr(e),
@@ -663,14 +680,14 @@ fn workload_reads_headers(steps: &[Step]) -> bool {
             || r.query.as_ref().is_some_and(expr)
             || r.checks.iter().any(expr)
             || r.captures.iter().any(|(_, e)| expr(e))
-    }
+    };
     steps.iter().any(|step| match step {
         Step::Request(r) => request(r),
         Step::Poll(p) => request(&p.request) || expr(&p.until),
-        Step::Repeat { count, steps, .. } => expr(count) || workload_reads_headers(steps),
+        Step::Repeat { count, steps, .. } => expr(count) || workload_reads(steps, wanted),
         Step::Set { value, .. } => expr(value),
-        Step::Probability { steps, .. } => workload_reads_headers(steps),
-        Step::Choose { arms } => arms.iter().any(|(_, steps)| workload_reads_headers(steps)),
+        Step::Probability { steps, .. } => workload_reads(steps, wanted),
+        Step::Choose { arms } => arms.iter().any(|(_, steps)| workload_reads(steps, wanted)),
         Step::Think { .. } => false,
     })
 }

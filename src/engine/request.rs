@@ -310,7 +310,10 @@ async fn one_attempt(
     let remaining = Duration(timeout.0.saturating_sub(delay.0));
     let outcome: Result<Received, ErrorClass> = match effect {
         Effect::Send => {
-            let result = ctx.client.send(prepared, remaining, ctx.read_headers).await;
+            let result = ctx
+                .client
+                .send(prepared, remaining, ctx.read_headers, ctx.read_body)
+                .await;
             let counter = match &result {
                 Ok(_) => &target.responses,
                 Err(ErrorClass::Connect) => &target.connect_errors,
@@ -373,6 +376,17 @@ async fn one_attempt(
                 }
             }
         }
+    }
+    // A capture that reads `json` from a body that is not JSON fails the attempt as
+    // `body_parse`: a `200` with an HTML error page is not a success with nothing captured.
+    if error.is_none()
+        && env.current.as_ref().is_some_and(|r| !r.body_is_json())
+        && req
+            .captures
+            .iter()
+            .any(|(_, e)| super::expr_reads(e, &|f| matches!(f, crate::plan::ResponseField::Json)))
+    {
+        error = Some(ErrorClass::BodyParse);
     }
     let mut captures = Vec::new();
     for (index, expr) in &req.captures {

@@ -22,10 +22,10 @@ pub fn reason(
     let covers = |on: RetryOn| policy.on.contains(&on);
     match error {
         Some(ErrorClass::Timeout) => covers(RetryOn::Timeout).then_some(RetryOn::Timeout),
-        Some(ErrorClass::Connect | ErrorClass::Reset | ErrorClass::Body) => {
+        Some(ErrorClass::Connect | ErrorClass::Reset | ErrorClass::Body | ErrorClass::FdLimit) => {
             covers(RetryOn::ConnectionError).then_some(RetryOn::ConnectionError)
         }
-        Some(ErrorClass::Status | ErrorClass::Check) | None => {
+        Some(ErrorClass::Status | ErrorClass::Check | ErrorClass::BodyParse) | None => {
             let status = status?;
             (covers(RetryOn::Status(status)) || covers(RetryOn::Class(status / 100)))
                 .then_some(RetryOn::Status(status))

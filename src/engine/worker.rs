@@ -55,6 +55,20 @@ pub(crate) struct IterState {
     /// A retry is pending or in flight (for `budget_exceeded_during_retry`).
     pub in_retry: bool,
     pub step_durations_us: Vec<(usize, u64)>,
+    /// The `think` steps a failed step made the iteration skip (see [`Ended`]).
+    pub skipped_think: std::time::Duration,
+}
+
+/// How an iteration ended, for the VU's pacing (`super::pacing`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ended {
+    /// The outcome was not `success`.
+    pub failed: bool,
+    /// How long the iteration ran.
+    pub elapsed: std::time::Duration,
+    /// The think time of the `think` steps after the step that stopped the iteration (in the
+    /// block that stopped and each block around it), drawn as they would have been.
+    pub skipped_think: std::time::Duration,
 }
 
 impl IterState {
@@ -70,6 +84,7 @@ impl IterState {
             budget_exceeded_during_retry: false,
             in_retry: false,
             step_durations_us: Vec::new(),
+            skipped_think: std::time::Duration::ZERO,
         }
     }
 
@@ -109,7 +124,7 @@ pub(crate) async fn iteration(
     env: &mut Env,
     phase: Option<usize>,
     scheduled: Option<Instant>,
-) {
+) -> Ended {
     let number = env.iteration;
     env.start_iteration(number);
     let started = Instant::now();
@@ -131,6 +146,12 @@ pub(crate) async fn iteration(
         it.exceed_budget();
     }
     let done = Instant::now();
+    let outcome = it.outcome();
+    let ended = Ended {
+        failed: outcome != Outcome::Success,
+        elapsed: done.saturating_duration_since(started),
+        skipped_think: it.skipped_think,
+    };
     env.iteration = number + 1;
     ctx.emit(Event::Iteration(Iteration {
         scenario: ctx.scenario,
@@ -140,13 +161,14 @@ pub(crate) async fn iteration(
         intended_us: ctx.us(scheduled.unwrap_or(started).min(started)),
         started_us: ctx.us(started),
         done_us: ctx.us(done),
-        outcome: it.outcome(),
+        outcome,
         retries: it.retries,
         retries_by: it.retries_by,
         cost: it.cost,
         budget_exceeded_during_retry: it.budget_exceeded_during_retry,
         step_durations_us: it.step_durations_us,
     }));
+    ended
 }
 
 type StepsFuture<'a> = Pin<Box<dyn Future<Output = Flow> + Send + 'a>>;
@@ -155,12 +177,28 @@ type StepsFuture<'a> = Pin<Box<dyn Future<Output = Flow> + Send + 'a>>;
 /// (`repeat`, `with probability`, `choose`) is boxed ([`nested`]), as blocks nest. (Boxing
 /// every block allocated and copied the whole request future once per iteration.)
 async fn run_steps(ctx: &Ctx, env: &mut Env, it: &mut IterState, steps: &[Step]) -> Flow {
-    for step in steps {
+    for (i, step) in steps.iter().enumerate() {
         if run_step(ctx, env, it, step).await == Flow::Stop {
+            // A failed iteration still owes the think time it skipped: the VU waits it
+            // before its next iteration (`pacing`), so a failing target is not hammered.
+            for rest in &steps[i + 1..] {
+                if let Step::Think { min, max } = rest {
+                    it.skipped_think += think_pause(env, *min, *max).to_std();
+                }
+            }
             return Flow::Stop;
         }
     }
     Flow::Next
+}
+
+/// One draw of a `think min..max` pause.
+fn think_pause(env: &mut Env, min: Duration, max: Duration) -> Duration {
+    if max > min {
+        Duration(env.rng.random_range(min.0..=max.0))
+    } else {
+        min
+    }
 }
 
 /// A nested block of steps.
@@ -178,11 +216,7 @@ async fn run_step(ctx: &Ctx, env: &mut Env, it: &mut IterState, step: &Step) -> 
         Step::Request(req) => request::request_step(ctx, env, it, req).await,
         Step::Poll(poll) => request::poll_step(ctx, env, it, poll).await,
         Step::Think { min, max } => {
-            let pause = if max > min {
-                Duration(env.rng.random_range(min.0..=max.0))
-            } else {
-                *min
-            };
+            let pause = think_pause(env, *min, *max);
             // An open-model iteration that thinks first: its first request is due later.
             if let Some(intended) = &mut it.pending_intended {
                 *intended += pause.to_std();

@@ -61,6 +61,12 @@ impl Response {
             .get_or_init(|| Value::from_json_slice(&self.body).unwrap_or(Value::Null))
     }
 
+    /// Whether the body parses as JSON (an empty body does not).
+    pub fn body_is_json(&self) -> bool {
+        !matches!(self.json(), Value::Null)
+            || serde_json::from_slice::<serde::de::IgnoredAny>(&self.body).is_ok()
+    }
+
     /// The body as text (invalid UTF-8 replaced).
     pub fn text(&self) -> Arc<str> {
         self.text

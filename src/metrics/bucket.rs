@@ -13,14 +13,30 @@ use super::{Attempt, CaptureValue, ErrorClass, Iteration};
 pub const LATE_AFTER_US: u64 = 10_000;
 
 /// Every error class, in report order.
-pub const ERROR_CLASSES: [ErrorClass; 6] = [
+pub const ERROR_CLASSES: [ErrorClass; 8] = [
     ErrorClass::Timeout,
     ErrorClass::Connect,
     ErrorClass::Reset,
     ErrorClass::Status,
     ErrorClass::Check,
     ErrorClass::Body,
+    ErrorClass::FdLimit,
+    ErrorClass::BodyParse,
 ];
+
+/// Reads `by_error` as stored: metrics written before a class was added have fewer entries.
+fn by_error_padded<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[u64; 8], D::Error> {
+    let stored: Vec<u64> = serde::Deserialize::deserialize(d)?;
+    if stored.len() > 8 {
+        return Err(serde::de::Error::invalid_length(
+            stored.len(),
+            &"at most 8 error classes",
+        ));
+    }
+    let mut out = [0; 8];
+    out[..stored.len()].copy_from_slice(&stored);
+    Ok(out)
+}
 
 /// Every outcome, in report order.
 pub const OUTCOMES: [Outcome; 4] = [
@@ -80,7 +96,8 @@ pub struct RequestAgg {
     pub by_status: BTreeMap<u16, u64>,
     pub no_status: u64,
     /// Indexed like [`ERROR_CLASSES`].
-    pub by_error: [u64; 6],
+    #[serde(deserialize_with = "by_error_padded")]
+    pub by_error: [u64; 8],
     /// Fires per fault rule index.
     pub fires: BTreeMap<usize, u64>,
     /// Numeric captures (index into `Workload::captures`), scaled by `CAPTURE_SCALE`.

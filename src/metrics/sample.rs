@@ -19,6 +19,12 @@ pub enum ErrorClass {
     Check,
     /// The response body could not be read or decoded.
     Body,
+    /// The process ran out of file descriptors (EMFILE/ENFILE) opening a connection: a limit
+    /// of the load generator, not a failure of the target.
+    FdLimit,
+    /// A capture reads `json` and the response body is not JSON (a `200` with an HTML error
+    /// page, a truncated document).
+    BodyParse,
 }
 
 /// The fault a rule injected for this attempt.

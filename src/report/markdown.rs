@@ -64,7 +64,13 @@ fn counts(c: &[Count]) -> String {
 /// One test's report as Markdown, starting with a `##` heading.
 pub fn render_markdown(r: &Report) -> String {
     let mut out = String::new();
-    let verdict = if r.passed { "✅ passed" } else { "❌ failed" };
+    let verdict = if r.could_not_run.is_some() {
+        "⛔ could not run"
+    } else if r.passed {
+        "✅ passed"
+    } else {
+        "❌ failed"
+    };
     let _ = writeln!(out, "## Test {} — {verdict}\n", code(&r.test));
     let n = r.scenarios.len();
     let _ = write!(
@@ -85,8 +91,13 @@ pub fn render_markdown(r: &Report) -> String {
         );
     }
     out.push_str("\n\n");
+    if let Some(reason) = &r.could_not_run {
+        let _ = writeln!(out, "> ⛔ **Could not run**: {reason}\n");
+    }
     if r.interrupted {
-        out.push_str("> ⚠️ **Interrupted**: the numbers cover only what ran before Ctrl-C.\n\n");
+        out.push_str(
+            "> ⚠️ **Interrupted**: the numbers cover only what ran before the run was stopped (SIGINT or SIGTERM).\n\n",
+        );
     }
     write_slos(&mut out, r);
     for s in &r.scenarios {

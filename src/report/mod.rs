@@ -43,6 +43,10 @@ pub struct Report {
     pub slos: Vec<SloResult>,
     /// Set by `stress merge`: the report adds up several runs (shards) of the test.
     pub merged_from: Option<MergedFrom>,
+    /// Set when the test could not run (exit 3): the diagnostic code and why, e.g.
+    /// `stress::run::unreachable: target `api` at http://… refused every connection`. The
+    /// test is then not `passed`, whatever its SLOs say.
+    pub could_not_run: Option<String>,
 }
 
 /// The runs a merged report adds up.
@@ -229,6 +233,8 @@ pub fn error_name(c: ErrorClass) -> &'static str {
         ErrorClass::Status => "status",
         ErrorClass::Check => "check",
         ErrorClass::Body => "body",
+        ErrorClass::FdLimit => "fd_limit",
+        ErrorClass::BodyParse => "body_parse",
     }
 }
 
@@ -291,6 +297,7 @@ pub fn build(
         comparison,
         slos: verdict.results.clone(),
         merged_from: None,
+        could_not_run: None,
     }
 }
 

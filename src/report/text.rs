@@ -121,10 +121,14 @@ fn write_header(out: &mut Out, r: &Report) {
             seeds.join(", ")
         ));
     }
+    if let Some(reason) = &r.could_not_run {
+        let warn = out.paint("31", &format!("could not run: {reason}"));
+        out.line(&warn);
+    }
     if r.interrupted {
         let warn = out.paint(
             "33",
-            "interrupted: the numbers cover only what ran before Ctrl-C",
+            "interrupted: the numbers cover only what ran before the run was stopped",
         );
         out.line(&warn);
     }
