@@ -2,6 +2,7 @@
 
 mod artifacts;
 mod cli;
+mod docs;
 mod engine;
 mod examples;
 mod faults;
