@@ -1,8 +1,8 @@
 //! Every ```stress block of README.md and docs/*.md is checked, and the runnable ones are run
 //! (issue 15: "every example runs as written"). A block's info string says what it is:
 //!
-//! - ```` ```stress ```` — a whole file: checks with no error (warnings such as `unused` are
-//!   fine: an example may declare more than it uses).
+//! - ```` ```stress ```` — a whole file: checks with no error and no warning but `unused` (an
+//!   example may declare more than it uses). Data files are not looked for (no base folder).
 //! - ```` ```stress prelude ```` — the declarations (in docs/language.md) that fragments use.
 //! - ```` ```stress fragment ```` — declarations checked together with the prelude (so a short
 //!   example can use `llm`, `api`, `chat`, `high_429s`, … without repeating them).
@@ -177,6 +177,11 @@ fn every_stress_block_checks_as_marked() {
                     block.place()
                 ));
             }
+        } else if warnings.iter().any(|c| c != "stress::check::unused") {
+            failures.push(format!(
+                "{}: unexpected warnings\n{rendered}",
+                block.place()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

@@ -7,6 +7,7 @@ mod exprs;
 mod lower;
 mod scope;
 mod types;
+mod unmeasurable;
 
 pub use error::CheckError;
 
