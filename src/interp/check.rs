@@ -115,6 +115,7 @@ impl<'a> Checker<'a> {
         } else if self.problems.is_empty() {
             // Only on an otherwise clean file: after a typo, "unused" would repeat its cause.
             self.unused();
+            super::unmeasurable::warn(self.ast, &mut self.problems);
         }
     }
 

@@ -342,6 +342,10 @@ pub enum CheckError {
         #[label("declared here")]
         span: SourceSpan,
     },
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Unmeasurable(#[from] super::unmeasurable::Unmeasurable),
 }
 
 impl CheckError {

@@ -8,6 +8,7 @@ mod exprs;
 mod lower;
 mod scope;
 mod types;
+mod unmeasurable;
 
 pub use domains::take_lossy_conversions;
 pub use error::CheckError;
