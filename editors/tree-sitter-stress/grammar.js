@@ -96,15 +96,34 @@ module.exports = grammar({
 
     service_declaration: $ => seq('service', field('name', $._name), field('body', $.service_block)),
 
-    service_block: $ => block(choice($.exec_statement, $.env_statement, $.ready_statement)),
+    service_block: $ => block(choice(
+      $.exec_statement,
+      $.env_statement,
+      $.cwd_statement,
+      $.ready_statement,
+      $.stop_statement,
+      $.sample_statement,
+    )),
 
     exec_statement: $ => seq('exec', $._expression),
 
     env_statement: $ => seq('env', $._expression),
 
+    cwd_statement: $ => seq('cwd', $._expression),
+
+    // `stop signal SIGTERM grace 5s`
+    stop_statement: $ => prec.right(seq(
+      'stop',
+      optional(seq('signal', field('signal', $._name))),
+      optional(seq('grace', field('grace', $._expression))),
+    )),
+
+    // `sample every 1s`
+    sample_statement: $ => seq('sample', 'every', field('interval', $._expression)),
+
     ready_statement: $ => seq(
       'ready',
-      field('kind', choice('http', 'tcp')),
+      field('kind', choice('http', 'tcp', 'log')),
       field('address', $._expression),
       'within',
       field('deadline', $._expression),
@@ -301,9 +320,19 @@ module.exports = grammar({
       field('body', $.chaos_block),
     ),
 
-    chaos_block: $ => block(choice($.chaos_faults, $.chaos_action)),
+    chaos_block: $ => block(choice($.chaos_faults, $.chaos_action, $.chaos_hold)),
     chaos_faults: $ => seq('faults', commaSep1($.scenario_composition)),
-    chaos_action: $ => seq(choice('start', 'stop'), choice($.action_exec, $.action_http)),
+    chaos_action: $ => seq(choice('start', 'stop'), choice($.action_exec, $.action_http, $.action_service)),
+    // `start pause cache`, `stop up cache`: a service action at one edge of the window
+    action_service: $ => seq(
+      field('operation', choice('pause', 'resume', 'restart', 'down', 'up')),
+      field('service', $._name),
+    ),
+    // `pause cache`, `down cache` (held for the window), `restart cache` (at its start)
+    chaos_hold: $ => seq(
+      field('operation', choice('pause', 'down', 'restart')),
+      field('service', $._name),
+    ),
     action_exec: $ => seq('exec', $._expression),
     action_http: $ => prec.right(seq(
       'http',
