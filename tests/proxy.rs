@@ -545,3 +545,58 @@ fn a_busy_proxy_port_stops_the_run_before_load() {
     );
     drop(busy);
 }
+
+/// The shipped gateway example against real nginx (Debian), started by the file itself as a
+/// service: with provider `a` answering 503 at its proxy, nginx fails over to `b` and every
+/// client request succeeds; proxy a's report section proves the fault fired. With `b` broken
+/// too (its upstream a closed port), nothing can fail over and the SLO fails: exit 1.
+#[test]
+fn nginx_fails_over_around_a_provider_faulted_at_the_proxy() {
+    if crate::support::real_binary("nginx").is_none() {
+        return;
+    }
+    let run = stress_bin(&["run", "--quiet", "scenarios/nginx_failover.stress"]);
+    assert_exit(&run, 0);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let section = |name: &str| {
+        let start = stdout
+            .find(&format!("proxy {name} ("))
+            .expect("a proxy section");
+        stdout[start..]
+            .lines()
+            .take(6)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let a = section("a");
+    assert!(a.contains("forwarded 0"), "{a}");
+    let injected: u64 = a
+        .lines()
+        .find(|l| l.contains("error_rate(100%, 503)"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .expect("a count of injected 503s");
+    assert!(injected >= 1, "{a}");
+    let b = section("b");
+    // 2 users × 10 iterations: every request ends at b.
+    assert!(b.contains("forwarded 20"), "{b}");
+    assert!(b.contains("upstream status 200×20"), "{b}");
+
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/nginx_failover.stress"),
+    )
+    .unwrap();
+    let both_down = text.replacen(
+        "listen \"127.0.0.1:9102\"\n  upstream \"llm\"",
+        "listen \"127.0.0.1:9102\"\n  upstream \"http://127.0.0.1:1\"",
+        1,
+    );
+    assert_ne!(both_down, text);
+    // Beside a copy of the nginx config, which the file's service reads from its folder.
+    let path = temp_file("nginx-failover", "both_down.stress", &both_down);
+    let conf =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/nginx_failover.conf");
+    std::fs::copy(conf, path.with_file_name("nginx_failover.conf")).unwrap();
+    let run = stress_bin(&["run", "--quiet", path.to_str().unwrap()]);
+    assert_exit(&run, 1);
+}

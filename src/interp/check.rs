@@ -1824,6 +1824,16 @@ impl<'a> Checker<'a> {
         if !self.expect_ty(e, &ty, &Ty::Percent) {
             return None;
         }
+        if ty == Ty::Any && domains::value(e, self.ast).is_none() {
+            // Lowering needs the number itself: a value known only at run time will not do.
+            self.problems.push(CheckError::UnitMismatch {
+                expected: "a percentage".into(),
+                found: "a value known only at run time".into(),
+                span: e.span.into(),
+                help: Some("write a percentage such as `30%`, or a `let` constant".into()),
+            });
+            return None;
+        }
         if let ExprKind::Percent(p) = e.kind {
             if !(0.0..=100.0).contains(&p.0) {
                 self.problems.push(CheckError::BadProbability {

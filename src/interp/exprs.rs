@@ -79,6 +79,19 @@ pub(crate) const QUANTITIES: &[&str] = &["latency", "duration", "retries", "cost
 pub(crate) const OUTCOMES: &[&str] = &["success", "failed", "budget_exceeded", "timeout"];
 
 impl Checker<'_> {
+    /// `x.a` and `x[0]` need an object, a list, text or a value known only at run time; a
+    /// quantity (`1%.a`, `5s[0]`) has no fields.
+    fn indexable(&mut self, base: &Expr, ty: &Ty) {
+        if !matches!(ty, Ty::Any | Ty::Object | Ty::List | Ty::Str) {
+            self.problems.push(CheckError::UnitMismatch {
+                expected: "an object or a list".into(),
+                found: ty.noun(),
+                span: base.span.into(),
+                help: Some("only objects, lists and response values have fields and items".into()),
+            });
+        }
+    }
+
     /// The type of an expression in a place, reporting unknown names and unit errors.
     pub(crate) fn expr(&mut self, e: &Expr, place: &Place<'_>) -> Ty {
         match &e.kind {
@@ -129,11 +142,13 @@ impl Checker<'_> {
                         }
                     }
                 }
-                self.expr(base, place);
+                let base_ty = self.expr(base, place);
+                self.indexable(base, &base_ty);
                 Ty::Any
             }
             ExprKind::Index { base, index } => {
-                self.expr(base, place);
+                let base_ty = self.expr(base, place);
+                self.indexable(base, &base_ty);
                 self.expr(index, place);
                 Ty::Any
             }
