@@ -356,7 +356,12 @@ impl Evaluated {
                 r.worst_window = worst_window.map(|start| (start, lhs));
                 (r.lhs_display, r.rhs_display) = (format_value(lhs, unit), format_value(rhs, unit));
                 if r.status == Status::Fail && r.lhs_display == r.rhs_display {
-                    (r.lhs_display, r.rhs_display) = (precise(lhs, unit), precise(rhs, unit));
+                    // More digits tell the two sides apart; equal values (`1s < 1s` failed)
+                    // keep the plain form.
+                    let (l, r2) = (precise(lhs, unit), precise(rhs, unit));
+                    if l != r2 {
+                        (r.lhs_display, r.rhs_display) = (l, r2);
+                    }
                 }
             }
             Evaluated::Missing(Missing::NoData(message)) => {

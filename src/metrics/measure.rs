@@ -303,10 +303,13 @@ pub fn format_value(v: f64, unit: Unit) -> String {
     }
 }
 
-/// More digits, for a failed comparison whose two sides would print the same.
+/// More digits, for a failed comparison whose two sides would print the same: still in the
+/// user's units (`999.999ms`, `1.000001s`), never raw microseconds.
 pub fn precise(v: f64, unit: Unit) -> String {
     match unit {
-        Unit::Duration => format!("{}us", v.round()),
+        Unit::Duration if v.abs() < 1e3 => format!("{}us", trim(v, 3)),
+        Unit::Duration if v.abs() < 1e6 => format!("{}ms", trim(v / 1e3, 6)),
+        Unit::Duration => format!("{}s", trim(v / 1e6, 6)),
         Unit::Percent => format!("{}%", trim(v, 6)),
         Unit::Money => format!("${}", trim(v, 8)),
         Unit::Rate => format!("{}/s", trim(v, 6)),
@@ -435,5 +438,18 @@ pub fn expr_text(e: &Expr) -> String {
             format!("{} {} {}", expr_text(lhs), op.symbol(), expr_text(rhs))
         }
         _ => "…".into(),
+    }
+}
+
+#[cfg(test)]
+mod precise_tests {
+    use super::*;
+
+    #[test]
+    fn precise_durations_stay_in_the_users_units() {
+        assert_eq!(precise(1_000_000.0, Unit::Duration), "1s");
+        assert_eq!(precise(999_999.0, Unit::Duration), "999.999ms");
+        assert_eq!(precise(1_000_001.0, Unit::Duration), "1.000001s");
+        assert_eq!(precise(250.0, Unit::Duration), "250us");
     }
 }
