@@ -637,6 +637,24 @@ pub enum PhaseKind {
     After,
 }
 
+impl ExprKind {
+    /// A literal number with its unit, if any (`5`, `30s`, `25%`, `10/s`, `64KiB`,
+    /// `64KiB/s`, `$0.02`, `5xx`).
+    pub fn is_quantity(&self) -> bool {
+        matches!(
+            self,
+            ExprKind::Number { .. }
+                | ExprKind::Duration(_)
+                | ExprKind::Percent(_)
+                | ExprKind::Rate(_)
+                | ExprKind::Size(_)
+                | ExprKind::Bandwidth(_)
+                | ExprKind::Money(_)
+                | ExprKind::StatusClass(_)
+        )
+    }
+}
+
 impl Expr {
     /// The name this expression is, when it is a bare name.
     pub fn as_name(&self) -> Option<&Name> {

@@ -42,14 +42,7 @@ pub(crate) fn classify(value: &str) -> SetValue {
     };
     fn literal(kind: &ExprKind) -> bool {
         match kind {
-            ExprKind::Number { .. }
-            | ExprKind::Duration(_)
-            | ExprKind::Percent(_)
-            | ExprKind::Rate(_)
-            | ExprKind::Size(_)
-            | ExprKind::Bandwidth(_)
-            | ExprKind::Money(_)
-            | ExprKind::StatusClass(_) => true,
+            k if k.is_quantity() => true,
             ExprKind::Name(n) => n.text == "true" || n.text == "false",
             ExprKind::Unary {
                 op: UnaryOp::Neg,
