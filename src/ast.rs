@@ -1,6 +1,6 @@
 //! The syntax tree of a `.stress` file: shaped like the grammar, a `Span` on every node, no
 //! semantics. Literal values are already typed (units read by `syntax::literal`); names are not
-//! resolved (that is `interp::check`'s job).
+//! resolved (that is `checker::check`'s job).
 
 use crate::source::Span;
 use crate::units::{Bytes, Duration, Money, Percent, Rate};

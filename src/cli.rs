@@ -396,9 +396,9 @@ fn front_end_inner(path: &Path, overrides: &[String]) -> FrontEnd {
         };
     }
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    match crate::interp::check(&file, &ast, Some(&base_dir)) {
+    match crate::checker::check(&file, &ast, Some(&base_dir)) {
         Ok(checked) => {
-            let plan = crate::interp::lower(&checked);
+            let plan = crate::checker::lower(&checked);
             let problems = checked.warnings.into_iter().map(Problem::from).collect();
             FrontEnd {
                 file: Some(file.clone()),
@@ -419,7 +419,7 @@ fn front_end_inner(path: &Path, overrides: &[String]) -> FrontEnd {
 pub(crate) fn check_in_place(file: &SourceFile, base_dir: Option<&Path>) -> Vec<Problem> {
     match crate::syntax::parse(file) {
         Err(errors) => errors.into_iter().map(Problem::from).collect(),
-        Ok(ast) => match crate::interp::check(file, &ast, base_dir) {
+        Ok(ast) => match crate::checker::check(file, &ast, base_dir) {
             Ok(checked) => checked.warnings.into_iter().map(Problem::from).collect(),
             Err(errors) => errors.into_iter().map(Problem::from).collect(),
         },

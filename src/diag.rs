@@ -4,7 +4,7 @@
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, JSONReportHandler};
 use thiserror::Error;
 
-use crate::interp::CheckError;
+use crate::checker::CheckError;
 use crate::source::SourceFile;
 use crate::syntax::SyntaxError;
 
@@ -111,26 +111,6 @@ pub const CODES: &[&str] = &[
     "stress::parse::unknown_statement",
     "stress::parse::unterminated_string",
 ];
-
-/// The closest candidate to `word`, if one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let mut best: Option<(f64, &str)> = None;
-    for candidate in candidates {
-        if candidate == word {
-            continue;
-        }
-        let score = strsim::jaro_winkler(word, candidate);
-        let close =
-            strsim::levenshtein(word, candidate) <= (word.len().max(3) / 3).max(1) || score > 0.88;
-        if close && best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, candidate));
-        }
-    }
-    best.map(|(_, c)| c)
-}
 
 /// How to render problems.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,18 +234,5 @@ impl Diagnostic for WithSource<'_> {
     }
     fn diagnostic_source(&self) -> Option<&dyn Diagnostic> {
         self.inner.diagnostic_source()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggests_close_names_only() {
-        let names = ["high_429s", "slow_provider", "baseline"];
-        assert_eq!(did_you_mean("hgh_429s", names), Some("high_429s"));
-        assert_eq!(did_you_mean("basline", names), Some("baseline"));
-        assert_eq!(did_you_mean("zzz", names), None);
     }
 }

@@ -5,10 +5,10 @@
 //!      │ syntax::parse          (pest lives only here)
 //!      ▼
 //!  ast::File                    syntax-shaped, every node has a Span
-//!      │ interp::check          names, composition `a + b`, units, value rules → all problems at once
+//!      │ checker::check          names, composition `a + b`, units, value rules → all problems at once
 //!      ▼
-//!  interp::Checked              AST + resolved scope
-//!      │ interp::lower          infallible: check already proved what lower needs
+//!  checker::Checked              AST + resolved scope
+//!      │ checker::lower          infallible: check already proved what lower needs
 //!      ▼
 //!  plan::Plan                   scenarios, stages, fault rules, SLOs (with origin spans)
 //!      │ engine::run            tokio + reqwest; faults injected; samples → metrics
@@ -22,6 +22,7 @@
 pub mod annotations;
 pub mod artifacts;
 pub mod ast;
+pub mod checker;
 pub mod cli;
 pub mod diag;
 mod diag_window;
@@ -29,7 +30,6 @@ pub mod engine;
 pub mod eval;
 mod fdlimit;
 pub mod fmt;
-pub mod interp;
 pub mod lsp;
 mod merge;
 pub mod metrics;
@@ -44,5 +44,6 @@ pub mod service;
 mod signals;
 pub mod slo;
 pub mod source;
+pub mod suggest;
 pub mod syntax;
 pub mod units;

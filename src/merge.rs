@@ -234,8 +234,8 @@ fn rebuild(entry: &PlanEntry, recorded_by: &str) -> Result<(Plan, SourceFile), F
         .stack_size(256 * 1024 * 1024)
         .spawn(move || {
             let ast = crate::syntax::parse(&text_file).ok()?;
-            let checked = crate::interp::check(&text_file, &ast, None).ok()?;
-            Some(crate::interp::lower(&checked))
+            let checked = crate::checker::check(&text_file, &ast, None).ok()?;
+            Some(crate::checker::lower(&checked))
         })
         .ok()
         .and_then(|h| h.join().ok())

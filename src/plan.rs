@@ -1,4 +1,4 @@
-//! The lowered, executable plan: what `interp::lower` produces and `engine::run` executes.
+//! The lowered, executable plan: what `checker::lower` produces and `engine::run` executes.
 //! Names are resolved, compositions flattened, defaults applied, units normalised. Every SLO
 //! keeps its origin span so a failed one can be reported at its line. `Serialize` for
 //! `stress plan --format yaml|json`.

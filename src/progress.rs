@@ -268,8 +268,8 @@ mod tests {
     fn plan_of(text: &str) -> Plan {
         let file = crate::source::SourceFile::new("t.stress", text);
         let ast = crate::syntax::parse(&file).expect("parses");
-        let checked = crate::interp::check(&file, &ast, None).expect("checks");
-        crate::interp::lower(&checked)
+        let checked = crate::checker::check(&file, &ast, None).expect("checks");
+        crate::checker::lower(&checked)
     }
 
     const STAGED: &str = "target t = \"http://127.0.0.1:1\"\nworkload w { request r: get t \"/\" }\n\

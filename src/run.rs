@@ -66,7 +66,7 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
                 .iter()
                 .flat_map(|(_, _, p)| p.tests.iter().map(|t| t.name.as_str()))
                 .collect();
-            let hint = crate::diag::did_you_mean(name, names.iter().copied()).map_or_else(
+            let hint = crate::suggest::did_you_mean(name, names.iter().copied()).map_or_else(
                 || format!("tests: {}", names.join(", ")),
                 |s| format!("did you mean `{s}`?"),
             );
@@ -84,7 +84,7 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
                 .collect();
             names.sort_unstable();
             names.dedup();
-            let hint = crate::diag::did_you_mean(name, names.iter().copied()).map_or_else(
+            let hint = crate::suggest::did_you_mean(name, names.iter().copied()).map_or_else(
                 || format!("scenarios: {}", names.join(", ")),
                 |s| format!("did you mean `{s}`?"),
             );

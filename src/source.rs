@@ -131,7 +131,7 @@ pub fn apply_overrides(
             .collect();
         let Some(target) = lets.iter().find(|l| l.name.text == name) else {
             let names = lets.iter().map(|l| l.name.text.as_str());
-            let help = match crate::diag::did_you_mean(name, names) {
+            let help = match crate::suggest::did_you_mean(name, names) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None if lets.is_empty() => "this file declares no `let` constant".into(),
                 None => format!(

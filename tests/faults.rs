@@ -39,9 +39,9 @@ fn plan_of(text: &str) -> Plan {
             let file = SourceFile::new("faults.stress", text.as_str());
             let ast = stress::syntax::parse(&file)
                 .unwrap_or_else(|e| panic!("syntax errors in:\n{text}\n{e:?}"));
-            let checked = stress::interp::check(&file, &ast, None)
+            let checked = stress::checker::check(&file, &ast, None)
                 .unwrap_or_else(|e| panic!("check errors in:\n{text}\n{e:?}"));
-            stress::interp::lower(&checked)
+            stress::checker::lower(&checked)
         })
         .unwrap()
         .join()

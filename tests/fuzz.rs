@@ -308,11 +308,11 @@ fn front_end(text: &str) -> Result<serde_json::Value, Vec<Problem>> {
     let file = SourceFile::new("fuzz.stress", text);
     let ast = stress::syntax::parse(&file)
         .map_err(|errors| errors.into_iter().map(Problem::from).collect::<Vec<_>>())?;
-    let checked = stress::interp::check(&file, &ast, None)
+    let checked = stress::checker::check(&file, &ast, None)
         .map_err(|errors| errors.into_iter().map(Problem::from).collect::<Vec<_>>())?;
-    stress::interp::take_lossy_conversions();
-    let plan = stress::interp::lower(&checked);
-    let lossy = stress::interp::take_lossy_conversions();
+    stress::checker::take_lossy_conversions();
+    let plan = stress::checker::lower(&checked);
+    let lossy = stress::checker::take_lossy_conversions();
     assert!(
         lossy.is_empty(),
         "accepted, but the plan changed numbers silently: {lossy:?}"

@@ -3,7 +3,7 @@
 //!
 //! Semantics (LANGUAGE.md §6, §9.11–9.15):
 //! - values in base units: µs, percent 0–100, per second, dollars, bytes;
-//! - `Stat::Percentile(p)` is a percent (95, 99.9), as `interp::lower` writes it; a statistic
+//! - `Stat::Percentile(p)` is a percent (95, 99.9), as `checker::lower` writes it; a statistic
 //!   of a histogram is rounded to its precision, 3 significant digits, before it is compared
 //!   (so `p95(latency) <= 3s` holds when every request took exactly 3s);
 //! - a metric over no samples (p95 of an empty phase, the error rate or a `count` of no

@@ -306,7 +306,7 @@ impl<'s> Builder<'s> {
             Some(rule) => self.reparse(rule, span),
             None => {
                 let known = keywords.iter().map(|(k, _)| *k);
-                let help = match crate::diag::did_you_mean(word, known) {
+                let help = match crate::suggest::did_you_mean(word, known) {
                     Some(best) => format!("did you mean `{best}`?"),
                     None => format!(
                         "a {} starts with {}",

@@ -133,7 +133,7 @@ fn suggest_unit(number_text: &str, unit: &str) -> String {
         return format!("write `{number_text}{fix}`");
     }
     let all: Vec<&str> = DURATION_UNITS.iter().chain(SIZE_UNITS).copied().collect();
-    if let Some(best) = crate::diag::did_you_mean(unit, all.iter().copied()) {
+    if let Some(best) = crate::suggest::did_you_mean(unit, all.iter().copied()) {
         return format!("did you mean `{number_text}{best}`?");
     }
     "units are durations (us, ms, s, m, h), sizes (B, KB, MB, GB, KiB, MiB, GiB), `%`, rates (`/s`, `/m`, `/h`) and `$` for money".to_string()

@@ -30,7 +30,7 @@ fn check_text_here(name: &str, text: &str, base_dir: Option<&Path>) -> (SourceFi
     let file = SourceFile::new(name, text);
     let problems = match stress::syntax::parse(&file) {
         Err(errors) => errors.into_iter().map(Problem::from).collect(),
-        Ok(ast) => match stress::interp::check(&file, &ast, base_dir) {
+        Ok(ast) => match stress::checker::check(&file, &ast, base_dir) {
             Ok(checked) => checked.warnings.into_iter().map(Problem::from).collect(),
             Err(errors) => errors.into_iter().map(Problem::from).collect(),
         },

@@ -218,7 +218,7 @@ impl<'a> Checker<'a> {
                 name: func.text.clone(),
                 span: func.span.into(),
                 help: Some(
-                    match crate::diag::did_you_mean(&func.text, FORMATS.iter().copied()) {
+                    match crate::suggest::did_you_mean(&func.text, FORMATS.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "formats are `lines`, `csv`, `jsonl` and `yaml`".into(),
                     },
@@ -392,7 +392,7 @@ impl<'a> Checker<'a> {
                             self.mark(&name);
                         } else {
                             let targets = self.scope.names_of(Kind::Target);
-                            let help = crate::diag::did_you_mean(&name, targets.iter().copied())
+                            let help = crate::suggest::did_you_mean(&name, targets.iter().copied())
                                 .map(|t| format!("did you mean `{t}`?"))
                                 .or_else(|| {
                                     Some(
@@ -574,7 +574,7 @@ impl<'a> Checker<'a> {
                 name: r.method.text.clone(),
                 span: r.method.span.into(),
                 help: Some(
-                    match crate::diag::did_you_mean(&method, METHODS.iter().copied()) {
+                    match crate::suggest::did_you_mean(&method, METHODS.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => {
                             "methods are get, post, put, patch, delete, head and options".into()
@@ -1579,7 +1579,7 @@ impl<'a> Checker<'a> {
         span: Span,
         known: &[&str],
     ) {
-        let help = match crate::diag::did_you_mean(name, known.iter().copied()) {
+        let help = match crate::suggest::did_you_mean(name, known.iter().copied()) {
             Some(s) => Some(format!("did you mean `{s}`?")),
             None => Some(format!(
                 "expected one of: {}",

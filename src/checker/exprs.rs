@@ -353,7 +353,7 @@ impl Checker<'_> {
                     .chain(data.iter())
                     .map(|s| s.to_string())
                     .collect();
-                let help = crate::diag::did_you_mean(text, all.iter().map(String::as_str))
+                let help = crate::suggest::did_you_mean(text, all.iter().map(String::as_str))
                     .map(|s| format!("did you mean `{s}`?"));
                 let help = help.or_else(|| match place {
                     Place::Const => {
@@ -384,7 +384,7 @@ impl Checker<'_> {
         };
         let Some((_, min, max)) = FUNCTIONS.iter().find(|(f, _, _)| *f == func.text) else {
             let known: Vec<&str> = FUNCTIONS.iter().map(|(f, _, _)| *f).collect();
-            let help = match crate::diag::did_you_mean(&func.text, known.iter().copied()) {
+            let help = match crate::suggest::did_you_mean(&func.text, known.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None if METRIC_FUNCS.contains(&func.text.as_str()) => {
                     format!("`{}(…)` is a metric: use it in an `slo` block", func.text)
@@ -489,7 +489,7 @@ impl Checker<'_> {
                             let implicit =
                                 ctx.scenarios.is_empty() && prefix.name.text == "baseline";
                             if !known && !implicit {
-                                let help = crate::diag::did_you_mean(
+                                let help = crate::suggest::did_you_mean(
                                     &prefix.name.text,
                                     ctx.scenarios.iter().map(String::as_str),
                                 )
@@ -525,7 +525,7 @@ impl Checker<'_> {
                                 let mut steps: Vec<&str> =
                                     ctx.steps.iter().map(String::as_str).collect();
                                 steps.sort_unstable();
-                                let help = crate::diag::did_you_mean(
+                                let help = crate::suggest::did_you_mean(
                                     &prefix.name.text,
                                     steps.iter().copied(),
                                 )
@@ -610,7 +610,7 @@ impl Checker<'_> {
             ExprKind::Name(n) => {
                 let mut all: Vec<&str> = METRIC_NAMES.to_vec();
                 all.extend(METRIC_FUNCS);
-                let help = crate::diag::did_you_mean(&n.text, all.iter().copied())
+                let help = crate::suggest::did_you_mean(&n.text, all.iter().copied())
                     .map(|s| format!("did you mean `{s}`?"));
                 let help = help.or_else(|| {
                     Some(format!(
@@ -631,7 +631,7 @@ impl Checker<'_> {
                     (self.metric_call(e, f, args, ctx), true)
                 }
                 Some(f) => {
-                    let help = crate::diag::did_you_mean(&f.text, METRIC_FUNCS.iter().copied())
+                    let help = crate::suggest::did_you_mean(&f.text, METRIC_FUNCS.iter().copied())
                         .map(|s| format!("did you mean `{s}`?"));
                     self.problems.push(CheckError::UnknownName {
                         kind: "metric",
@@ -684,7 +684,7 @@ impl Checker<'_> {
             return;
         }
         if !ctx.phases.iter().any(|(p, _)| *p == name.text) {
-            let help = crate::diag::did_you_mean(&name.text, ctx.phases.iter().map(|(p, _)| p.as_str()))
+            let help = crate::suggest::did_you_mean(&name.text, ctx.phases.iter().map(|(p, _)| p.as_str()))
                 .map(|s| format!("did you mean `{s}`?"))
                 .or_else(|| Some(if ctx.phases.is_empty() {
                     "name a stage of the profile with `as NAME`, e.g. `hold 150 users for 5s as overload`".to_string()
@@ -872,7 +872,7 @@ impl Checker<'_> {
         let mut all: Vec<&str> = ctx.captures.keys().map(String::as_str).collect();
         all.sort_unstable();
         all.extend(builtins);
-        let help = crate::diag::did_you_mean(&n.text, all.iter().copied())
+        let help = crate::suggest::did_you_mean(&n.text, all.iter().copied())
             .map(|s| format!("did you mean `{s}`?"));
         self.problems.push(CheckError::UnknownCapture {
             name: n.text.clone(),

@@ -132,7 +132,7 @@ impl Scope {
             .map(|(n, _)| n.as_str());
         let mut sorted: Vec<&str> = names.collect();
         sorted.sort_unstable();
-        crate::diag::did_you_mean(word, sorted).map(str::to_string)
+        crate::suggest::did_you_mean(word, sorted).map(str::to_string)
     }
 
     pub(crate) fn names_of(&self, kind: Kind) -> Vec<&str> {
