@@ -64,7 +64,9 @@ pub enum InputError {
     NotUtf8 { path: String, offset: usize },
 }
 
-/// Every diagnostic code stress emits (documented in docs/language.md, one golden case each).
+/// Every diagnostic code stress emits, each with a row in docs/language.md; the check and
+/// parse codes also have a golden case each (tests/ui). `tests/docs.rs` fails when a code
+/// written in `src/` is missing here.
 pub const CODES: &[&str] = &[
     "stress::check::bad_arguments",
     "stress::check::bad_probability",
@@ -85,8 +87,8 @@ pub const CODES: &[&str] = &[
     "stress::check::never_injected",
     "stress::check::never_retried",
     "stress::check::not_positive",
-    "stress::check::out_of_range",
     "stress::check::nothing_to_run",
+    "stress::check::out_of_range",
     "stress::check::poll_clause",
     "stress::check::poll_within",
     "stress::check::step_never_runs",
@@ -101,6 +103,10 @@ pub const CODES: &[&str] = &[
     "stress::input::bad_set",
     "stress::input::not_utf8",
     "stress::io::read",
+    "stress::merge::different_plans",
+    "stress::merge::input",
+    "stress::merge::out",
+    "stress::merge::plan",
     "stress::parse::bad_escape",
     "stress::parse::bad_number",
     "stress::parse::bad_unit",
@@ -110,6 +116,20 @@ pub const CODES: &[&str] = &[
     "stress::parse::unexpected",
     "stress::parse::unknown_statement",
     "stress::parse::unterminated_string",
+    "stress::run::client",
+    "stress::run::data",
+    "stress::run::fd_limit",
+    "stress::run::internal",
+    "stress::run::mock",
+    "stress::run::out",
+    "stress::run::proxy",
+    "stress::run::service",
+    "stress::run::service_exited",
+    "stress::run::target",
+    "stress::run::unknown_scenario",
+    "stress::run::unreachable",
+    "stress::run::url",
+    "stress::slo::violated",
 ];
 
 /// How to render problems.

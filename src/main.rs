@@ -6,6 +6,8 @@
 
 use std::process::ExitCode;
 
+use stress::exit::Exit;
+
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         let message = info
@@ -28,16 +30,16 @@ fn main() -> ExitCode {
     }));
     match std::panic::catch_unwind(stress::cli::main) {
         Ok(code) => code,
-        Err(_) => ExitCode::from(panic_exit_code()),
+        Err(_) => panic_exit().into(),
     }
 }
 
-/// 3 ("could not run") for `stress run`, 2 ("invalid input") for every other command.
-fn panic_exit_code() -> u8 {
+/// "Could not run" for `stress run`, "invalid input" for every other command.
+fn panic_exit() -> Exit {
     let command = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     if command.as_deref() == Some("run") {
-        3
+        Exit::CouldNotRun
     } else {
-        2
+        Exit::Invalid
     }
 }

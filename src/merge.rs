@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
+use crate::args::MergeArgs;
 use crate::artifacts::files::{
     MetricsFile, PlanEntry, PlanFile, StoredTest, TestArtifacts, read_metrics_file, read_plan_file,
     write_all,
@@ -28,15 +29,16 @@ use crate::artifacts::files::{
 use crate::artifacts::model::{ScenarioSeries, SeriesPoint, TestRecord};
 use crate::artifacts::stream::HlogRef;
 use crate::artifacts::summary::RunInfo;
-use crate::cli::{MergeArgs, Ui};
 use crate::diag::Problem;
+use crate::exit::Exit;
 use crate::metrics::{Histogram, IntervalLogWriter, Metrics, read_interval_log};
 use crate::plan::Plan;
 use crate::report::MergedFrom;
 use crate::source::SourceFile;
+use crate::ui::Ui;
 
 /// Runs `stress merge`; returns the exit code.
-pub(crate) fn merge(ui: &Ui, args: &MergeArgs) -> u8 {
+pub(crate) fn merge(ui: &Ui, args: &MergeArgs) -> Exit {
     match merge_inner(ui, args) {
         Ok(code) => code,
         Err(Failure { code, message }) => {
@@ -47,13 +49,13 @@ pub(crate) fn merge(ui: &Ui, args: &MergeArgs) -> u8 {
 }
 
 struct Failure {
-    code: u8,
+    code: Exit,
     message: String,
 }
 
 fn invalid(code: &str, message: String) -> Failure {
     Failure {
-        code: 2,
+        code: Exit::Invalid,
         message: format!("error[stress::merge::{code}]: {message}"),
     }
 }
@@ -229,17 +231,10 @@ fn check_same_plans(runs: &[Run]) -> Result<Vec<Vec<usize>>, Failure> {
 /// The plan lowered again from the stored source; it must be the stored plan.
 fn rebuild(entry: &PlanEntry, recorded_by: &str) -> Result<(Plan, SourceFile), Failure> {
     let file = SourceFile::new(entry.file.clone(), entry.source.clone());
-    let text_file = file.clone();
-    let lowered = std::thread::Builder::new()
-        .stack_size(256 * 1024 * 1024)
-        .spawn(move || {
-            let ast = crate::syntax::parse(&text_file).ok()?;
-            let checked = crate::checker::check(&text_file, &ast, None).ok()?;
-            Some(crate::checker::lower(&checked))
-        })
+    let lowered = crate::frontend::on_big_stack(|| crate::frontend::compile(&file, None).ok())
         .ok()
-        .and_then(|h| h.join().ok())
-        .flatten();
+        .flatten()
+        .map(|compiled| compiled.plan);
     let cannot = |why: &str| {
         invalid(
             "plan",
@@ -284,7 +279,7 @@ struct Merged {
     parts: Vec<(usize, StoredTest)>,
 }
 
-fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<u8, Failure> {
+fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
     let runs: Vec<Run> = args
         .dirs
         .iter()
@@ -359,15 +354,15 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<u8, Failure> {
     }
     let hlog_out = args.out.as_deref();
     if let Some(out) = hlog_out {
-        crate::run::prepare_out(out).map_err(|reason| Failure {
-            code: 3,
+        crate::artifacts::files::prepare_out(out).map_err(|reason| Failure {
+            code: Exit::CouldNotRun,
             message: format!(
                 "error[stress::merge::out]: cannot write to `{}`: {reason}",
                 out.display()
             ),
         })?;
     }
-    let mut code = 0u8;
+    let mut code = Exit::Passed;
     let mut text = String::new();
     let mut tests = Vec::new();
     let mut hlogs = Vec::new();
@@ -405,7 +400,7 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<u8, Failure> {
             ui.problems(Some(source), &violations);
         }
         if !verdict.passed {
-            code = 1;
+            code = code.worst(Exit::Failed);
         }
         text.push_str(&crate::report::render_text(&report, false));
         let hist = match hlog_out {
@@ -447,7 +442,7 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<u8, Failure> {
         eprintln!("error[stress::merge::out]: {e}");
     }
     if !write_errors.is_empty() {
-        code = 3;
+        code = code.worst(Exit::CouldNotRun);
     }
     Ok(code)
 }

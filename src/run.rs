@@ -17,25 +17,28 @@ use crate::artifacts::model::TestRecord;
 use crate::artifacts::stream::{HlogRef, RequestLog, TestStream};
 use crate::artifacts::summary::RunInfo;
 
-use crate::cli::{RunArgs, Ui, front_end_with};
-use crate::diag::{Problem, RenderOptions};
+use crate::args::RunArgs;
+use crate::diag::Problem;
 use crate::engine::{self, RunOptions, Sink};
+use crate::exit::Exit;
+use crate::frontend::load;
 use crate::metrics::{Attempt, Collector, Iteration};
 use crate::plan::{Plan, TargetKind};
 use crate::source::SourceFile;
+use crate::ui::Ui;
 
 /// Runs every test of every file; returns the exit code.
-pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
+pub(crate) fn run(ui: &Ui, args: &RunArgs) -> Exit {
     crate::secrets::install(&args.set);
     let mut files = Vec::new();
     for path in &args.files {
-        let result = front_end_with(path, &args.set);
+        let result = load(path, &args.set);
         ui.problems(result.file.as_ref(), &result.problems);
         match (result.plan, result.file) {
             (Some(plan), Some(file)) if !result.failed => files.push((path.clone(), file, plan)),
             _ => {
                 eprintln!("error: {}: invalid, nothing was run", path.display());
-                return 2;
+                return Exit::Invalid;
             }
         }
     }
@@ -71,7 +74,7 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
                 |s| format!("did you mean `{s}`?"),
             );
             eprintln!("error: no test named `{name}`\n  = help: {hint}");
-            return 2;
+            return Exit::Invalid;
         }
     }
     if let Some(name) = &args.scenario {
@@ -89,7 +92,7 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
                 |s| format!("did you mean `{s}`?"),
             );
             eprintln!("error: no scenario named `{name}`\n  = help: {hint}");
-            return 2;
+            return Exit::Invalid;
         }
     }
     for (path, _, plan, tests) in &selected {
@@ -101,14 +104,16 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
                     path.display(),
                     plan.tests[test].name
                 );
-                return 3;
+                return Exit::CouldNotRun;
             }
         }
     }
     let started_at = SystemTime::now();
     let mut out = match &args.out {
         Some(dir) => {
-            match prepare_out(dir).and_then(|()| RequestLog::create(&dir.join("requests.jsonl"))) {
+            match crate::artifacts::files::prepare_out(dir)
+                .and_then(|()| RequestLog::create(&dir.join("requests.jsonl")))
+            {
                 Ok(log) => Some(Out {
                     dir: dir.clone(),
                     log,
@@ -119,7 +124,7 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
                         "error[stress::run::out]: cannot write to `{}`: {reason}",
                         dir.display()
                     );
-                    return 3;
+                    return Exit::CouldNotRun;
                 }
             }
         }
@@ -132,12 +137,12 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
-            return 3;
+            return Exit::CouldNotRun;
         }
     };
     let cancel = tokio_util::sync::CancellationToken::new();
     let stopped = crate::signals::install(&runtime, cancel.clone());
-    let mut code = 0u8;
+    let mut code = Exit::Passed;
     let mut reports = String::new();
     let mut written = Vec::new();
     let mut hlogs = Vec::new();
@@ -168,8 +173,8 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
             written.extend(outcome.artifacts);
             hlogs.extend(outcome.hlogs);
             write_errors.extend(outcome.write_error);
-            code = worst(code, outcome.code);
-            if code == 130 {
+            code = code.worst(outcome.code);
+            if code.is_stop() {
                 break 'files;
             }
         }
@@ -196,13 +201,13 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> u8 {
             eprintln!("error[stress::run::out]: {e}");
         }
         if !write_errors.is_empty() {
-            code = worst(code, 3);
+            code = code.worst(Exit::CouldNotRun);
         }
     }
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     // An interrupted run exits with the code of the signal that stopped it (130 or 143).
-    match (code, stopped.code()) {
-        (130, Some(signal)) => signal,
+    match (code, stopped.exit()) {
+        (Exit::Interrupted, Some(signal)) => signal,
         _ => code,
     }
 }
@@ -218,7 +223,7 @@ struct Out {
 impl Out {
     /// A folder name under `histograms/` for a test, unique in this run.
     fn test_dir(&mut self, test: &str) -> String {
-        let base = crate::artifacts::path_component(test);
+        let base = crate::paths::path_component(test);
         let mut name = base.clone();
         let mut k = 2;
         while self.test_dirs.contains(&name) {
@@ -230,21 +235,9 @@ impl Out {
     }
 }
 
-/// The more serious of two exit codes.
-fn worst(a: u8, b: u8) -> u8 {
-    let rank = |c: u8| match c {
-        0 => 0,
-        1 => 1,
-        3 => 2,
-        130 => 3,
-        _ => 4,
-    };
-    if rank(b) > rank(a) { b } else { a }
-}
-
 #[derive(Default)]
 struct TestOutcome {
-    code: u8,
+    code: Exit,
     report: String,
     artifacts: Option<TestArtifacts>,
     hlogs: Vec<HlogRef>,
@@ -305,7 +298,7 @@ async fn run_test(
                 mock.shutdown().await;
             }
             return TestOutcome {
-                code: 3,
+                code: Exit::CouldNotRun,
                 ..TestOutcome::default()
             };
         }
@@ -340,7 +333,7 @@ async fn run_test(
                     mock.shutdown().await;
                 }
                 return TestOutcome {
-                    code: 3,
+                    code: Exit::CouldNotRun,
                     ..TestOutcome::default()
                 };
             }
@@ -350,7 +343,7 @@ async fn run_test(
                     mock.shutdown().await;
                 }
                 return TestOutcome {
-                    code: 130,
+                    code: Exit::Interrupted,
                     ..TestOutcome::default()
                 };
             }
@@ -468,13 +461,13 @@ async fn run_test(
         );
     }
     let code = if service_failure.is_some() {
-        1
+        Exit::Failed
     } else if summary.interrupted {
-        130
+        Exit::Interrupted
     } else if verdict.passed {
-        0
+        Exit::Passed
     } else {
-        1
+        Exit::Failed
     };
     let (artifacts, hlogs, write_error) = match streamed {
         Some((series, hlogs, error)) => (
@@ -524,13 +517,13 @@ fn could_not_run(
     let report = crate::report::render_text(&built, false);
     let Some((series, hlogs, write_error)) = streamed else {
         return TestOutcome {
-            code: 3,
+            code: Exit::CouldNotRun,
             report,
             ..TestOutcome::default()
         };
     };
     TestOutcome {
-        code: 3,
+        code: Exit::CouldNotRun,
         report,
         artifacts: Some(TestArtifacts {
             record: TestRecord {
@@ -545,15 +538,6 @@ fn could_not_run(
         hlogs,
         write_error,
     }
-}
-
-/// Creates the output folder and checks it can be written (before any load).
-pub(crate) fn prepare_out(out: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
-    let probe = out.join(".stress-write-probe");
-    std::fs::write(&probe, b"").map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_file(probe);
-    Ok(())
 }
 
 /// Feeds the engine's samples to the metrics collector and checks `abort if` while it runs;
@@ -627,9 +611,4 @@ impl Sink for CollectorSink<'_> {
             None => false,
         }
     }
-}
-
-#[allow(dead_code)]
-fn render_plain(problem: &Problem, file: &SourceFile) -> String {
-    crate::diag::render(problem, Some(file), RenderOptions::plain())
 }

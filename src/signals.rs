@@ -4,27 +4,72 @@
 //! exit code says which signal it was: 130 (128 + SIGINT) or 143 (128 + SIGTERM), as a shell
 //! reports a process killed by it. A second signal, of either kind, while the first is being
 //! handled exits at once with that code: nothing more is written.
+//!
+//! Also the signal names a service may be stopped with (`stop signal SIGINT`), for the checker
+//! and the service runner.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use tokio_util::sync::CancellationToken;
 
-/// Exit code of a run stopped by SIGINT.
-pub(crate) const SIGINT_EXIT: u8 = 130;
-/// Exit code of a run stopped by SIGTERM.
-pub(crate) const SIGTERM_EXIT: u8 = 143;
+use crate::exit::Exit;
+
+/// Stop signals a service may name (`stop signal SIGINT`); `SIG` may be left out.
+pub const SIGNALS: &[&str] = &[
+    "SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGKILL", "SIGUSR1", "SIGUSR2",
+];
+
+/// The number of a signal name (`SIGTERM`, `term`, `TERM`).
+pub fn signal_number(name: &str) -> Option<i32> {
+    Some(match canonical_signal(name).as_str() {
+        "SIGTERM" => libc::SIGTERM,
+        "SIGINT" => libc::SIGINT,
+        "SIGQUIT" => libc::SIGQUIT,
+        "SIGHUP" => libc::SIGHUP,
+        "SIGKILL" => libc::SIGKILL,
+        "SIGUSR1" => libc::SIGUSR1,
+        "SIGUSR2" => libc::SIGUSR2,
+        _ => return None,
+    })
+}
+
+/// `term` → `SIGTERM`.
+pub fn canonical_signal(name: &str) -> String {
+    let upper = name.to_ascii_uppercase();
+    if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    }
+}
+
+/// The name of a signal number, for messages (`signal 9 (SIGKILL)`).
+pub fn signal_name(n: i32) -> &'static str {
+    match n {
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGPIPE => "SIGPIPE",
+        _ => "signal",
+    }
+}
 
 /// The exit code of the first stop signal received (0 while none was).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Stopped(Arc<AtomicU8>);
 
 impl Stopped {
-    /// 130 or 143 once a signal arrived; `None` before.
-    pub(crate) fn code(&self) -> Option<u8> {
+    /// [`Exit::Interrupted`] or [`Exit::Terminated`] once a signal arrived; `None` before.
+    pub(crate) fn exit(&self) -> Option<Exit> {
         match self.0.load(Ordering::SeqCst) {
             0 => None,
-            code => Some(code),
+            code if code == Exit::Terminated.code() => Some(Exit::Terminated),
+            _ => Some(Exit::Interrupted),
         }
     }
 }
@@ -40,7 +85,7 @@ pub(crate) fn install(runtime: &tokio::runtime::Runtime, cancel: CancellationTok
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         loop {
             #[cfg(unix)]
-            let code = {
+            let exit = {
                 let sigterm = async {
                     match term.as_mut() {
                         Some(s) => s.recv().await,
@@ -49,30 +94,30 @@ pub(crate) fn install(runtime: &tokio::runtime::Runtime, cancel: CancellationTok
                 };
                 tokio::select! {
                     r = tokio::signal::ctrl_c() => match r {
-                        Ok(()) => SIGINT_EXIT,
+                        Ok(()) => Exit::Interrupted,
                         Err(_) => return,
                     },
-                    _ = sigterm => SIGTERM_EXIT,
+                    _ = sigterm => Exit::Terminated,
                 }
             };
             #[cfg(not(unix))]
-            let code = match tokio::signal::ctrl_c().await {
-                Ok(()) => SIGINT_EXIT,
+            let exit = match tokio::signal::ctrl_c().await {
+                Ok(()) => Exit::Interrupted,
                 Err(_) => return,
             };
             if flag
                 .0
-                .compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst)
+                .compare_exchange(0, exit.code(), Ordering::SeqCst, Ordering::SeqCst)
                 .is_ok()
             {
-                let name = if code == SIGTERM_EXIT { "SIGTERM" } else { "interrupted" };
+                let name = if exit == Exit::Terminated { "SIGTERM" } else { "interrupted" };
                 eprintln!(
                     "\n{name}: stopping the load and writing the partial report… (signal again to stop at once)"
                 );
                 cancel.cancel();
             } else {
                 eprintln!("\nstopped at once: no report or artifacts written after this point");
-                std::process::exit(i32::from(code));
+                std::process::exit(i32::from(exit.code()));
             }
         }
     });

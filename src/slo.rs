@@ -1,7 +1,7 @@
 //! SLO evaluation: `plan::Slo` × scenario → pass or fail, with the measured value beside the
 //! bound, and live `abort if` checks.
 //!
-//! Rules (LANGUAGE.md §6, §9.11–9.15):
+//! Rules (docs/language.md §11, "SLOs"):
 //! - An SLO without `scenario X:` is evaluated for every scenario of the test; one result
 //!   per SLO × scenario. Scenarios that did not run (`--scenario`) are skipped.
 //! - Both sides are computed in base units (µs, percent 0–100, per second, dollars, bytes) and

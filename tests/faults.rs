@@ -32,20 +32,11 @@ use crate::support::{assert_exit, stress as stress_bin};
 /// Parses, checks and lowers `text`, panicking with every problem when it is not valid.
 /// On a thread with a large stack, as the CLI does.
 fn plan_of(text: &str) -> Plan {
-    let text = text.to_string();
-    std::thread::Builder::new()
-        .stack_size(256 * 1024 * 1024)
-        .spawn(move || {
-            let file = SourceFile::new("faults.stress", text.as_str());
-            let ast = stress::syntax::parse(&file)
-                .unwrap_or_else(|e| panic!("syntax errors in:\n{text}\n{e:?}"));
-            let checked = stress::checker::check(&file, &ast, None)
-                .unwrap_or_else(|e| panic!("check errors in:\n{text}\n{e:?}"));
-            stress::checker::lower(&checked)
-        })
-        .unwrap()
-        .join()
-        .unwrap()
+    let file = SourceFile::new("faults.stress", text);
+    stress::frontend::on_big_stack(|| stress::frontend::compile(&file, None))
+        .expect("the front end does not panic")
+        .unwrap_or_else(|problems| panic!("problems in:\n{text}\n{problems:?}"))
+        .plan
 }
 
 // ── Running ───────────────────────────────────────────────────────────

@@ -310,6 +310,7 @@ fn front_end(text: &str) -> Result<serde_json::Value, Vec<Problem>> {
         .map_err(|errors| errors.into_iter().map(Problem::from).collect::<Vec<_>>())?;
     let checked = stress::checker::check(&file, &ast, None)
         .map_err(|errors| errors.into_iter().map(Problem::from).collect::<Vec<_>>())?;
+    // Only what lowering converts counts (the checker reports its own).
     stress::checker::take_lossy_conversions();
     let plan = stress::checker::lower(&checked);
     let lossy = stress::checker::take_lossy_conversions();
@@ -369,16 +370,12 @@ pub(crate) fn probe(text: &str) -> Result<Duration, String> {
 fn probe_once(text: &str) -> Result<Duration, String> {
     let owned = text.to_string();
     // CPU time of the thread that did the work: a machine busy with other jobs does not count.
-    let (outcome, elapsed) = std::thread::Builder::new()
-        .stack_size(256 * 1024 * 1024)
-        .spawn(move || {
-            let started = thread_cpu_time();
-            let outcome = std::panic::catch_unwind(|| invariants(&owned));
-            (outcome, thread_cpu_time().saturating_sub(started))
-        })
-        .expect("spawning a fuzz thread")
-        .join()
-        .expect("catch_unwind returns");
+    let (outcome, elapsed) = stress::frontend::on_big_stack(move || {
+        let started = thread_cpu_time();
+        let outcome = std::panic::catch_unwind(|| invariants(&owned));
+        (outcome, thread_cpu_time().saturating_sub(started))
+    })
+    .expect("catch_unwind returns");
     match outcome {
         Err(panic) => {
             let msg = panic

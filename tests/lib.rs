@@ -8,6 +8,7 @@ mod engine;
 mod examples;
 mod faults;
 mod fuzz;
+mod layers;
 mod lsp;
 mod merge;
 mod proxy;

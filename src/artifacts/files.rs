@@ -274,3 +274,12 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("`{}`: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("`{}`: {e}", path.display()))
 }
+
+/// Creates the output folder and checks it can be written (before any load).
+pub fn prepare_out(out: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(out).map_err(|e| e.to_string())?;
+    let probe = out.join(".stress-write-probe");
+    std::fs::write(&probe, b"").map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}

@@ -65,27 +65,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-/// A name as one path component: letters, digits, `.`, `_` and `-` kept, anything else
-/// (spaces, slashes, …) becomes `_`; never empty, `.` or `..`.
-pub fn path_component(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if out.chars().all(|c| c == '.') {
-        out = out.replace('.', "_");
-        if out.is_empty() {
-            out.push('_');
-        }
-    }
-    out
-}
+pub use crate::paths::path_component;
 
 /// FNV-1a, 64 bits, as 16 hex digits: a stable fingerprint of a plan's JSON for people to
 /// compare runs at a glance (not for security).

@@ -344,12 +344,12 @@ impl<'a> Checker<'a> {
                 }
                 ServiceStmtKind::Stop { signal, grace } => {
                     if let Some(sig) = signal {
-                        if crate::service::signal_number(&sig.text).is_none() {
+                        if crate::signals::signal_number(&sig.text).is_none() {
                             self.unknown_setting(
                                 "signal",
                                 &sig.text,
                                 sig.span,
-                                crate::service::SIGNALS,
+                                crate::signals::SIGNALS,
                             );
                         }
                     }

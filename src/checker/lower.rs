@@ -336,7 +336,7 @@ impl<'a> Lowerer<'a> {
                 }
                 ast::ServiceStmtKind::Stop { signal, grace } => {
                     if let Some(sig) = signal {
-                        service.stop_signal = crate::service::canonical_signal(&sig.text);
+                        service.stop_signal = crate::signals::canonical_signal(&sig.text);
                     }
                     if let Some(g) = grace {
                         service.grace = self.duration(g);

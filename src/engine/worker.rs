@@ -2,7 +2,7 @@
 //! `with probability`, `choose`; requests and polls are in `request.rs`), enforces the
 //! iteration's budget, decides its outcome and emits an `Iteration`.
 //!
-//! Outcome rules (LANGUAGE.md §3): `budget_exceeded` when the time or cost budget was crossed;
+//! Outcome rules (docs/language.md §7.3, "Failures and outcomes"): `budget_exceeded` when the time or cost budget was crossed;
 //! otherwise, if any request failed after its retries (also under `on failure continue`, which
 //! only lets the iteration go on), `timeout` when the last failure was a timeout and `failed`
 //! otherwise; else `success`. A step whose expression cannot be evaluated (`set`, a `repeat`

@@ -9,8 +9,8 @@ use std::sync::{Arc, OnceLock};
 
 use rand_chacha::ChaCha8Rng;
 
-use crate::metrics::{Attempt, CaptureValue};
 use crate::plan::{Builtin, Expr, Fault};
+use crate::samples::{Attempt, CaptureValue};
 
 use super::{EvalError, Field, Scope, Value, eval};
 

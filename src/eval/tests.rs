@@ -4,9 +4,9 @@ use super::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::metrics::Injected;
-use crate::metrics::{Attempt, CaptureValue};
 use crate::plan::Fault;
+use crate::samples::Injected;
+use crate::samples::{Attempt, CaptureValue};
 use rand::SeedableRng;
 
 fn num(n: f64) -> Expr {

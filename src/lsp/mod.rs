@@ -27,39 +27,35 @@ use lsp_types::{
 use miette::Diagnostic as _;
 
 use crate::diag::Problem;
+use crate::exit::Exit;
 use crate::source::SourceFile;
 use docs::WordKind;
 use index::LineIndex;
 
 /// Serves one client over stdin/stdout until it asks to exit. Returns the exit code.
-pub fn serve() -> u8 {
+pub fn serve() -> Exit {
     // The front end recurses on nesting: give the whole server the CLI's big stack.
-    let worker = std::thread::Builder::new()
-        .stack_size(256 * 1024 * 1024)
-        .spawn(|| {
-            let (connection, io_threads) = Connection::stdio();
-            let served = serve_on(&connection);
-            drop(connection);
-            let joined = io_threads.join();
-            match (served, joined) {
-                (Ok(()), Ok(())) => 0,
-                (Err(e), _) => {
-                    eprintln!("error: stress lsp: {e}");
-                    3
-                }
-                (_, Err(e)) => {
-                    eprintln!("error: stress lsp: {e}");
-                    3
-                }
+    let served = crate::frontend::on_big_stack(|| {
+        let (connection, io_threads) = Connection::stdio();
+        let served = serve_on(&connection);
+        drop(connection);
+        let joined = io_threads.join();
+        match (served, joined) {
+            (Ok(()), Ok(())) => Exit::Passed,
+            (Err(e), _) => {
+                eprintln!("error: stress lsp: {e}");
+                Exit::CouldNotRun
             }
-        });
-    match worker.map(std::thread::JoinHandle::join) {
-        Ok(Ok(code)) => code,
-        _ => {
-            eprintln!("error: stress lsp: internal error");
-            3
+            (_, Err(e)) => {
+                eprintln!("error: stress lsp: {e}");
+                Exit::CouldNotRun
+            }
         }
-    }
+    });
+    served.unwrap_or_else(|_| {
+        eprintln!("error: stress lsp: internal error");
+        Exit::CouldNotRun
+    })
 }
 
 /// The protocol loop on any connection (stdio in the binary, memory in unit tests).
@@ -202,7 +198,7 @@ impl Server {
         let text = self.text(uri).unwrap_or_default();
         let file = SourceFile::new(uri.as_str(), text);
         let base_dir = file_path(uri).and_then(|p| p.parent().map(PathBuf::from));
-        let problems = crate::cli::check_in_place(&file, base_dir.as_deref());
+        let problems = crate::frontend::check(&file, base_dir.as_deref());
         let lines = LineIndex::new(text);
         let diagnostics = problems
             .iter()

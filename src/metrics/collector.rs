@@ -126,8 +126,8 @@ pub struct Metrics {
     /// Indexed like `Test::scenarios`.
     pub scenarios: Vec<ScenarioMetrics>,
     pub aborted: Option<AbortRecord>,
-    /// Samples of the test's services (`crate::service`); empty without services.
-    pub services: crate::service::ServiceData,
+    /// Samples of the test's services (written by `crate::service`); empty without services.
+    pub services: super::ServiceData,
 }
 
 /// Two `Metrics` that do not come from the same test of the same plan.

@@ -1,14 +1,14 @@
 //! The value of one SLO side over a selection of samples, and how SLO sides read as text.
 //! Shared by `slo` (evaluation, `abort if`) and `report`.
 //!
-//! Semantics (LANGUAGE.md §6, §9.11–9.15):
+//! Semantics (docs/language.md §11, "SLOs"):
 //! - values in base units: µs, percent 0–100, per second, dollars, bytes;
 //! - `Stat::Percentile(p)` is a percent (95, 99.9), as `checker::lower` writes it; a statistic
 //!   of a histogram is rounded to its precision, 3 significant digits, before it is compared
 //!   (so `p95(latency) <= 3s` holds when every request took exactly 3s);
 //! - a metric over no samples (p95 of an empty phase, the error rate or a `count` of no
 //!   requests) is [`Missing::NoData`], never a silent pass; service metrics (`memory_growth`,
-//!   `max_rss`, `cpu`, …) are computed from samples by `service::growth`;
+//!   `max_rss`, `cpu`, …) are computed from samples by `growth`;
 //! - `throughput` is attempts (failed or not) per second over the selection's span, first
 //!   intended start → last end (a phase's own span under a phase qualifier, a window's
 //!   covered length in a window);
@@ -267,7 +267,7 @@ fn measure(
                     ));
                 }
             };
-            return crate::service::growth::measure(
+            return super::growth::measure(
                 &m.services,
                 metric,
                 filter,

@@ -17,16 +17,18 @@ mod histogram;
 mod hlog;
 mod measure;
 pub(crate) use measure::where_text;
+pub mod growth;
 mod persist;
-mod sample;
 mod segment;
 mod select;
+mod services;
 
 #[cfg(test)]
 pub(crate) mod testkit;
 #[cfg(test)]
 mod tests;
 
+pub use crate::samples::{Attempt, CaptureValue, ErrorClass, Injected, Iteration};
 pub use bucket::{Bucket, ERROR_CLASSES, IterationAgg, LATE_AFTER_US, Needs, OUTCOMES, RequestAgg};
 pub use collector::{
     AbortRecord, Collector, MergeError, Metrics, ScenarioMetrics, WindowKey, needs_of,
@@ -38,6 +40,6 @@ pub use measure::{
     round_sig, side,
 };
 pub use persist::{RestoreError, STORED_METRICS_VERSION, StoredAbort, StoredMetrics};
-pub use sample::{Attempt, CaptureValue, ErrorClass, Injected, Iteration};
 pub use segment::{ChaosPart, PhaseSelect, Segment, Timeline};
 pub use select::Selection;
+pub use services::{Sample, ScenarioSpan, ServiceData, ServiceRecord};

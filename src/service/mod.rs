@@ -12,14 +12,13 @@
 //! (procfs), `growth.rs` (metrics over samples, the memory-growth fit), `report.rs` (text
 //! section, CSV).
 
-pub mod growth;
 mod ready;
 mod report;
 pub mod sample;
 mod spawn;
 
+pub use crate::metrics::{Sample, ScenarioSpan, ServiceData, ServiceRecord};
 pub use report::{ScenarioGrowth, ServiceSummary, render_text, summarize, write_csv};
-pub use sample::Sample;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -28,7 +27,6 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -37,81 +35,8 @@ use crate::plan::{Plan, Service};
 
 use spawn::{LogBuf, Running, SpawnSpec};
 
-/// Stop signals a service may name (`stop signal SIGINT`); `SIG` may be left out.
-pub const SIGNALS: &[&str] = &[
-    "SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGKILL", "SIGUSR1", "SIGUSR2",
-];
-
 /// Lines of a service's output shown with an error.
 pub const ERROR_TAIL: usize = 20;
-
-/// The number of a signal name (`SIGTERM`, `term`, `TERM`).
-pub fn signal_number(name: &str) -> Option<i32> {
-    Some(match canonical_signal(name).as_str() {
-        "SIGTERM" => libc::SIGTERM,
-        "SIGINT" => libc::SIGINT,
-        "SIGQUIT" => libc::SIGQUIT,
-        "SIGHUP" => libc::SIGHUP,
-        "SIGKILL" => libc::SIGKILL,
-        "SIGUSR1" => libc::SIGUSR1,
-        "SIGUSR2" => libc::SIGUSR2,
-        _ => return None,
-    })
-}
-
-/// `term` → `SIGTERM`.
-pub fn canonical_signal(name: &str) -> String {
-    let upper = name.to_ascii_uppercase();
-    if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
-    }
-}
-
-pub(crate) fn signal_name(n: i32) -> &'static str {
-    match n {
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGINT => "SIGINT",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGPIPE => "SIGPIPE",
-        _ => "signal",
-    }
-}
-
-/// What the services of one test did: the input of service metrics and the report.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct ServiceData {
-    pub services: Vec<ServiceRecord>,
-    /// Each scenario's run on the services' clock.
-    pub scenarios: Vec<ScenarioSpan>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct ServiceRecord {
-    pub name: String,
-    /// From the first start to ready, µs.
-    pub ready_after_us: Option<u64>,
-    pub sample_every_us: u64,
-    pub samples: Vec<Sample>,
-    /// When each restart (chaos `restart`, `up` after `down`) happened, µs.
-    pub restarts: Vec<u64>,
-    /// How it ended, when it exited by itself during the test.
-    pub failure: Option<String>,
-    /// It ignored the stop signal and was killed after the grace.
-    pub killed_after_grace: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ScenarioSpan {
-    pub scenario: String,
-    pub start_us: u64,
-    pub end_us: u64,
-}
 
 /// A service could not be started or did not become ready: exit 3.
 #[derive(Clone, Debug)]
@@ -239,12 +164,9 @@ impl Services {
                 })?),
                 None => None,
             };
-            let file = out.as_ref().map(|d| {
-                d.join(format!(
-                    "{}.log",
-                    crate::artifacts::path_component(&spec.name)
-                ))
-            });
+            let file = out
+                .as_ref()
+                .map(|d| d.join(format!("{}.log", crate::paths::path_component(&spec.name))));
             let log = LogBuf::new(file.as_deref(), pattern)
                 .map_err(|e| plain(format!("service `{}`: log file: {e}", spec.name)))?;
             let cwd = match &spec.cwd {
@@ -395,7 +317,7 @@ impl Services {
             for record in &data.services {
                 let path = dir.join(format!(
                     "{}.csv",
-                    crate::artifacts::path_component(&record.name)
+                    crate::paths::path_component(&record.name)
                 ));
                 if let Err(e) = write_csv(&path, record) {
                     eprintln!("warning: cannot write `{}`: {e}", path.display());
@@ -468,7 +390,8 @@ impl Svc {
         self.expected_down.store(true, Ordering::SeqCst);
         let mut slot = self.running.lock().await;
         if let Some(running) = slot.take() {
-            let signal = signal_number(&self.spec.stop_signal).unwrap_or(libc::SIGTERM);
+            let signal =
+                crate::signals::signal_number(&self.spec.stop_signal).unwrap_or(libc::SIGTERM);
             if running.stop(signal, self.spec.grace.to_std()).await {
                 self.log.note(&format!(
                     "did not stop within {} of {}: killed",

@@ -7,8 +7,8 @@ use std::path::Path;
 use crate::metrics::Timeline;
 use crate::units::{Bytes, Duration};
 
-use super::growth::{growth, warmup_end};
-use super::{ServiceData, ServiceRecord};
+use crate::metrics::growth::{growth, warmup_end};
+use crate::metrics::{ServiceData, ServiceRecord};
 
 fn size(b: f64) -> String {
     let sign = if b < 0.0 { "-" } else { "" };
@@ -75,7 +75,7 @@ pub fn render_text(data: &ServiceData, timeline: &Timeline) -> String {
                         let _ = writeln!(
                             out,
                             "    growth{label:<10} - (fewer than {} samples after a warm-up of {})",
-                            super::growth::MIN_FIT_SAMPLES,
+                            crate::metrics::growth::MIN_FIT_SAMPLES,
                             Duration(warm)
                         );
                     }
@@ -164,7 +164,7 @@ pub struct ServiceSummary {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ScenarioGrowth {
     pub scenario: String,
-    pub fit: Option<super::growth::Growth>,
+    pub fit: Option<crate::metrics::growth::Growth>,
 }
 
 /// The `summary.json` entries of a test's services.

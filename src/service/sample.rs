@@ -6,20 +6,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::Serialize;
-
-/// One sample of a service, at `t_us` since the services started.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Sample {
-    pub t_us: u64,
-    pub rss: u64,
-    /// % of one core since the previous sample; `None` for the first sample of a process.
-    pub cpu: Option<f64>,
-    pub fds: u64,
-    pub threads: u64,
-    pub procs: u64,
-}
-
 /// Totals over a process tree at one instant.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct Usage {

@@ -32,7 +32,7 @@ impl std::fmt::Display for Exit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (self.code, self.signal) {
             (Some(c), _) => write!(f, "status {c}"),
-            (None, Some(s)) => write!(f, "signal {s} ({})", super::signal_name(s)),
+            (None, Some(s)) => write!(f, "signal {s} ({})", crate::signals::signal_name(s)),
             (None, None) => write!(f, "an unknown status"),
         }
     }

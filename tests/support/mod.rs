@@ -13,28 +13,9 @@ pub(crate) fn check_text(
     text: &str,
     base_dir: Option<&Path>,
 ) -> (SourceFile, Vec<Problem>) {
-    let (name, text, base_dir) = (
-        name.to_string(),
-        text.to_string(),
-        base_dir.map(Path::to_path_buf),
-    );
-    std::thread::Builder::new()
-        .stack_size(256 * 1024 * 1024)
-        .spawn(move || check_text_here(&name, &text, base_dir.as_deref()))
-        .unwrap()
-        .join()
-        .unwrap()
-}
-
-fn check_text_here(name: &str, text: &str, base_dir: Option<&Path>) -> (SourceFile, Vec<Problem>) {
     let file = SourceFile::new(name, text);
-    let problems = match stress::syntax::parse(&file) {
-        Err(errors) => errors.into_iter().map(Problem::from).collect(),
-        Ok(ast) => match stress::checker::check(&file, &ast, base_dir) {
-            Ok(checked) => checked.warnings.into_iter().map(Problem::from).collect(),
-            Err(errors) => errors.into_iter().map(Problem::from).collect(),
-        },
-    };
+    let problems = stress::frontend::on_big_stack(|| stress::frontend::check(&file, base_dir))
+        .expect("the front end does not panic");
     (file, problems)
 }
 

@@ -17,7 +17,7 @@ use crate::metrics::Missing;
 use crate::metrics::{PhaseSelect, Timeline};
 use crate::plan::{Filter, Metric, ServiceStat, Unit};
 
-use super::{Sample, ServiceData};
+use super::services::{Sample, ServiceData};
 
 /// The fewest samples a growth fit is made from.
 pub const MIN_FIT_SAMPLES: usize = 3;

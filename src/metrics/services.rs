@@ -1,0 +1,48 @@
+//! What the services of a test did, as data: the samples of each service's process tree, its
+//! restarts and how it ended, and each scenario's span on the services' clock. Written by
+//! `crate::service` (which runs the processes), read by the service metrics (`growth`) and the
+//! reports.
+
+use serde::Serialize;
+
+/// One sample of a service, at `t_us` since the services started.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Sample {
+    pub t_us: u64,
+    pub rss: u64,
+    /// % of one core since the previous sample; `None` for the first sample of a process.
+    pub cpu: Option<f64>,
+    pub fds: u64,
+    pub threads: u64,
+    pub procs: u64,
+}
+
+/// What the services of one test did: the input of service metrics and the report.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ServiceData {
+    pub services: Vec<ServiceRecord>,
+    /// Each scenario's run on the services' clock.
+    pub scenarios: Vec<ScenarioSpan>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ServiceRecord {
+    pub name: String,
+    /// From the first start to ready, µs.
+    pub ready_after_us: Option<u64>,
+    pub sample_every_us: u64,
+    pub samples: Vec<Sample>,
+    /// When each restart (chaos `restart`, `up` after `down`) happened, µs.
+    pub restarts: Vec<u64>,
+    /// How it ended, when it exited by itself during the test.
+    pub failure: Option<String>,
+    /// It ignored the stop signal and was killed after the grace.
+    pub killed_after_grace: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScenarioSpan {
+    pub scenario: String,
+    pub start_us: u64,
+    pub end_us: u64,
+}
