@@ -62,15 +62,13 @@ pub fn path_component(name: &str) -> String {
     out
 }
 
-/// FNV-1a, 64 bits, as 16 hex digits: a stable fingerprint of a plan's JSON for people to
-/// compare runs at a glance (not for security).
+/// FNV-1a, 64 bits (the `fnv` crate), as 16 hex digits: a stable fingerprint of a plan's JSON
+/// for people to compare runs at a glance (not for security).
 pub fn fnv1a64(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    use std::hash::Hasher as _;
+    let mut h = fnv::FnvHasher::default();
+    h.write(bytes);
+    format!("{:016x}", h.finish())
 }
 
 pub const STRESS_VERSION: &str = env!("CARGO_PKG_VERSION");
