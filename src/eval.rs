@@ -542,19 +542,12 @@ fn words(rng: &mut ChaCha8Rng, n: usize) -> String {
     text
 }
 
-/// A version 4 UUID from the seeded RNG.
+/// A version 4 UUID from the seeded RNG: 16 random bytes with the version and variant bits
+/// set, in the hyphenated lowercase form.
 fn uuid(rng: &mut ChaCha8Rng) -> String {
-    let mut bytes: [u8; 16] = rng.random();
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let mut text = String::with_capacity(36);
-    for (i, b) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            text.push('-');
-        }
-        write!(text, "{b:02x}").expect("writing to a String");
-    }
-    text
+    uuid::Builder::from_random_bytes(rng.random())
+        .into_uuid()
+        .to_string()
 }
 
 #[cfg(test)]

@@ -248,3 +248,58 @@ fn every_example_runs_green() {
     }
     assert!(ran >= 3, "expected the examples, ran {ran}");
 }
+
+/// A `csv` data set end to end: quoted commas, doubled quotes, a quoted CRLF and a blank line
+/// reach the workload as written; a ragged row stops the run (exit 3) naming its row and line.
+#[test]
+fn csv_data_sets_keep_quoted_fields_and_name_a_ragged_row() {
+    let stress_file = temp_file(
+        "csv_data.stress",
+        r#"target llm mock {
+  api openai
+  latency 1ms
+}
+
+data rows = csv("csv_rows.csv")
+
+workload w {
+  set row = next(rows)
+  request r: post llm "/v1/chat/completions" {
+    json { model: "m", messages: [{ role: "user", content: row.note }] }
+    check len(rows) == 2
+    check (row.id == "1" && row.note == "a, b" && row.q == "say \"hi\"") || (row.id == "2" && row.note == "two\r\nlines" && row.q == "x")
+  }
+}
+
+test "csv" {
+  workload w
+  profile { users 1, iterations 4 }
+  slo {
+    success_rate == 100%
+  }
+}
+"#,
+    );
+    let csv = stress_file.with_file_name("csv_rows.csv");
+    std::fs::write(
+        &csv,
+        "id,note,q\r\n1,\"a, b\",\"say \"\"hi\"\"\"\r\n\r\n2,\"two\r\nlines\",x\r\n",
+    )
+    .unwrap();
+    let out = stress(&["run", "-q", stress_file.to_str().unwrap()]);
+    assert_exit(&out, 0);
+    std::fs::write(&csv, "id,note,q\n1,a,b\n\n2,c\n").unwrap();
+    let out = stress(&["run", "-q", stress_file.to_str().unwrap()]);
+    assert_exit(&out, 3);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // miette wraps the message: compare without the wrapping.
+    let flat: String = stderr
+        .split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("row 3 (line 4) has 2 fields, the header has 3"),
+        "{stderr}"
+    );
+}

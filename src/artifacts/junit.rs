@@ -1,43 +1,26 @@
 //! `junit.xml`: one `<testsuite>` per test, one `<testcase>` per SLO × scenario
 //! (`classname` = the test, `name` = `scenario: SLO as written`); a failed, no-data or
 //! not-measured result is a `<failure>` whose message gives the measured value, the bound
-//! and `file:line`. An `abort if` that stopped the run is one more failed test case.
+//! and `file:line`. An `abort if` that stopped the run is one more failed test case, and a
+//! test that could not run is an errored `could not run` case. Built from the report model
+//! (`model::TestRecord`) by `files::write_all`; `quick-junit` writes the XML.
 
 use std::fmt::Write as _;
+use std::time::Duration;
+
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite, XmlString,
+};
 
 use crate::slo::{AssertionKind, SloResult, Status};
 
 use super::model::TestRecord;
 
-/// Text for a double-quoted attribute: `& < > " '` escaped, characters XML 1.0 cannot hold
-/// replaced by U+FFFD, line breaks kept as character references.
-pub fn escape(text: &str) -> String {
-    escape_with(text, true)
-}
-
-/// Text for element content: as [`escape`], line breaks and tabs kept as they are.
-pub fn escape_text(text: &str) -> String {
-    escape_with(text, false)
-}
-
-fn escape_with(text: &str, attribute: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' | '\r' | '\t' if !attribute => out.push(c),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c if (c as u32) < 0x20 || matches!(c, '\u{FFFE}' | '\u{FFFF}') => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+/// Text for the XML. `quick-junit` escapes markup and drops terminal colour codes and the
+/// control characters XML 1.0 cannot hold; the two non-characters it lets through become
+/// U+FFFD.
+fn xml(text: &str) -> XmlString {
+    XmlString::new(text.replace(['\u{FFFE}', '\u{FFFF}'], "\u{FFFD}"))
 }
 
 fn case_name(r: &SloResult) -> String {
@@ -72,137 +55,199 @@ fn status_name(s: Status) -> &'static str {
     }
 }
 
-/// The whole file.
+/// The whole file: `<testsuites name="stress">` with the counts and the summed time.
 pub fn render(records: &[TestRecord]) -> String {
-    let all = || records.iter().flat_map(|r| r.report.slos.iter());
-    let failures = all().filter(|s| s.status != Status::Pass).count();
-    let errors = records
-        .iter()
-        .filter(|r| r.report.could_not_run.is_some())
-        .count();
-    let time: f64 = records
-        .iter()
-        .map(|r| r.report.duration_us as f64 / 1e6)
-        .sum();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"stress\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{time:.3}\">",
-        all().count() + errors
+    let mut report = Report::new("stress");
+    report.set_time(
+        records
+            .iter()
+            .map(|r| Duration::from_micros(r.report.duration_us))
+            .sum(),
     );
-    for rec in records {
-        let r = &rec.report;
-        let failed = r.slos.iter().filter(|s| s.status != Status::Pass).count();
-        let errored = usize::from(r.could_not_run.is_some());
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\" errors=\"{errored}\" skipped=\"0\" time=\"{:.3}\" file=\"{}\">",
-            escape(&r.test),
-            r.slos.len() + errored,
-            r.duration_us as f64 / 1e6,
-            escape(&r.file)
-        );
-        let _ = writeln!(out, "    <properties>");
-        let mut props = vec![
-            ("file", r.file.clone()),
-            ("seed", r.seed.to_string()),
-            ("interrupted", r.interrupted.to_string()),
-        ];
-        if let Some(m) = &r.merged_from {
-            props.push(("merged_runs", m.runs.to_string()));
-        }
-        for (name, value) in props {
-            let _ = writeln!(
-                out,
-                "      <property name=\"{name}\" value=\"{}\"/>",
-                escape(&value)
-            );
-        }
-        let _ = writeln!(out, "    </properties>");
-        // A test that could not run is an errored case of its own: a dashboard must not
-        // show green for it.
-        if let Some(reason) = &r.could_not_run {
-            let _ = writeln!(
-                out,
-                "    <testcase classname=\"{}\" name=\"could not run\" file=\"{}\" time=\"0\">",
-                escape(&r.test),
-                escape(&r.file)
-            );
-            let _ = writeln!(
-                out,
-                "      <error message=\"{}\" type=\"could_not_run\">{}</error>",
-                escape(reason),
-                escape_text(reason)
-            );
-            let _ = writeln!(out, "    </testcase>");
-        }
-        for s in &r.slos {
-            let location = format!("{}:{}", r.file, s.line);
-            let open = format!(
-                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\" time=\"0\"",
-                escape(&r.test),
-                escape(&case_name(s)),
-                escape(&r.file),
-                s.line
-            );
-            if s.status == Status::Pass {
-                let _ = writeln!(out, "{open}/>");
-                continue;
-            }
-            let mut details = format!(
-                "{}\nscenario: {}\nmeasured: {}\nbound: {} {}\nstatus: {}\nat: {location}",
-                case_name(s),
-                s.scenario,
-                if s.lhs_display.is_empty() {
-                    "-"
-                } else {
-                    &s.lhs_display
-                },
-                s.op.symbol(),
-                s.rhs_display,
-                status_name(s.status)
-            );
-            if let Some(expr) = &s.bound_expr {
-                let _ = write!(details, "\nbound computed as: {expr}");
-            }
-            if let Some((start, value)) = s.worst_window {
-                let _ = write!(
-                    details,
-                    "\nworst window from {}: {}",
-                    crate::units::Duration(start),
-                    crate::metrics::format_value(value, s.unit)
-                );
-            }
-            if let Some(message) = &s.message {
-                let _ = write!(details, "\n{message}");
-            }
-            let _ = writeln!(out, "{open}>");
-            let _ = writeln!(
-                out,
-                "      <failure message=\"{}\" type=\"{}\">{}</failure>",
-                escape(&failure_message(s, &location)),
-                status_name(s.status),
-                escape_text(&details)
-            );
-            let _ = writeln!(out, "    </testcase>");
-        }
-        let _ = writeln!(out, "  </testsuite>");
+    report.add_test_suites(records.iter().map(suite));
+    report
+        .to_string()
+        .expect("serializing a JUnit report to memory cannot fail")
+}
+
+/// One test: its properties, then a `could not run` case if it could not, then one case per
+/// SLO × scenario.
+fn suite(rec: &TestRecord) -> TestSuite {
+    let r = &rec.report;
+    let mut suite = TestSuite::new(xml(&r.test));
+    suite.set_time(Duration::from_micros(r.duration_us));
+    suite.extra.insert("file".into(), xml(&r.file));
+    suite.add_property(Property::new("file", xml(&r.file)));
+    suite.add_property(Property::new("seed", r.seed.to_string()));
+    suite.add_property(Property::new("interrupted", r.interrupted.to_string()));
+    if let Some(m) = &r.merged_from {
+        suite.add_property(Property::new("merged_runs", m.runs.to_string()));
     }
-    out.push_str("</testsuites>\n");
-    out
+    // A test that could not run is an errored case of its own: a dashboard must not show
+    // green for it.
+    if let Some(reason) = &r.could_not_run {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status
+            .set_message(xml(reason))
+            .set_type("could_not_run")
+            .set_description(xml(reason));
+        let mut case = TestCase::new("could not run", status);
+        case.set_classname(xml(&r.test)).set_time(Duration::ZERO);
+        case.extra.insert("file".into(), xml(&r.file));
+        suite.add_test_case(case);
+    }
+    for s in &r.slos {
+        suite.add_test_case(slo_case(rec, s));
+    }
+    suite
+}
+
+fn slo_case(rec: &TestRecord, s: &SloResult) -> TestCase {
+    let r = &rec.report;
+    let location = format!("{}:{}", r.file, s.line);
+    let status = if s.status == Status::Pass {
+        TestCaseStatus::success()
+    } else {
+        let mut details = format!(
+            "{}\nscenario: {}\nmeasured: {}\nbound: {} {}\nstatus: {}\nat: {location}",
+            case_name(s),
+            s.scenario,
+            if s.lhs_display.is_empty() {
+                "-"
+            } else {
+                &s.lhs_display
+            },
+            s.op.symbol(),
+            s.rhs_display,
+            status_name(s.status)
+        );
+        if let Some(expr) = &s.bound_expr {
+            let _ = write!(details, "\nbound computed as: {expr}");
+        }
+        if let Some((start, value)) = s.worst_window {
+            let _ = write!(
+                details,
+                "\nworst window from {}: {}",
+                crate::units::Duration(start),
+                crate::metrics::format_value(value, s.unit)
+            );
+        }
+        if let Some(message) = &s.message {
+            let _ = write!(details, "\n{message}");
+        }
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status
+            .set_message(xml(&failure_message(s, &location)))
+            .set_type(status_name(s.status))
+            .set_description(xml(&details));
+        status
+    };
+    let mut case = TestCase::new(xml(&case_name(s)), status);
+    case.set_classname(xml(&r.test)).set_time(Duration::ZERO);
+    case.extra.insert("file".into(), xml(&r.file));
+    case.extra.insert("line".into(), s.line.to_string().into());
+    case
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::{CmpOp, Unit};
+    use crate::report::MergedFrom;
+
+    fn result(text: &str, status: Status, measured: &str) -> SloResult {
+        SloResult {
+            kind: AssertionKind::Slo,
+            slo: 0,
+            scenario: "base".into(),
+            text: text.into(),
+            line: 7,
+            origin: Default::default(),
+            measured: 0.0,
+            bound: 0.0,
+            unit: Unit::Duration,
+            op: CmpOp::Lt,
+            status,
+            worst_window: None,
+            metric: "p95(latency)".into(),
+            lhs_display: measured.into(),
+            rhs_display: "5ms".into(),
+            bound_expr: None,
+            message: None,
+        }
+    }
+
+    fn record(test: &str, slos: Vec<SloResult>, could_not_run: Option<&str>) -> TestRecord {
+        TestRecord {
+            file: "a <b>.stress".into(),
+            report: crate::report::Report {
+                schema_version: 1,
+                file: "a <b>.stress".into(),
+                test: test.into(),
+                seed: 42,
+                interrupted: false,
+                duration_us: 1_500_000,
+                passed: false,
+                scenarios: Vec::new(),
+                comparison: Vec::new(),
+                slos,
+                merged_from: Some(MergedFrom {
+                    runs: 2,
+                    seeds: vec![1, 2],
+                }),
+                could_not_run: could_not_run.map(str::to_string),
+            },
+            series: Vec::new(),
+        }
+    }
 
     #[test]
-    fn escaping_covers_markup_quotes_and_control_characters() {
-        assert_eq!(
-            escape("a < b && c > \"d\" 'e'"),
-            "a &lt; b &amp;&amp; c &gt; &quot;d&quot; &apos;e&apos;"
-        );
-        assert_eq!(escape("x\u{1}y\nz"), "x\u{FFFD}y&#10;z");
-        assert_eq!(escape_text("x\u{1}y\nz<"), "x\u{FFFD}y\nz&lt;");
+    fn render_whole_file() {
+        // The failed SLO, a passing one, and a test that could not run.
+        let failed = result("p95(latency) < 5ms", Status::Fail, "9ms");
+        let mut passed = result("p99(latency) < 1s", Status::Pass, "3ms");
+        passed.line = 8;
+        let records = [
+            record(
+                "smoke \"q\" & 'a'\u{1}\u{1b}[31m",
+                vec![failed, passed],
+                None,
+            ),
+            record("down", Vec::new(), Some("stress::run::unreachable: <api>")),
+        ];
+        // Markup is escaped; a control character and a terminal colour code are dropped.
+        let expected = r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="stress" tests="3" skipped="0" failures="1" errors="1" time="3.000">
+    <testsuite name="smoke &quot;q&quot; &amp; &apos;a&apos;" tests="2" skipped="0" errors="0" failures="1" time="1.500" file="a &lt;b&gt;.stress">
+        <properties>
+            <property name="file" value="a &lt;b&gt;.stress"/>
+            <property name="seed" value="42"/>
+            <property name="interrupted" value="false"/>
+            <property name="merged_runs" value="2"/>
+        </properties>
+        <testcase name="base: p95(latency) &lt; 5ms" classname="smoke &quot;q&quot; &amp; &apos;a&apos;" time="0.000" file="a &lt;b&gt;.stress" line="7">
+            <failure message="SLO not met at a &lt;b&gt;.stress:7: p95(latency) was 9ms, limit is &lt; 5ms" type="fail">base: p95(latency) &lt; 5ms
+scenario: base
+measured: 9ms
+bound: &lt; 5ms
+status: fail
+at: a &lt;b&gt;.stress:7</failure>
+        </testcase>
+        <testcase name="base: p99(latency) &lt; 1s" classname="smoke &quot;q&quot; &amp; &apos;a&apos;" time="0.000" file="a &lt;b&gt;.stress" line="8"/>
+    </testsuite>
+    <testsuite name="down" tests="1" skipped="0" errors="1" failures="0" time="1.500" file="a &lt;b&gt;.stress">
+        <properties>
+            <property name="file" value="a &lt;b&gt;.stress"/>
+            <property name="seed" value="42"/>
+            <property name="interrupted" value="false"/>
+            <property name="merged_runs" value="2"/>
+        </properties>
+        <testcase name="could not run" classname="down" time="0.000" file="a &lt;b&gt;.stress">
+            <error message="stress::run::unreachable: &lt;api&gt;" type="could_not_run">stress::run::unreachable: &lt;api&gt;</error>
+        </testcase>
+    </testsuite>
+</testsuites>
+"#;
+        assert_eq!(render(&records), expected);
     }
 }

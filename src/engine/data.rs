@@ -71,90 +71,80 @@ pub(crate) fn parse(format: &str, text: &str) -> Result<Value, String> {
     Ok(Value::list(items))
 }
 
-/// RFC 4180 CSV: a header row, then one object per row. Quoted fields may hold commas,
-/// newlines and doubled quotes; blank lines are skipped.
+/// RFC 4180 CSV (read by the `csv` crate): a header row, then one object per row. Quoted
+/// fields may hold commas, line breaks and doubled quotes; lines may end in LF or CRLF; blank
+/// lines are skipped and a UTF-8 byte order mark is dropped. A row whose field count differs
+/// from the header's, or a quoted field that is never closed, is an error naming the row (the
+/// header is row 1) and the line it starts on.
 fn csv(text: &str) -> Result<Vec<Value>, String> {
-    let mut rows = csv_rows(text)?.into_iter();
-    let Some(header) = rows.next() else {
-        return Ok(Vec::new());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let csv_error = |e: csv::Error| match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            pos: Some(pos),
+            expected_len,
+            len,
+        } => format!(
+            "row {} (line {}) has {len} field{}, the header has {expected_len}",
+            pos.record() + 1,
+            line_of(text, pos),
+            if *len == 1 { "" } else { "s" }
+        ),
+        _ => e.to_string(),
     };
-    rows.enumerate()
-        .map(|(i, row)| {
-            if row.len() != header.len() {
-                return Err(format!(
-                    "row {} has {} fields, the header has {}",
-                    i + 2,
-                    row.len(),
-                    header.len()
-                ));
-            }
-            Ok(Value::object(
-                header
-                    .iter()
-                    .cloned()
-                    .zip(row.into_iter().map(Value::from))
-                    .collect(),
-            ))
-        })
-        .collect()
-}
-
-fn csv_rows(text: &str) -> Result<Vec<Vec<String>>, String> {
+    let header = reader.headers().map_err(csv_error)?.clone();
+    let mut last = header.position().cloned();
     let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut field = String::new();
-    let mut chars = text.chars().peekable();
-    let mut quoted = false;
-    let mut line = 1;
-    let mut row_has_content = false;
-    while let Some(c) = chars.next() {
-        if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => quoted = false,
-                '\n' => {
-                    line += 1;
-                    field.push(c);
-                }
-                _ => field.push(c),
-            }
-            continue;
-        }
-        match c {
-            '"' if field.is_empty() => {
-                quoted = true;
-                row_has_content = true;
-            }
-            ',' => {
-                row.push(std::mem::take(&mut field));
-                row_has_content = true;
-            }
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                line += 1;
-                if row_has_content || !field.is_empty() {
-                    row.push(std::mem::take(&mut field));
-                    rows.push(std::mem::take(&mut row));
-                }
-                row_has_content = false;
-            }
-            _ => {
-                field.push(c);
-                row_has_content = true;
-            }
-        }
+    for record in reader.records() {
+        let record = record.map_err(csv_error)?;
+        last = record.position().cloned();
+        rows.push(Value::object(
+            header
+                .iter()
+                .map(str::to_string)
+                .zip(record.iter().map(Value::from))
+                .collect(),
+        ));
     }
-    if quoted {
-        return Err(format!("unterminated quoted field (line {line})"));
-    }
-    if row_has_content || !field.is_empty() {
-        row.push(field);
-        rows.push(row);
+    if let Some(pos) = last
+        && !closed(&text[pos.byte() as usize..])
+    {
+        return Err(format!(
+            "row {} (line {}): a quoted field is never closed",
+            pos.record() + 1,
+            line_of(text, &pos)
+        ));
     }
     Ok(rows)
+}
+
+/// Whether the last record of `tail` (which starts at a record) ends outside a quoted field.
+/// The `csv` crate reads an unclosed quote as running to the end of the input, with no error;
+/// a line break added after a closed record changes nothing, while inside an open quote it
+/// becomes part of the last field.
+fn closed(tail: &str) -> bool {
+    let last = |text: &str| {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes())
+            .into_records()
+            .last()
+            .and_then(Result::ok)
+    };
+    last(tail) == last(&format!("{tail}\n"))
+}
+
+/// The line a record starts on. The `csv` crate gives the line where the previous record
+/// ended, before the blank lines it skips.
+fn line_of(text: &str, pos: &csv::Position) -> u64 {
+    let skipped = text[pos.byte() as usize..]
+        .bytes()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .filter(|b| *b == b'\n')
+        .count();
+    pos.line() + skipped as u64
 }
 
 #[cfg(test)]
@@ -165,6 +155,30 @@ mod tests {
     fn lines_skip_blanks() {
         let v = parse("lines", "a\r\n\n b \nc").unwrap();
         assert_eq!(v, Value::list(vec!["a".into(), " b ".into(), "c".into()]));
+    }
+
+    fn csv_rows(text: &str) -> Vec<Vec<(String, String)>> {
+        parse("csv", text)
+            .unwrap()
+            .as_list()
+            .unwrap()
+            .iter()
+            .map(|row| {
+                let Value::Object(entries) = row else {
+                    panic!("not an object: {row:?}")
+                };
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn pairs(row: &[(&str, &str)]) -> Vec<(String, String)> {
+        row.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -178,8 +192,70 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].get("quote"), Some(&Value::from("hi, there")));
         assert_eq!(rows[1].get("quote"), Some(&Value::from("say \"x\"\nok")));
-        assert!(parse("csv", "a,b\n1\n").unwrap_err().contains("row 2"));
-        assert!(parse("csv", "a\n\"open\n").is_err());
+    }
+
+    #[test]
+    fn csv_quoted_fields_hold_commas_line_breaks_and_doubled_quotes() {
+        let rows = csv_rows(concat!(
+            "id,\"note, with comma\",q\r\n",
+            "1,\"a, b\",\"he said \"\"hi\"\"\"\r\n",
+            "2,\"two\r\nlines\",\"\"\"\"\r\n",
+            "\r\n",
+            "3,,\"x\"\n",
+        ));
+        assert_eq!(
+            rows,
+            [
+                pairs(&[
+                    ("id", "1"),
+                    ("note, with comma", "a, b"),
+                    ("q", "he said \"hi\"")
+                ]),
+                pairs(&[
+                    ("id", "2"),
+                    ("note, with comma", "two\r\nlines"),
+                    ("q", "\"")
+                ]),
+                pairs(&[("id", "3"), ("note, with comma", ""), ("q", "x")]),
+            ]
+        );
+    }
+
+    #[test]
+    fn csv_header_only_empty_file_bom_and_no_final_newline() {
+        assert_eq!(csv_rows(""), Vec::<Vec<_>>::new());
+        assert_eq!(csv_rows("a,b\n"), Vec::<Vec<_>>::new());
+        assert_eq!(
+            csv_rows("\u{feff}a,b\n1,2"),
+            [pairs(&[("a", "1"), ("b", "2")])]
+        );
+    }
+
+    #[test]
+    fn csv_ragged_rows_and_open_quotes_are_errors_with_row_and_line() {
+        assert_eq!(
+            parse("csv", "a,b\n1\n").unwrap_err(),
+            "row 2 (line 2) has 1 field, the header has 2"
+        );
+        // The row count skips blank lines; the line number does not, and a quoted line break
+        // moves it on.
+        assert_eq!(
+            parse("csv", "a,b\n\"x\ny\",1\n\n3,4,5\n").unwrap_err(),
+            "row 3 (line 5) has 3 fields, the header has 2"
+        );
+        assert_eq!(
+            parse("csv", "a\n1\n\"open\n2\n").unwrap_err(),
+            "row 3 (line 3): a quoted field is never closed"
+        );
+        assert_eq!(
+            parse("csv", "a,\"b\n").unwrap_err(),
+            "row 1 (line 1): a quoted field is never closed"
+        );
+        assert_eq!(
+            parse("csv", "a\n\"x\"\"\n").unwrap_err(),
+            "row 2 (line 2): a quoted field is never closed"
+        );
+        assert!(parse("csv", "a\n\"x\"\"\"\n").is_ok());
     }
 
     #[test]
