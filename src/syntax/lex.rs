@@ -227,12 +227,13 @@ impl<'t> Lexer<'t> {
             self.stack.push(Frame::Interpolation { braces: 0 });
             return self.token(Kind::InterpolationStart, i + 2);
         }
+        let stops = |at: usize| {
+            closes(at)
+                || (one_line && matches!(b[at], b'\n' | b'\r'))
+                || (interpolates && b[at..].starts_with(b"${"))
+        };
         let mut end = i;
-        while end < b.len()
-            && !closes(end)
-            && !(one_line && matches!(b[end], b'\n' | b'\r'))
-            && !(interpolates && b[end..].starts_with(b"${"))
-        {
+        while end < b.len() && !stops(end) {
             end = if interpolates && b[end] == b'\\' {
                 escape_end(b, end)
             } else {
