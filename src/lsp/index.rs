@@ -9,6 +9,7 @@
 
 use crate::ast::{self, Item, StepKind};
 use crate::source::Span;
+use crate::syntax::lex;
 
 /// A declared name and what declares it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,97 +91,32 @@ pub(crate) struct Token {
     pub(crate) end: usize,
 }
 
-/// Every identifier token outside comments and string text, in order. Handles `#` comments,
-/// `"…"` strings with `\` escapes and `${…}` interpolations (nested), `'…'` raw strings and
-/// `"""…"""` blocks.
+/// Every identifier token outside comments and string text, in order; the code inside `${…}`
+/// interpolations counts (the lexical walk is the parser's, [`lex::Lexer`]).
 pub(crate) fn identifiers(text: &str) -> Vec<Token> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
-    // Each entry: the brace depth at which an interpolation returns to its string.
-    let mut interpolations: Vec<usize> = Vec::new();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match b {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
-                    i += 1;
-                }
-            }
-            b'\'' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'\'' && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'"' => {
-                let triple = bytes[i..].starts_with(b"\"\"\"");
-                i += if triple { 3 } else { 1 };
-                match string_body(bytes, i, triple) {
-                    (end, true) => {
-                        // Stopped at `${`: continue as code until the matching `}`.
-                        interpolations.push(depth);
-                        depth += 1;
-                        i = end + 2;
-                    }
-                    (end, false) => i = end,
-                }
-            }
-            b'{' => {
-                depth += 1;
-                i += 1;
-            }
-            b'}' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-                if interpolations.last() == Some(&depth) {
-                    interpolations.pop();
-                    // Back inside the string the interpolation came from (single-line kind).
-                    match string_body(bytes, i, false) {
-                        (end, true) => {
-                            interpolations.push(depth);
-                            depth += 1;
-                            i = end + 2;
-                        }
-                        (end, false) => i = end,
-                    }
-                }
-            }
-            _ if b.is_ascii_alphabetic() || b == b'_' => {
+    for code in lex::Lexer::new(text).filter(|t| t.kind == lex::Kind::Code) {
+        let mut i = code.start;
+        while i < code.end {
+            let b = bytes[i];
+            if b.is_ascii_alphabetic() || b == b'_' {
                 let start = i;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                while i < code.end && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                     i += 1;
                 }
                 out.push(Token { start, end: i });
-            }
-            _ if b.is_ascii_digit() => {
+            } else if b.is_ascii_digit() {
                 // A number with its unit (`30s`, `64KiB`) is not an identifier.
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.') {
+                while i < code.end && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.') {
                     i += 1;
                 }
+            } else {
+                i += 1;
             }
-            _ => i += 1,
         }
     }
     out
-}
-
-/// Scans string text from `i`; returns where it ended (after the closing quote) and `false`,
-/// or the offset of a `${` and `true`.
-fn string_body(bytes: &[u8], mut i: usize, triple: bool) -> (usize, bool) {
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'$' if bytes.get(i + 1) == Some(&b'{') => return (i, true),
-            b'"' if triple && bytes[i..].starts_with(b"\"\"\"") => return (i + 3, false),
-            b'"' if !triple => return (i + 1, false),
-            b'\n' if !triple => return (i, false),
-            _ => i += 1,
-        }
-    }
-    (bytes.len(), false)
 }
 
 /// The identifier that contains (or ends at) byte `offset`.

@@ -7,11 +7,10 @@
 mod build;
 mod error;
 mod grammar;
+pub(crate) mod lex;
 pub(crate) mod literal;
 
 pub use error::SyntaxError;
-
-use std::ops::ControlFlow;
 
 use pest::Parser;
 
@@ -87,162 +86,35 @@ pub(crate) fn pest_parse(
     }
 }
 
-/// Walks `text` the way the grammar reads strings and comments, calling `on_code` with the
-/// offset and byte of everything that is code (outside strings and comments, but inside a
-/// `${…}` interpolation) until it returns `Break`. Returns the offsets of the opening quotes
-/// of `"…"` and `'…'` strings that the end of their line (or of the file) reaches before
-/// their closing quote. `"""…"""` may span lines.
-fn walk_code(text: &str, mut on_code: impl FnMut(usize, u8) -> ControlFlow<()>) -> Vec<usize> {
-    /// Where the walk is: code, a comment, a one-line string opened at `start`, or a
-    /// `"""…"""` string. Inside a `${…}` it reads code until its `}`.
-    enum Mode {
-        Code,
-        Comment,
-        Quoted { start: usize, raw: bool },
-        Triple,
-    }
-    let mut found = Vec::new();
-    let mut mode = Mode::Code;
-    // Strings suspended by `${`, with the brace depth inside each interpolation.
-    let mut stack: Vec<(usize, usize)> = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        match mode {
-            Mode::Comment => {
-                // pest's NEWLINE: `\n`, `\r\n` or a lone `\r` ends a comment.
-                if c == b'\n' || c == b'\r' {
-                    mode = Mode::Code;
-                }
-            }
-            Mode::Triple => {
-                if bytes[i..].starts_with(b"\"\"\"") {
-                    mode = Mode::Code;
-                    i += 2;
-                }
-            }
-            Mode::Quoted { start, raw } => match c {
-                b'\n' | b'\r' => {
-                    found.push(start);
-                    close_all(&mut stack, i, &mut on_code);
-                    mode = Mode::Code;
-                }
-                b'\\' if !raw => i += 1,
-                b'"' if !raw => mode = Mode::Code,
-                b'\'' if raw => mode = Mode::Code,
-                b'$' if !raw && bytes.get(i + 1) == Some(&b'{') => {
-                    stack.push((start, 0));
-                    mode = Mode::Code;
-                    i += 1;
-                    // An interpolation nests like a bracket: `"${"${…}"}"` counts its depth.
-                    if on_code(i, b'{').is_break() {
-                        return found;
-                    }
-                }
-                _ => {}
-            },
-            Mode::Code => {
-                match c {
-                    b'#' => mode = Mode::Comment,
-                    b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                        mode = Mode::Triple;
-                        i += 2;
-                    }
-                    b'"' => {
-                        mode = Mode::Quoted {
-                            start: i,
-                            raw: false,
-                        }
-                    }
-                    b'\'' => {
-                        mode = Mode::Quoted {
-                            start: i,
-                            raw: true,
-                        }
-                    }
-                    b'{' => {
-                        if let Some((_, depth)) = stack.last_mut() {
-                            *depth += 1;
-                        }
-                    }
-                    b'}' => match stack.last_mut() {
-                        Some((_, depth)) if *depth > 0 => *depth -= 1,
-                        Some((start, _)) => {
-                            // The interpolation's own `}`: back in its string.
-                            mode = Mode::Quoted {
-                                start: *start,
-                                raw: false,
-                            };
-                            stack.pop();
-                            if on_code(i, b'}').is_break() {
-                                return found;
-                            }
-                            i += 1;
-                            continue;
-                        }
-                        None => {}
-                    },
-                    b'\n' | b'\r' => {
-                        // A line ending inside `${…}`: its string was never closed.
-                        if let Some((start, _)) = stack.first() {
-                            found.push(*start);
-                        }
-                        close_all(&mut stack, i, &mut on_code);
-                    }
-                    _ => {}
-                }
-                if matches!(mode, Mode::Code) && on_code(i, c).is_break() {
-                    return found;
-                }
-            }
-        }
-        i += 1;
-    }
-    match (mode, stack.first()) {
-        (Mode::Quoted { start, .. }, _) => found.push(start),
-        (Mode::Code, Some((start, _))) => found.push(*start),
-        _ => {}
-    }
-    found
-}
-
-/// Ends every suspended interpolation (a line ended inside it), telling `on_code` that each of
-/// them and every brace still open in them is closed, so depth counts stay balanced.
-fn close_all(
-    stack: &mut Vec<(usize, usize)>,
-    at: usize,
-    on_code: &mut impl FnMut(usize, u8) -> ControlFlow<()>,
-) {
-    for (_, depth) in stack.drain(..) {
-        for _ in 0..=depth {
-            let _ = on_code(at, b'}');
-        }
-    }
-}
-
-/// The opening quotes of the strings left unclosed (see [`walk_code`]).
+/// The opening quotes of the `"…"` and `'…'` strings that a line end (or the end of the text)
+/// reaches before their closing quote, read as text that failed to parse: a line end inside a
+/// `${…}` of such a string ends it (see [`lex::Lexer::recovering`]).
 fn unterminated_strings(text: &str) -> Vec<usize> {
-    walk_code(text, |_, _| ControlFlow::Continue(()))
+    lex::Lexer::recovering(text)
+        .filter_map(|t| match t.kind {
+            lex::Kind::Unclosed { open, quote } if quote != lex::Quote::Triple => Some(open),
+            _ => None,
+        })
+        .collect()
 }
 
-/// The first bracket nested deeper than `MAX_DEPTH`, outside strings and comments.
+/// The first bracket nested deeper than `MAX_DEPTH`, outside strings and comments. A `${…}`
+/// nests like a bracket, and its code may span lines, as pest reads it.
 fn too_deep(text: &str) -> Option<SyntaxError> {
     let mut depth = 0usize;
-    let mut deepest = None;
-    walk_code(text, |i, c| {
-        match c {
-            b'{' | b'(' | b'[' => {
+    let deepest = lex::Lexer::new(text).find_map(|t| {
+        match t.kind {
+            lex::Kind::Open | lex::Kind::InterpolationStart => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    deepest = Some(i);
-                    return ControlFlow::Break(());
+                    // The bracket itself (the `{` of `${`).
+                    return Some(t.end - 1);
                 }
             }
-            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            lex::Kind::Close | lex::Kind::InterpolationEnd => depth = depth.saturating_sub(1),
             _ => {}
         }
-        ControlFlow::Continue(())
+        None
     });
     deepest.map(|i| SyntaxError::TooDeep {
         depth,
