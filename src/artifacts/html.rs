@@ -2752,6 +2752,22 @@ mod tests {
         std::fs::write("/tmp/stress-shot/edge.html", render(&[r])).expect("write");
     }
 
+    /// Writes the text and Markdown reports of the sample records to /tmp/stress-shot/, to
+    /// compare the three renderers side by side.
+    #[test]
+    #[ignore]
+    fn write_sample_text_and_markdown() {
+        let dir = std::path::Path::new("/tmp/stress-shot");
+        std::fs::create_dir_all(dir).expect("create /tmp/stress-shot");
+        let (mut text, mut md) = (String::new(), String::new());
+        for r in [bad_day(), smoke()] {
+            text.push_str(&crate::report::render_text(&r.report, false));
+            md.push_str(&crate::report::render_markdown(&r.report));
+        }
+        std::fs::write(dir.join("report.txt"), text).expect("write report.txt");
+        std::fs::write(dir.join("report.md"), md).expect("write report.md");
+    }
+
     /// Writes a realistic page to /tmp/stress-shot/report.html for `scripts/screenshot.sh`.
     #[test]
     #[ignore]
