@@ -97,6 +97,24 @@ pub(crate) fn step_name(t: &Timing) -> &str {
     t.step.as_deref().unwrap_or("iteration")
 }
 
+/// The header of a timing table; [`timing_row`] gives its rows.
+pub(crate) const TIMING_HEADER: [&str; 8] = [
+    "step", "measure", "count", "p50", "p90", "p95", "p99", "max",
+];
+
+/// A timing's percentiles in µs: p50, p90, p95, p99, max.
+pub(crate) fn percentiles_us(t: &Timing) -> [u64; 5] {
+    [t.p50_us, t.p90_us, t.p95_us, t.p99_us, t.max_us]
+}
+
+/// The cells of a timing row under [`TIMING_HEADER`]; `step` shows the step's name (as
+/// inline code, in Markdown).
+pub(crate) fn timing_row(t: &Timing, step: impl Fn(&str) -> String) -> Vec<String> {
+    let mut row = vec![step(step_name(t)), measure(t).into(), t.count.to_string()];
+    row.extend(percentiles_us(t).map(dur));
+    row
+}
+
 /// The iteration's duration among a scenario's timings (the row `p95 iteration` reads).
 pub(crate) fn iteration_timing(timings: &[Timing]) -> Option<&Timing> {
     timings

@@ -14,9 +14,10 @@ use crate::slo::{AssertionKind, Status};
 use crate::units::Money;
 
 use super::format::{
-    PLAIN, bound, capture_name, capture_values, count_item, dur, measure, step_name, worst_window,
+    PLAIN, TIMING_HEADER, bound, capture_name, capture_values, count_item, dur, timing_row,
+    worst_window,
 };
-use super::{Count, Report, ScenarioReport, Timing};
+use super::{Count, Report, ScenarioReport};
 
 /// A table cell: `|` escaped, line breaks flattened.
 fn cell(text: &str) -> String {
@@ -196,19 +197,6 @@ fn write_slos(out: &mut String, r: &Report) {
     }
 }
 
-fn timing_row(t: &Timing) -> Vec<String> {
-    vec![
-        code(step_name(t)),
-        measure(t).into(),
-        t.count.to_string(),
-        dur(t.p50_us),
-        dur(t.p90_us),
-        dur(t.p95_us),
-        dur(t.p99_us),
-        dur(t.max_us),
-    ]
-}
-
 fn write_scenario(out: &mut String, s: &ScenarioReport) {
     let name = if s.parts.is_empty() {
         code(&s.name)
@@ -247,12 +235,10 @@ fn write_scenario(out: &mut String, s: &ScenarioReport) {
         out.push('\n');
     }
     if !s.timings.is_empty() {
-        let rows: Vec<Vec<String>> = s.timings.iter().map(timing_row).collect();
+        let rows: Vec<Vec<String>> = s.timings.iter().map(|t| timing_row(t, code)).collect();
         table(
             out,
-            &[
-                "step", "measure", "count", "p50", "p90", "p95", "p99", "max",
-            ],
+            &TIMING_HEADER,
             &[false, false, true, true, true, true, true, true],
             &rows,
         );

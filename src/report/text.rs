@@ -11,7 +11,8 @@ use crate::slo::{AssertionKind, SloResult, Status};
 use crate::units::Money;
 
 use super::format::{
-    PLAIN, bound, capture_name, capture_values, count_item, dur, measure, step_name, worst_window,
+    PLAIN, TIMING_HEADER, bound, capture_name, capture_values, count_item, dur, timing_row,
+    worst_window,
 };
 use super::{ComparisonRow, Count, Report, ScenarioReport, Timing};
 
@@ -276,22 +277,8 @@ fn write_timings(out: &mut Out, timings: &[Timing]) {
         return;
     }
     out.heading("Latency");
-    let header = [
-        "step", "measure", "count", "p50", "p90", "p95", "p99", "max",
-    ];
-    let mut rows = vec![header.map(String::from).to_vec()];
-    rows.extend(timings.iter().map(|t| {
-        vec![
-            step_name(t).to_string(),
-            measure(t).to_string(),
-            t.count.to_string(),
-            dur(t.p50_us),
-            dur(t.p90_us),
-            dur(t.p95_us),
-            dur(t.p99_us),
-            dur(t.max_us),
-        ]
-    }));
+    let mut rows = vec![TIMING_HEADER.map(String::from).to_vec()];
+    rows.extend(timings.iter().map(|t| timing_row(t, str::to_string)));
     let mut cols = vec![left(2, 10), left(2, 13), right(0, 8)];
     cols.extend([right(0, 10); 5]);
     out.table(rows, &cols);

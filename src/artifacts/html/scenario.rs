@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use crate::artifacts::model::ScenarioSeries;
 use crate::report::format::{
-    TYPESET, capture_name, capture_values, dur, iteration_timing, measure, plural, step_name,
+    TIMING_HEADER, TYPESET, capture_name, capture_values, dur, iteration_timing, plural, timing_row,
 };
 use crate::report::{Count, ScenarioReport, Timing, TimingKind};
 use crate::slo::{SloResult, Status};
@@ -95,18 +95,17 @@ fn timings_table(timings: &[Timing]) -> Markup {
             } @else {
                 div.tbl { table.timings {
                     thead { tr {
-                        th { "step" } th { "measure" } th.num { "count" } th.num { "p50" }
-                        th.num { "p90" } th.num { "p95" } th.num { "p99" } th.num { "max" }
+                        @for (i, h) in TIMING_HEADER.iter().enumerate() {
+                            th class=[(i >= 2).then_some("num")] { (h) }
+                        }
                     } }
                     tbody {
                         @for t in timings {
+                            @let row = timing_row(t, str::to_string);
                             tr class=[(t.kind == TimingKind::Latency).then_some("lat")] {
-                                td.wrap { (step_name(t)) }
-                                td { (measure(t)) }
-                                td.num { (t.count) }
-                                @for us in [t.p50_us, t.p90_us, t.p95_us, t.p99_us, t.max_us] {
-                                    td.num { (dur(us)) }
-                                }
+                                td.wrap { (row[0]) }
+                                td { (row[1]) }
+                                @for cell in &row[2..] { td.num { (cell) } }
                             }
                         }
                     }

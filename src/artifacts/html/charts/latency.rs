@@ -10,10 +10,8 @@ use crate::plan::Unit;
 use crate::report::format::dur;
 use crate::slo::{AssertionKind, SloResult, Status};
 
-use super::time::{
-    Agg, TimeFrame, TimeSeries, hover_columns, phase_bands, phase_lanes, phase_legend, time_axis,
-};
-use super::{c, figure, fit, legend_item, line, linear_ticks, message, nice_axis, svg, y_grid};
+use super::time::{Agg, TimeChart, TimeFrame, TimeSeries, time_figure};
+use super::{c, fit, legend_item, line, linear_ticks, nice_axis};
 
 /// An SLO bound on latency, drawn as a horizontal line on the latency chart.
 pub(in crate::artifacts::html) struct Bound {
@@ -164,7 +162,6 @@ pub(in crate::artifacts::html) fn latency_figure(ts: &TimeSeries, bounds: &[Boun
         (legend_item("sw-p90", "p90"))
         (legend_item("sw-p99", "p99"))
         @if !shown.is_empty() { (legend_item("sw-bound", "SLO bound")) }
-        (phase_legend(ts))
     };
     let f = TimeFrame::new(ts);
     let ymax = shown.iter().map(|b| b.us).fold(data_max, f64::max);
@@ -185,43 +182,33 @@ pub(in crate::artifacts::html) fn latency_figure(ts: &TimeSeries, bounds: &[Boun
     let steps = ts.buckets.len() <= 12;
     let percentiles: [(&str, fn(&Agg) -> u64); 3] =
         [("p50", |b| b.p50), ("p90", |b| b.p90), ("p99", |b| b.p99)];
-    let chart = html! {
-        (phase_bands(&f, ts))
-        (y_grid(f.x0, f.x1, &ticks))
-        (time_axis(&f, ts.end_s))
-        @if !ts.has_requests() {
-            (message(f.x0, f.x1, f.top, f.bottom, "no requests"))
-        } @else {
-            @for (class, get) in percentiles {
-                @if steps {
-                    path class={ "l l-" (class) } d=(step_path(&f, ts, y, get)) {}
-                } @else {
-                    @let pts: Vec<Option<(f64, f64)>> = ts
-                        .buckets
-                        .iter()
-                        .zip(&xs)
-                        .map(|(b, x)| (b.requests > 0).then(|| (*x, y(get(b) as f64))))
-                        .collect();
-                    (line(&format!("l l-{class}"), &format!("d-{class}"), &pts, dots))
-                }
-            }
-            @for b in &shown {
-                (bound_line(&f, ts, b, y(b.us)))
+    let data = html! {
+        @for (class, get) in percentiles {
+            @if steps {
+                path class={ "l l-" (class) } d=(step_path(&f, ts, y, get)) {}
+            } @else {
+                @let pts: Vec<Option<(f64, f64)>> = ts
+                    .buckets
+                    .iter()
+                    .zip(&xs)
+                    .map(|(b, x)| (b.requests > 0).then(|| (*x, y(get(b) as f64))))
+                    .collect();
+                (line(&format!("l l-{class}"), &format!("d-{class}"), &pts, dots))
             }
         }
-        (hover_columns(&f, ts))
-        (phase_lanes(&f, ts))
+        @for b in &shown {
+            (bound_line(&f, ts, b, y(b.us)))
+        }
     };
-    let foot = (ts.bucket_s > 1).then(|| {
-        format!(
-            "one point per {}: the worst second's percentiles",
-            dur(ts.bucket_s * 1_000_000)
-        )
-    });
-    figure(
-        html! { "Latency over time" },
-        Some(legend),
-        svg(f.height, "latency percentiles over time", chart),
-        foot.as_deref(),
-    )
+    let chart = TimeChart {
+        caption: "Latency over time",
+        legend,
+        label: "latency percentiles over time",
+        ticks,
+        data,
+        axis_over_data: false,
+        mark: "point",
+        what: "the worst second's percentiles",
+    };
+    time_figure(ts, &f, chart)
 }

@@ -4,7 +4,7 @@
 
 use maud::{Markup, html};
 
-use crate::report::format::{dur, iteration_timing, plural};
+use crate::report::format::{dur, iteration_timing, percentiles_us, plural};
 use crate::report::{Timing, TimingKind};
 
 use super::{CW, ML, MR, PLOT_H, c, figure, legend_item, line, linear_ticks, message, nice_axis};
@@ -21,10 +21,6 @@ const QUANTILES: [(&str, f64); 5] = [
 
 /// Steps drawn at most (each has its own colour).
 const MAX_STEPS: usize = 8;
-
-fn timing_values(t: &Timing) -> [u64; 5] {
-    [t.p50_us, t.p90_us, t.p95_us, t.p99_us, t.max_us]
-}
 
 /// The 1-2-5 values from `lo` to `hi` (both such values).
 fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
@@ -159,7 +155,7 @@ pub(in crate::artifacts::html) fn spectrum_figure(timings: &[Timing]) -> Markup 
     };
     let values: Vec<f64> = lines
         .iter()
-        .flat_map(|s| timing_values(s.timing))
+        .flat_map(|s| percentiles_us(s.timing))
         .map(|v| v as f64)
         .collect();
     let (ticks, y, log) = y_scale(&values, top, bottom);
@@ -184,7 +180,7 @@ pub(in crate::artifacts::html) fn spectrum_figure(timings: &[Timing]) -> Markup 
         @if lines.is_empty() { (message(x0, x1, top, bottom, "no requests")) }
         @for (i, s) in lines.iter().enumerate() {
             @let (lc, dc) = s.classes(i);
-            @let values = timing_values(s.timing);
+            @let values = percentiles_us(s.timing);
             @let pts: Vec<Option<(f64, f64)>> = QUANTILES
                 .iter()
                 .zip(values)

@@ -5,13 +5,10 @@ use std::fmt::Write as _;
 
 use maud::{Markup, html};
 
-use crate::report::format::dur;
 use crate::units::trim;
 
-use super::time::{
-    TimeFrame, TimeSeries, hover_columns, phase_bands, phase_lanes, phase_legend, time_axis,
-};
-use super::{c, figure, legend_item, linear_ticks, message, nice_axis, svg, y_grid};
+use super::time::{TimeChart, TimeFrame, TimeSeries, time_figure};
+use super::{c, legend_item, linear_ticks, nice_axis};
 
 /// A bar as path data: `M x y h w v h h-w Z`.
 fn bar(d: &mut String, x: f64, y: f64, w: f64, h: f64) {
@@ -23,7 +20,6 @@ pub(in crate::artifacts::html) fn throughput_figure(ts: &TimeSeries) -> Markup {
     let legend = html! {
         (legend_item("sw-ok", "succeeded"))
         (legend_item("sw-err", "failed"))
-        (phase_legend(ts))
     };
     let f = TimeFrame::new(ts);
     let per_s = |i: usize, n: u64| {
@@ -59,29 +55,19 @@ pub(in crate::artifacts::html) fn throughput_figure(ts: &TimeSeries) -> Markup {
             bar(&mut err, x, y_err, wd, (f.bottom - y_err).max(1.0));
         }
     }
-    let chart = html! {
-        (phase_bands(&f, ts))
-        (y_grid(f.x0, f.x1, &ticks))
-        @if !ts.has_requests() {
-            (message(f.x0, f.x1, f.top, f.bottom, "no requests"))
-        } @else {
-            @if !ok.is_empty() { path.b-ok d=(ok) {} }
-            @if !err.is_empty() { path.b-err d=(err) {} }
-        }
-        (time_axis(&f, ts.end_s))
-        (hover_columns(&f, ts))
-        (phase_lanes(&f, ts))
+    let data = html! {
+        @if !ok.is_empty() { path.b-ok d=(ok) {} }
+        @if !err.is_empty() { path.b-err d=(err) {} }
     };
-    let foot = (ts.bucket_s > 1).then(|| {
-        format!(
-            "one bar per {}: mean requests per second",
-            dur(ts.bucket_s * 1_000_000)
-        )
-    });
-    figure(
-        html! { "Throughput and errors" },
-        Some(legend),
-        svg(f.height, "requests and errors per second over time", chart),
-        foot.as_deref(),
-    )
+    let chart = TimeChart {
+        caption: "Throughput and errors",
+        legend,
+        label: "requests and errors per second over time",
+        ticks,
+        data,
+        axis_over_data: true,
+        mark: "bar",
+        what: "mean requests per second",
+    };
+    time_figure(ts, &f, chart)
 }

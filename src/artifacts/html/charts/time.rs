@@ -9,7 +9,8 @@ use crate::artifacts::model::{PhaseSpan, ScenarioSeries};
 use crate::report::format::{dur, plural};
 use crate::units::trim;
 
-use super::{CW, LANE, MAX_BUCKETS, ML, MR, PLOT_H, c, fit, legend_item};
+use super::y_grid;
+use super::{CW, LANE, MAX_BUCKETS, ML, MR, PLOT_H, c, figure, fit, legend_item, message, svg};
 
 /// One bucket of whole seconds.
 #[derive(Clone, Debug, Default)]
@@ -136,7 +137,7 @@ fn time_step(end_s: u64, max_ticks: u64) -> u64 {
 }
 
 /// The x axis: a tick and a label in the user's units every few seconds.
-pub(super) fn time_axis(f: &TimeFrame, end_s: u64) -> Markup {
+fn time_axis(f: &TimeFrame, end_s: u64) -> Markup {
     let step = time_step(end_s, 8) as usize;
     html! {
         line.axis x1=(c(f.x0)) x2=(c(f.x1)) y1=(c(f.bottom)) y2=(c(f.bottom)) {}
@@ -154,7 +155,7 @@ pub(super) fn time_axis(f: &TimeFrame, end_s: u64) -> Markup {
 }
 
 /// Stage bands (alternate shading, dashed boundaries) and the chaos window, behind the data.
-pub(super) fn phase_bands(f: &TimeFrame, ts: &TimeSeries) -> Markup {
+fn phase_bands(f: &TimeFrame, ts: &TimeSeries) -> Markup {
     let lanes_top = f.top - 4.0 - LANE * ts.lanes() as f64;
     html! {
         @for (i, p) in ts.stages().enumerate() {
@@ -198,7 +199,7 @@ fn lane(f: &TimeFrame, spans: &[&PhaseSpan], lane: f64, chaos: bool) -> Markup {
 }
 
 /// The labelled lanes above the plot: named stages, then the chaos window.
-pub(super) fn phase_lanes(f: &TimeFrame, ts: &TimeSeries) -> Markup {
+fn phase_lanes(f: &TimeFrame, ts: &TimeSeries) -> Markup {
     let stages: Vec<&PhaseSpan> = ts.stages().collect();
     let chaos: Vec<&PhaseSpan> = ts.chaos().collect();
     let chaos_lane = if stages.is_empty() { 0.0 } else { 1.0 };
@@ -240,7 +241,7 @@ fn bucket_tip(t0: u64, t1: u64, b: &Agg) -> String {
 }
 
 /// Transparent columns over the plot, one per bucket, carrying the tooltip.
-pub(super) fn hover_columns(f: &TimeFrame, ts: &TimeSeries) -> Markup {
+fn hover_columns(f: &TimeFrame, ts: &TimeSeries) -> Markup {
     html! {
         g {
             @for (i, b) in ts.buckets.iter().enumerate() {
@@ -254,8 +255,54 @@ pub(super) fn hover_columns(f: &TimeFrame, ts: &TimeSeries) -> Markup {
 }
 
 /// The legend entry for the chaos window, when the series has one.
-pub(super) fn phase_legend(ts: &TimeSeries) -> Markup {
+fn phase_legend(ts: &TimeSeries) -> Markup {
     html! {
         @if ts.chaos().next().is_some() { (legend_item("sw-chaos", "chaos")) }
     }
+}
+
+/// What a chart over time draws in its frame, and how.
+pub(super) struct TimeChart<'a> {
+    pub(super) caption: &'a str,
+    pub(super) legend: Markup,
+    /// For screen readers.
+    pub(super) label: &'a str,
+    /// The y axis: (y, label).
+    pub(super) ticks: Vec<(f64, String)>,
+    /// The data, drawn when there were requests.
+    pub(super) data: Markup,
+    /// Whether the time axis is drawn over the data (bars) or under it (lines).
+    pub(super) axis_over_data: bool,
+    /// The footnote when a point covers several seconds: `one {mark} per 2s: {what}`.
+    pub(super) mark: &'a str,
+    pub(super) what: &'a str,
+}
+
+/// A chart over time: the stage bands, grid, data and time axis, hover columns and stage
+/// lanes, in its figure.
+pub(super) fn time_figure(ts: &TimeSeries, f: &TimeFrame, chart: TimeChart) -> Markup {
+    let body = html! {
+        (phase_bands(f, ts))
+        (y_grid(f.x0, f.x1, &chart.ticks))
+        @if !chart.axis_over_data { (time_axis(f, ts.end_s)) }
+        @if ts.has_requests() {
+            (chart.data)
+        } @else {
+            (message(f.x0, f.x1, f.top, f.bottom, "no requests"))
+        }
+        @if chart.axis_over_data { (time_axis(f, ts.end_s)) }
+        (hover_columns(f, ts))
+        (phase_lanes(f, ts))
+    };
+    let legend = html! { (chart.legend) (phase_legend(ts)) };
+    let foot = (ts.bucket_s > 1).then(|| {
+        let bucket = dur(ts.bucket_s * 1_000_000);
+        format!("one {} per {bucket}: {}", chart.mark, chart.what)
+    });
+    figure(
+        html! { (chart.caption) },
+        Some(legend),
+        svg(f.height, chart.label, body),
+        foot.as_deref(),
+    )
 }
