@@ -1,8 +1,8 @@
 //! `report.html`: one self-contained page for all tests of a run, the last artifact of a
 //! run (records in, one HTML string out; writing it is `artifacts::files`' job). Inline CSS
-//! ([`report.css`](./report.css)), a few lines of inline JS for hover tooltips
-//! ([`report.js`](./report.js)), and charts drawn as inline SVG ([`charts`]): nothing is
-//! loaded from the network. The markup is written with `maud`, which escapes every spliced
+//! (`report.css` next to this file), a few lines of inline JS for hover tooltips
+//! (`report.js`), and charts drawn as inline SVG ([`charts`]): nothing is loaded from the
+//! network. The markup is written with `maud`, which escapes every spliced
 //! value, so user text (test, scenario, step and stage names, SLO text, file names, error
 //! messages) can never become markup.
 //!

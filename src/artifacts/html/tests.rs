@@ -365,6 +365,63 @@ fn escapes_user_text() {
     assert!(html.contains("&lt;img onerror=x&gt;"));
 }
 
+/// Hostile text in every place user text reaches the page (names, paths, SLO text, bound
+/// expressions, error messages, stage names) comes out as text, never as markup or as a way
+/// out of an attribute.
+#[test]
+fn escapes_user_text_everywhere() {
+    const EVIL: &str = "<x y=\"1\" z='2'>&";
+    let evil = |s: &mut String| s.push_str(EVIL);
+    let mut r = bad_day();
+    r.file = format!("dir/{EVIL}.stress");
+    evil(&mut r.report.test);
+    for sc in &mut r.report.scenarios {
+        evil(&mut sc.name);
+        sc.parts = vec![EVIL.into(), "b".into()];
+        for t in &mut sc.timings {
+            t.step = t.step.as_ref().map(|s| format!("{s}{EVIL}"));
+        }
+        let rq = &mut sc.requests;
+        for c in rq.statuses.iter_mut().chain(&mut rq.errors) {
+            evil(&mut c.name);
+        }
+        for c in sc.outcomes.iter_mut().chain(&mut sc.retries.by_reason) {
+            evil(&mut c.name);
+        }
+        for p in &mut sc.phases {
+            evil(&mut p.name);
+        }
+        for f in &mut sc.faults {
+            evil(&mut f.name);
+        }
+    }
+    for row in &mut r.report.comparison {
+        evil(&mut row.scenario);
+    }
+    for s in &mut r.report.slos {
+        evil(&mut s.text);
+        evil(&mut s.scenario);
+        evil(&mut s.metric);
+        s.message = Some(EVIL.into());
+        s.bound_expr = Some(EVIL.into());
+    }
+    for se in &mut r.series {
+        evil(&mut se.scenario);
+        for p in &mut se.phases {
+            evil(&mut p.name);
+        }
+    }
+    let html = render(&[r.clone(), smoke()]);
+    assert!(!html.contains("<x"), "user text became markup");
+    assert!(!html.contains("y=\"1\""), "user text left an attribute");
+    let escaped = "&lt;x y=&quot;1&quot; z='2'&gt;&amp;";
+    assert!(
+        html.matches(escaped).count() > 100,
+        "user text is shown, escaped"
+    );
+    assert_eq!(charts(&html), expected_charts(&[r, smoke()]));
+}
+
 #[test]
 fn one_svg_per_chart() {
     let records = [bad_day(), smoke()];
