@@ -90,6 +90,9 @@ pub(in crate::artifacts::html) fn latency_bounds(slos: &[&SloResult]) -> Vec<Bou
     out
 }
 
+/// Reads one percentile of a bucket.
+type Percentile = fn(&Agg) -> u64;
+
 /// The percentiles as steps: each value holds for its whole bucket (few, long buckets).
 fn step_path(
     f: &TimeFrame,
@@ -180,7 +183,7 @@ pub(in crate::artifacts::html) fn latency_figure(ts: &TimeSeries, bounds: &[Boun
     let dots = ts.buckets.len() <= 40;
     // A few long buckets read better as steps: each value holds for its whole second.
     let steps = ts.buckets.len() <= 12;
-    let percentiles: [(&str, fn(&Agg) -> u64); 3] =
+    let percentiles: [(&str, Percentile); 3] =
         [("p50", |b| b.p50), ("p90", |b| b.p90), ("p99", |b| b.p99)];
     let data = html! {
         @for (class, get) in percentiles {

@@ -100,8 +100,15 @@ impl Series<'_> {
     }
 }
 
+/// The y axis: where its ticks stand, how a value maps to y, and whether it is logarithmic.
+struct YScale {
+    ticks: Vec<f64>,
+    y: Box<dyn Fn(f64) -> f64>,
+    log: bool,
+}
+
 /// The y scale: log (1-2-5 ticks) when the values span ×20 or more, else linear from 0.
-fn y_scale(values: &[f64], top: f64, bottom: f64) -> (Vec<f64>, Box<dyn Fn(f64) -> f64>, bool) {
+fn y_scale(values: &[f64], top: f64, bottom: f64) -> YScale {
     let vmax = values.iter().copied().fold(0.0, f64::max);
     let vmin = values
         .iter()
@@ -115,11 +122,19 @@ fn y_scale(values: &[f64], top: f64, bottom: f64) -> (Vec<f64>, Box<dyn Fn(f64) 
             let l = v.max(lo).log10();
             bottom - ((l - llo) / (lhi - llo)).clamp(0.0, 1.0) * (bottom - top)
         };
-        (log_ticks(lo, hi), Box::new(y), true)
+        YScale {
+            ticks: log_ticks(lo, hi),
+            y: Box::new(y),
+            log: true,
+        }
     } else {
         let (step, topv) = nice_axis(vmax * 1.04, 4);
         let y = move |v: f64| bottom - (v / topv).clamp(0.0, 1.0) * (bottom - top);
-        (linear_ticks(step, topv).collect(), Box::new(y), false)
+        YScale {
+            ticks: linear_ticks(step, topv).collect(),
+            y: Box::new(y),
+            log: false,
+        }
     }
 }
 
@@ -158,7 +173,7 @@ pub(in crate::artifacts::html) fn spectrum_figure(timings: &[Timing]) -> Markup 
         .flat_map(|s| percentiles_us(s.timing))
         .map(|v| v as f64)
         .collect();
-    let (ticks, y, log) = y_scale(&values, top, bottom);
+    let YScale { ticks, y, log } = y_scale(&values, top, bottom);
     let labelled: Vec<(f64, String)> = ticks
         .iter()
         .filter(|_| !lines.is_empty())
