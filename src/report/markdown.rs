@@ -4,10 +4,20 @@
 
 use std::fmt::Write as _;
 
-use crate::slo::{AssertionKind, Status};
-use crate::units::{Duration, Money, Percent, Rate, trim};
+use tabled::builder::Builder;
+use tabled::grid::config::Offset;
+use tabled::settings::object::Columns;
+use tabled::settings::style::LineChar;
+use tabled::settings::{Alignment, Style};
 
-use super::{CaptureSummary, Count, Report, ScenarioReport, Timing, TimingKind};
+use crate::slo::{AssertionKind, Status};
+use crate::units::Money;
+
+use super::format::{
+    PLAIN, TIMING_HEADER, bound, capture_name, capture_values, count_item, dur, timing_row,
+    worst_window,
+};
+use super::{Count, Report, ScenarioReport};
 
 /// A table cell: `|` escaped, line breaks flattened.
 fn cell(text: &str) -> String {
@@ -26,37 +36,27 @@ fn code(text: &str) -> String {
     }
 }
 
-fn dur(us: u64) -> String {
-    Duration(us).to_string()
-}
-
-fn pct(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".into(), |v| Percent(v).to_string())
-}
-
-fn num(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".into(), |v| trim(v, 2))
-}
-
+/// A GitHub-flavoured table: columns padded to line up in the source, numbers (`right`)
+/// right-aligned (`---:`), then a blank line.
 fn table(out: &mut String, header: &[&str], right: &[bool], rows: &[Vec<String>]) {
-    let _ = writeln!(out, "| {} |", header.join(" | "));
-    let align: Vec<&str> = right
-        .iter()
-        .map(|r| if *r { "---:" } else { "---" })
-        .collect();
-    let _ = writeln!(out, "|{}|", align.join("|"));
+    let mut b = Builder::default();
+    b.push_record(header.iter().copied());
     for row in rows {
-        let _ = writeln!(out, "| {} |", row.join(" | "));
+        b.push_record(row.iter().map(String::as_str));
     }
+    let mut t = b.build();
+    t.with(Style::markdown());
+    for (i, _) in right.iter().enumerate().filter(|(_, r)| **r) {
+        t.modify(Columns::one(i), Alignment::right());
+        t.modify((1, i), LineChar::horizontal(':', Offset::End(0)));
+    }
+    let _ = writeln!(out, "{t}");
     out.push('\n');
 }
 
 fn counts(c: &[Count]) -> String {
     c.iter()
-        .map(|c| match c.pct {
-            Some(p) => format!("{}: {} ({})", cell(&c.name), c.count, Percent(p)),
-            None => format!("{}: {}", cell(&c.name), c.count),
-        })
+        .map(|c| count_item(&cell(&c.name), c))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -109,16 +109,14 @@ pub fn render_markdown(r: &Report) -> String {
             .comparison
             .iter()
             .map(|c| {
-                let ratio = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.2}x"));
                 vec![
                     code(&c.scenario),
-                    pct(c.success_rate_pct),
-                    num(c.p95_retries),
-                    c.p95_cost
-                        .map_or_else(|| "-".into(), |v| Money(v).to_string()),
-                    c.p95_duration_us.map_or_else(|| "-".into(), dur),
-                    ratio(c.duration_vs_baseline),
-                    ratio(c.cost_vs_baseline),
+                    PLAIN.pct(c.success_rate_pct),
+                    PLAIN.num(c.p95_retries),
+                    PLAIN.money(c.p95_cost),
+                    PLAIN.dur(c.p95_duration_us),
+                    PLAIN.ratio(c.duration_vs_baseline),
+                    PLAIN.ratio(c.cost_vs_baseline),
                 ]
             })
             .collect();
@@ -162,14 +160,13 @@ fn write_slos(out: &mut String, r: &Report) {
                 AssertionKind::Slo => s.text.clone(),
                 AssertionKind::Abort => format!("abort if {}", s.text),
             };
-            let mut bound = format!("{} {}", s.op.symbol(), s.rhs_display);
+            let mut bound = bound(s);
             if let Some(expr) = &s.bound_expr {
                 bound.push_str(&format!(" ({expr})"));
             }
             let mut measured = s.lhs_display.clone();
-            if let Some((start, value)) = s.worst_window {
-                let shown = crate::metrics::format_value(value, s.unit);
-                measured.push_str(&format!(" (worst window from {}: {shown})", dur(start)));
+            if let Some(window) = worst_window(s) {
+                measured.push_str(&format!(" ({window})"));
             }
             if let Some(message) = &s.message {
                 measured.push_str(&format!("; {message}"));
@@ -200,25 +197,6 @@ fn write_slos(out: &mut String, r: &Report) {
     }
 }
 
-fn timing_row(t: &Timing) -> Vec<String> {
-    let kind = match (t.kind, &t.step) {
-        (TimingKind::Latency, _) => "latency",
-        (TimingKind::Service, _) => "service time",
-        (TimingKind::Duration, None) => "duration",
-        (TimingKind::Duration, Some(_)) => "step time",
-    };
-    vec![
-        code(t.step.as_deref().unwrap_or("iteration")),
-        kind.into(),
-        t.count.to_string(),
-        dur(t.p50_us),
-        dur(t.p90_us),
-        dur(t.p95_us),
-        dur(t.p99_us),
-        dur(t.max_us),
-    ]
-}
-
 fn write_scenario(out: &mut String, s: &ScenarioReport) {
     let name = if s.parts.is_empty() {
         code(&s.name)
@@ -241,9 +219,8 @@ fn write_scenario(out: &mut String, s: &ScenarioReport) {
         &[true; 7],
         &[vec![
             r.count.to_string(),
-            r.throughput_per_s
-                .map_or_else(|| "-".into(), |v| Rate(v).to_string()),
-            format!("{} ({})", r.failed, pct(r.error_rate_pct)),
+            PLAIN.rate(r.throughput_per_s),
+            format!("{} ({})", r.failed, PLAIN.pct(r.error_rate_pct)),
             s.iterations.to_string(),
             r.late.to_string(),
             r.dropped.to_string(),
@@ -258,12 +235,10 @@ fn write_scenario(out: &mut String, s: &ScenarioReport) {
         out.push('\n');
     }
     if !s.timings.is_empty() {
-        let rows: Vec<Vec<String>> = s.timings.iter().map(timing_row).collect();
+        let rows: Vec<Vec<String>> = s.timings.iter().map(|t| timing_row(t, code)).collect();
         table(
             out,
-            &[
-                "step", "measure", "count", "p50", "p90", "p95", "p99", "max",
-            ],
+            &TIMING_HEADER,
             &[false, false, true, true, true, true, true, true],
             &rows,
         );
@@ -279,11 +254,11 @@ fn write_scenario(out: &mut String, s: &ScenarioReport) {
         let _ = write!(
             out,
             "Retries per iteration: p50 {} · p95 {} · max {} · budget exceeded during retry {} ({})",
-            num(rt.p50),
-            num(rt.p95),
-            num(rt.max),
+            PLAIN.num(rt.p50),
+            PLAIN.num(rt.p95),
+            PLAIN.num(rt.max),
             rt.budget_exceeded_during_retry,
-            pct(rt.budget_exceeded_during_retry_pct)
+            PLAIN.pct(rt.budget_exceeded_during_retry_pct)
         );
         if !rt.by_reason.is_empty() {
             let _ = write!(out, " · by reason: {}", counts(&rt.by_reason));
@@ -303,33 +278,7 @@ fn write_scenario(out: &mut String, s: &ScenarioReport) {
         let rows: Vec<Vec<String>> = s
             .captures
             .iter()
-            .map(|c| match c {
-                CaptureSummary::Number {
-                    name,
-                    count,
-                    p50,
-                    p95,
-                    max,
-                    ..
-                } => vec![
-                    code(name),
-                    format!(
-                        "count {count} · p50 {} · p95 {} · max {}",
-                        c.show(*p50),
-                        c.show(*p95),
-                        c.show(*max)
-                    ),
-                ],
-                CaptureSummary::Flag {
-                    name,
-                    true_count,
-                    total,
-                    true_pct,
-                } => vec![
-                    code(name),
-                    format!("true {true_count} of {total} ({})", Percent(*true_pct)),
-                ],
-            })
+            .map(|c| vec![code(capture_name(c)), capture_values(c, " · ")])
             .collect();
         table(out, &["capture", "values"], &[false, false], &rows);
     }
@@ -337,7 +286,7 @@ fn write_scenario(out: &mut String, s: &ScenarioReport) {
         let rows: Vec<Vec<String>> = s
             .faults
             .iter()
-            .map(|f| vec![code(&f.name), f.count.to_string(), pct(f.pct)])
+            .map(|f| vec![code(&f.name), f.count.to_string(), PLAIN.pct(f.pct)])
             .collect();
         table(
             out,
@@ -366,9 +315,8 @@ fn write_scenario(out: &mut String, s: &ScenarioReport) {
                 vec![
                     code(&p.name),
                     p.requests.to_string(),
-                    format!("{} ({})", p.failed, pct(p.error_rate_pct)),
-                    p.throughput_per_s
-                        .map_or_else(|| "-".into(), |v| Rate(v).to_string()),
+                    format!("{} ({})", p.failed, PLAIN.pct(p.error_rate_pct)),
+                    PLAIN.rate(p.throughput_per_s),
                     if latency.is_empty() {
                         "-".into()
                     } else {
@@ -426,6 +374,20 @@ mod tests {
         assert_eq!(s.phases[1].timings.len(), 2);
         let md = render_markdown(&r);
         assert!(md.contains("## Test `t` — ✅ passed"), "{md}");
+        assert!(
+            md.contains("| `chat`    | latency      |    20 | 28ms |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("|-----------|--------------|------:|-----:|"),
+            "{md}"
+        );
+        // Columns are padded to line up; what the cells hold:
+        let md = md
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
         assert!(md.contains("| `during calm` | 20 | 1 (5%) |"), "{md}");
         assert!(md.contains("| `chat` | latency | 20 |"), "{md}");
     }

@@ -3,9 +3,11 @@
 //! model through `crate::artifacts`).
 //!
 //! Quantities are kept in base units (µs, percent 0–100, per second, dollars) with the unit
-//! in the field name; renderers format them through `crate::units`. Statistics of histograms
+//! in the field name; renderers format them through [`format`] (one set of formatters, built
+//! on `crate::units`). Statistics of histograms
 //! are rounded to the histograms' precision (3 significant digits).
 
+pub(crate) mod format;
 mod markdown;
 mod text;
 

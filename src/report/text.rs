@@ -1,13 +1,20 @@
-//! The plain-text report: fixed-width columns that fit a 100-column terminal, one `write_*`
-//! function per section, the section titles of the Python harness users migrate from
-//! (`--- Outcomes ---`, `--- Retry metrics ---`, …). ANSI colors only when asked.
+//! The plain-text report: fixed-width columns that fit a 100-column terminal (laid out by
+//! `tabled`, values formatted by [`super::format`]), one `write_*` function per section,
+//! the section titles of the Python harness users migrate from (`--- Outcomes ---`,
+//! `--- Retry metrics ---`, …). ANSI colors only when asked.
 
-use std::fmt::Write as _;
+use tabled::builder::Builder;
+use tabled::settings::object::Columns;
+use tabled::settings::{Alignment, Format, Padding, Style, Width};
 
-use crate::slo::{SloResult, Status};
-use crate::units::{Duration, Money, Percent, Rate, trim};
+use crate::slo::{AssertionKind, SloResult, Status};
+use crate::units::Money;
 
-use super::{CaptureSummary, ComparisonRow, Count, Report, ScenarioReport, Timing, TimingKind};
+use super::format::{
+    PLAIN, TIMING_HEADER, bound, capture_name, capture_values, count_item, dur, timing_row,
+    worst_window,
+};
+use super::{ComparisonRow, Count, Report, ScenarioReport, Timing};
 
 const WIDTH: usize = 100;
 
@@ -35,6 +42,12 @@ impl Out {
         self.line(&text);
     }
 
+    fn table(&mut self, rows: Vec<Vec<String>>, cols: &[Col]) {
+        for line in table(rows, cols) {
+            self.line(&line);
+        }
+    }
+
     /// `label` then items separated by three spaces, wrapped at the page width.
     fn items(&mut self, label: &str, items: &[String]) {
         let indent = format!("  {label:<12}");
@@ -52,30 +65,78 @@ impl Out {
     }
 }
 
-fn dur(us: u64) -> String {
-    Duration(us).to_string()
+/// How one column of a borderless text table is laid out: `gap` spaces before it, at least
+/// `min` wide, numbers right-aligned.
+#[derive(Clone, Copy)]
+struct Col {
+    gap: usize,
+    min: usize,
+    /// Longer cells are cut, ending in `…`.
+    max: Option<usize>,
+    right: bool,
 }
 
-fn pct(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".into(), |v| Percent(v).to_string())
+const fn left(gap: usize, min: usize) -> Col {
+    Col {
+        gap,
+        min,
+        max: None,
+        right: false,
+    }
 }
 
-fn num(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".into(), |v| trim(v, 2))
+const fn right(gap: usize, min: usize) -> Col {
+    Col {
+        gap,
+        min,
+        max: None,
+        right: true,
+    }
 }
 
-fn money(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".into(), |v| Money(v).to_string())
+impl Col {
+    const fn at_most(self, max: usize) -> Col {
+        Col {
+            max: Some(max),
+            ..self
+        }
+    }
+}
+
+/// The lines of a borderless table (the first row is the header, if any), one line per row.
+/// Each column is as wide as its widest cell and at least its `min`; a line break in a cell
+/// is shown as a space so that rows stay one line each.
+fn table(rows: Vec<Vec<String>>, cols: &[Col]) -> Vec<String> {
+    let mut b = Builder::default();
+    for row in rows {
+        b.push_record(row.into_iter().map(|c| c.replace(['\n', '\r'], " ")));
+    }
+    let mut t = b.build();
+    t.with(Style::empty()).with(Padding::zero());
+    for (i, col) in cols.iter().enumerate() {
+        let min = col.min;
+        if col.right {
+            // Right-aligned within at least `min`: padded on the left, as `{:>min$}` would.
+            t.modify(
+                Columns::one(i),
+                (
+                    Format::content(move |s| format!("{s:>min$}")),
+                    Alignment::right(),
+                ),
+            );
+        } else {
+            t.modify(Columns::one(i), Width::increase(min));
+        }
+        if let Some(max) = col.max {
+            t.modify(Columns::one(i), Width::truncate(max).suffix("…"));
+        }
+        t.modify(Columns::one(i), Padding::new(col.gap, 0, 0, 0));
+    }
+    t.to_string().lines().map(str::to_string).collect()
 }
 
 fn count_items(counts: &[Count]) -> Vec<String> {
-    counts
-        .iter()
-        .map(|c| match c.pct {
-            Some(p) => format!("{}: {} ({})", c.name, c.count, Percent(p)),
-            None => format!("{}: {}", c.name, c.count),
-        })
-        .collect()
+    counts.iter().map(|c| count_item(&c.name, c)).collect()
 }
 
 /// Renders a report as plain text (ANSI colors when `color`).
@@ -146,9 +207,12 @@ fn write_scenario(out: &mut Out, s: &ScenarioReport) {
     write_timings(out, &s.timings);
     if !s.outcomes.is_empty() {
         out.heading("Outcomes");
-        for o in &s.outcomes {
-            out.line(&format!("  {:<18}{:>8}   {}", o.name, o.count, pct(o.pct)));
-        }
+        let rows = s
+            .outcomes
+            .iter()
+            .map(|o| vec![o.name.clone(), o.count.to_string(), PLAIN.pct(o.pct)])
+            .collect();
+        out.table(rows, &[left(2, 18), right(0, 8), left(3, 0)]);
     }
     write_retries(out, s);
     if let Some(c) = &s.cost {
@@ -160,67 +224,40 @@ fn write_scenario(out: &mut Out, s: &ScenarioReport) {
     }
     if !s.captures.is_empty() {
         out.heading("Captures");
-        for c in &s.captures {
-            let line = match c {
-                CaptureSummary::Number {
-                    name,
-                    count,
-                    p50,
-                    p95,
-                    max,
-                    ..
-                } => format!(
-                    "  {name:<18}count {count}   p50 {}   p95 {}   max {}",
-                    c.show(*p50),
-                    c.show(*p95),
-                    c.show(*max)
-                ),
-                CaptureSummary::Flag {
-                    name,
-                    true_count,
-                    total,
-                    true_pct,
-                } => {
-                    format!(
-                        "  {name:<18}true {true_count} of {total} ({})",
-                        Percent(*true_pct)
-                    )
-                }
-            };
-            out.line(&line);
-        }
+        let rows = s
+            .captures
+            .iter()
+            .map(|c| vec![capture_name(c).to_string(), capture_values(c, "   ")])
+            .collect();
+        out.table(rows, &[left(2, 18), left(0, 0)]);
     }
     if !s.faults.is_empty() {
         out.heading("Fault rules");
-        let width = s
+        let rows = s
             .faults
             .iter()
-            .map(|f| f.name.len())
-            .max()
-            .unwrap_or(0)
-            .clamp(18, 60);
-        for f in &s.faults {
-            out.line(&format!(
-                "  {:<width$}  fired {:>6}   {} of requests",
-                f.name,
-                f.count,
-                pct(f.pct)
-            ));
-        }
+            .map(|f| {
+                vec![
+                    f.name.clone(),
+                    "fired".into(),
+                    f.count.to_string(),
+                    format!("{} of requests", PLAIN.pct(f.pct)),
+                ]
+            })
+            .collect();
+        out.table(rows, &[left(2, 18), left(2, 0), right(1, 6), left(3, 0)]);
     }
 }
 
 fn write_requests(out: &mut Out, s: &ScenarioReport) {
     out.heading("Requests");
     let r = &s.requests;
-    let tp = r
-        .throughput_per_s
-        .map_or_else(|| "-".into(), |v| Rate(v).to_string());
     out.line(&format!(
-        "  total {}   throughput {tp}   failed {} ({})   iterations {}",
+        "  total {}   throughput {}   failed {} ({})   iterations {}",
         r.count,
+        PLAIN.rate(r.throughput_per_s),
         r.failed,
-        pct(r.error_rate_pct),
+        PLAIN.pct(r.error_rate_pct),
         s.iterations
     ));
     out.line(&format!(
@@ -240,37 +277,11 @@ fn write_timings(out: &mut Out, timings: &[Timing]) {
         return;
     }
     out.heading("Latency");
-    let names: Vec<String> = timings
-        .iter()
-        .map(|t| t.step.clone().unwrap_or_else(|| "iteration".into()))
-        .collect();
-    let w = names
-        .iter()
-        .map(String::len)
-        .max()
-        .unwrap_or(0)
-        .clamp(10, 30);
-    out.line(&format!(
-        "  {:<w$}  {:<13}{:>8}{:>10}{:>10}{:>10}{:>10}{:>10}",
-        "step", "measure", "count", "p50", "p90", "p95", "p99", "max"
-    ));
-    for (t, name) in timings.iter().zip(&names) {
-        let kind = match (t.kind, &t.step) {
-            (TimingKind::Latency, _) => "latency",
-            (TimingKind::Service, _) => "service time",
-            (TimingKind::Duration, None) => "duration",
-            (TimingKind::Duration, Some(_)) => "step time",
-        };
-        out.line(&format!(
-            "  {name:<w$}  {kind:<13}{:>8}{:>10}{:>10}{:>10}{:>10}{:>10}",
-            t.count,
-            dur(t.p50_us),
-            dur(t.p90_us),
-            dur(t.p95_us),
-            dur(t.p99_us),
-            dur(t.max_us)
-        ));
-    }
+    let mut rows = vec![TIMING_HEADER.map(String::from).to_vec()];
+    rows.extend(timings.iter().map(|t| timing_row(t, str::to_string)));
+    let mut cols = vec![left(2, 10), left(2, 13), right(0, 8)];
+    cols.extend([right(0, 10); 5]);
+    out.table(rows, &cols);
     out.line("  latency: from the intended start (what SLOs read); service time: from the send");
 }
 
@@ -282,9 +293,9 @@ fn write_retries(out: &mut Out, s: &ScenarioReport) {
     out.heading("Retry metrics");
     out.line(&format!(
         "  retries/iteration   p50 {}   p95 {}   max {}",
-        num(r.p50),
-        num(r.p95),
-        num(r.max)
+        PLAIN.num(r.p50),
+        PLAIN.num(r.p95),
+        PLAIN.num(r.max)
     ));
     if !r.by_reason.is_empty() {
         out.items("by reason", &count_items(&r.by_reason));
@@ -292,98 +303,90 @@ fn write_retries(out: &mut Out, s: &ScenarioReport) {
     out.line(&format!(
         "  budget exceeded during retry   {} ({})",
         r.budget_exceeded_during_retry,
-        pct(r.budget_exceeded_during_retry_pct)
+        PLAIN.pct(r.budget_exceeded_during_retry_pct)
     ));
 }
 
 fn write_comparison(out: &mut Out, rows: &[ComparisonRow]) {
     let title = out.paint("1", "=== Scenario comparison ===");
     out.line(&title);
-    let w = rows
-        .iter()
-        .map(|r| r.scenario.len())
-        .max()
-        .unwrap_or(0)
-        .clamp(12, 30);
     let with_base = rows
         .iter()
         .any(|r| r.duration_vs_baseline.is_some() || r.cost_vs_baseline.is_some());
-    let mut header = format!(
-        "  {:<w$}{:>10}{:>13}{:>11}{:>11}",
-        "scenario", "success", "p95 retries", "p95 cost", "p95 time"
-    );
+    let mut header = vec!["scenario", "success", "p95 retries", "p95 cost", "p95 time"];
+    let mut cols = vec![
+        left(2, 12),
+        right(0, 10),
+        right(0, 13),
+        right(0, 11),
+        right(0, 11),
+    ];
     if with_base {
-        header.push_str(&format!("{:>15}{:>15}", "time/baseline", "cost/baseline"));
+        header.extend(["time/baseline", "cost/baseline"]);
+        cols.extend([right(0, 15); 2]);
     }
-    out.line(&header);
-    let ratio = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.2}x"));
-    for r in rows {
-        let mut line = format!(
-            "  {:<w$}{:>10}{:>13}{:>11}{:>11}",
-            r.scenario,
-            pct(r.success_rate_pct),
-            num(r.p95_retries),
-            money(r.p95_cost),
-            r.p95_duration_us.map_or_else(|| "-".into(), dur)
-        );
+    let mut table = vec![header.into_iter().map(String::from).collect()];
+    table.extend(rows.iter().map(|r| {
+        let mut row = vec![
+            r.scenario.clone(),
+            PLAIN.pct(r.success_rate_pct),
+            PLAIN.num(r.p95_retries),
+            PLAIN.money(r.p95_cost),
+            PLAIN.dur(r.p95_duration_us),
+        ];
         if with_base {
-            line.push_str(&format!(
-                "{:>15}{:>15}",
-                ratio(r.duration_vs_baseline),
-                ratio(r.cost_vs_baseline)
-            ));
+            row.extend([
+                PLAIN.ratio(r.duration_vs_baseline),
+                PLAIN.ratio(r.cost_vs_baseline),
+            ]);
         }
-        out.line(&line);
-    }
+        row
+    }));
+    out.table(table, &cols);
 }
+
+/// Longest SLO text shown; longer ones end in `…` (the source line is named).
+const SLO_TEXT_MAX: usize = 44;
 
 fn write_slos(out: &mut Out, slos: &[SloResult]) {
     let title = out.paint("1", "=== SLOs ===");
     out.line(&title);
-    let sw = slos
+    let rows = slos
         .iter()
-        .map(|r| r.scenario.len())
-        .max()
-        .unwrap_or(0)
-        .clamp(8, 24);
-    let tw = slos
-        .iter()
-        .map(|r| r.text.len())
-        .max()
-        .unwrap_or(0)
-        .clamp(20, 44);
-    for r in slos {
+        .map(|r| {
+            let prefix = if r.kind == AssertionKind::Abort {
+                "abort if "
+            } else {
+                ""
+            };
+            vec![
+                r.scenario.clone(),
+                format!("{prefix}{}", r.text),
+                r.lhs_display.clone(),
+                bound(r),
+                format!("line {}", r.line),
+            ]
+        })
+        .collect();
+    let cols = [
+        left(0, 8),
+        left(2, 20).at_most(SLO_TEXT_MAX),
+        right(2, 12),
+        left(2, 14),
+        left(0, 0),
+    ];
+    let lines = table(rows, &cols);
+    for (r, line) in slos.iter().zip(lines) {
         let mark = match r.status {
             Status::Pass => out.paint("32", "✓"),
             _ => out.paint("31", "✗"),
         };
-        let mut text = r.text.clone();
-        if text.chars().count() > tw {
-            text = text.chars().take(tw - 1).collect::<String>() + "…";
-        }
-        let prefix = if r.kind == crate::slo::AssertionKind::Abort {
-            "abort if "
-        } else {
-            ""
-        };
-        let bound = format!("{} {}", r.op.symbol(), r.rhs_display);
-        let mut line = String::new();
-        let _ = write!(
-            line,
-            "  {mark} {:<sw$}  {:<tw$}  {:>12}  {:<14}line {}",
-            r.scenario,
-            format!("{prefix}{text}"),
-            r.lhs_display,
-            bound,
-            r.line
-        );
-        out.line(&line);
+        out.line(&format!("  {mark} {line}"));
         if let Some(expr) = &r.bound_expr {
             out.line(&format!("      bound: {expr} = {}", r.rhs_display));
         }
-        if let Some((start, value)) = r.worst_window {
-            let shown = crate::metrics::format_value(value, r.unit);
-            out.line(&format!("      worst window from {}: {shown}", dur(start)));
+        if let Some(window) = worst_window(r) {
+            out.line(&format!("      {window}"));
         }
         if let Some(message) = &r.message {
             out.line(&format!("      {message}"));

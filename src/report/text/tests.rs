@@ -8,6 +8,8 @@ use crate::plan::{
 };
 use crate::units::Duration;
 
+use super::{left, right, table};
+
 fn fixture() -> Plan {
     let mut p = plan(
         &["baseline", "high_429s"],
@@ -164,4 +166,16 @@ fn report_model_serializes() {
     assert_eq!(json["scenarios"][1]["requests"]["failed"], 14);
     assert_eq!(json["comparison"].as_array().map(Vec::len), Some(2));
     assert_eq!(json["interrupted"], true);
+}
+
+#[test]
+fn table_cuts_long_cells_and_keeps_minimum_widths() {
+    let rows = vec![
+        vec!["a".repeat(50), "7".into(), "x".into()],
+        vec!["b".into(), "1234567".into(), "y".into()],
+    ];
+    let cols = [left(0, 8).at_most(44), right(2, 6), left(1, 0)];
+    let lines = table(rows, &cols);
+    assert_eq!(lines[0], format!("{}…        7 x", "a".repeat(43)));
+    assert_eq!(lines[1], format!("b{}  1234567 y", " ".repeat(43)));
 }
