@@ -47,3 +47,4 @@ pub mod source;
 pub mod suggest;
 pub mod syntax;
 pub mod units;
+pub mod vocab;

@@ -120,8 +120,8 @@ impl Context {
     }
 
     /// The words that may start a statement here, with the rule that parses it.
-    fn keywords(self) -> &'static [(&'static str, Rule)] {
-        match self {
+    fn keywords(self) -> Vec<(&'static str, Rule)> {
+        let fixed: &[(&str, Rule)] = match self {
             Context::Top => &[
                 ("let", Rule::let_decl),
                 ("data", Rule::data_decl),
@@ -173,14 +173,13 @@ impl Context {
                 ("ignore", Rule::retry_respect),
             ],
             Context::Budget => &[("time", Rule::budget_item), ("cost", Rule::budget_item)],
-            Context::Rule => &[
-                ("error_rate", Rule::call_rule),
-                ("latency", Rule::call_rule),
-                ("burst", Rule::call_rule),
-                ("nth_call", Rule::call_rule),
-                ("latency_error", Rule::call_rule),
-                ("when", Rule::when_rule),
-            ],
+            // The named rules come from the vocabulary table, then `when`.
+            Context::Rule => {
+                return crate::vocab::Rule::names()
+                    .map(|name| (name, Rule::call_rule))
+                    .chain([("when", Rule::when_rule)])
+                    .collect();
+            }
             Context::Stage => &[
                 ("users", Rule::users_stage),
                 ("iterations", Rule::iterations_stage),
@@ -210,7 +209,8 @@ impl Context {
                 ("down", Rule::chaos_hold),
                 ("restart", Rule::chaos_hold),
             ],
-        }
+        };
+        fixed.to_vec()
     }
 }
 
@@ -311,7 +311,7 @@ impl<'s> Builder<'s> {
                     None => format!(
                         "a {} starts with {}",
                         context.noun(),
-                        keyword_list(keywords)
+                        keyword_list(&keywords)
                     ),
                 };
                 let help = match (context, word) {
