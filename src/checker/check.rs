@@ -171,15 +171,6 @@ impl<'a> Checker<'a> {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ArgKind {
-    Probability,
-    Fault,
-    Delay,
-    Count(u64),
-    Calls,
-}
-
 /// What the SLOs of one test can refer to.
 pub(crate) struct SloCtx<'c> {
     pub(crate) phases: &'c [(String, Span)],

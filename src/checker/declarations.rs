@@ -6,6 +6,7 @@ use super::check::{Checker, Place};
 use super::error::CheckError;
 use super::scope::Kind;
 use super::types::Ty;
+use super::read::{DataFormat, MockKey};
 use crate::ast::*;
 use crate::source::Span;
 
@@ -48,14 +49,16 @@ impl<'a> Checker<'a> {
                 None,
             );
         };
-        const FORMATS: &[&str] = &["lines", "csv", "jsonl", "yaml"];
-        if !FORMATS.contains(&func.text.as_str()) {
+        if DataFormat::from_name(&func.text).is_none() {
             self.problems.push(CheckError::UnknownSetting {
                 context: "data format",
                 name: func.text.clone(),
                 span: func.span.into(),
                 help: Some(
-                    match crate::suggest::did_you_mean(&func.text, FORMATS.iter().copied()) {
+                    match crate::suggest::did_you_mean(
+                        &func.text,
+                        DataFormat::ALL.map(DataFormat::name),
+                    ) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "formats are `lines`, `csv`, `jsonl` and `yaml`".into(),
                     },
@@ -115,17 +118,23 @@ impl<'a> Checker<'a> {
                 let mut seen: HashMap<String, Span> = HashMap::new();
                 for s in settings {
                     self.once(&mut seen, &s.key.text, s.key.span);
-                    match s.key.text.as_str() {
-                        "api" => self.word(&s.value, &["openai", "anthropic"], "mock api"),
-                        "latency" => self.duration_or_range(&s.value, "`latency`"),
-                        "tokens" => self.count_or_range(&s.value, "`tokens`"),
-                        "capacity" => self.positive_int(&s.value, "capacity", false),
-                        "cache" => self.word(&s.value, &["on", "off"], "cache setting"),
-                        other => self.unknown_setting(
+                    match MockKey::from_name(&s.key.text) {
+                        Some(MockKey::Api) => {
+                            self.word(&s.value, &["openai", "anthropic"], "mock api")
+                        }
+                        Some(MockKey::Latency) => self.duration_or_range(&s.value, "`latency`"),
+                        Some(MockKey::Tokens) => self.count_or_range(&s.value, "`tokens`"),
+                        Some(MockKey::Capacity) => {
+                            self.positive_int(&s.value, "capacity", false)
+                        }
+                        Some(MockKey::Cache) => {
+                            self.word(&s.value, &["on", "off"], "cache setting")
+                        }
+                        None => self.unknown_setting(
                             "mock setting",
-                            other,
+                            &s.key.text,
                             s.key.span,
-                            &["api", "latency", "tokens", "capacity", "cache"],
+                            &MockKey::ALL.map(MockKey::name),
                         ),
                     }
                 }

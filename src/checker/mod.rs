@@ -8,6 +8,7 @@ mod error;
 mod exprs;
 mod lower;
 mod profiles;
+mod read;
 mod scenarios;
 mod scope;
 mod test_block;

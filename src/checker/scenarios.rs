@@ -3,11 +3,13 @@
 
 use std::collections::HashSet;
 
-use super::check::{ArgKind, Checker, Place};
+use super::check::{Checker, Place};
+use super::read::{self, FaultRead};
 use super::error::CheckError;
 use super::scope::Kind;
 use super::types::Ty;
 use crate::ast::*;
+use crate::vocab::{self, ArgKind};
 
 impl<'a> Checker<'a> {
     pub(crate) fn scenario(&mut self, s: &Scenario) {
@@ -65,42 +67,12 @@ impl<'a> Checker<'a> {
                 self.fault(fault);
             }
             RuleKind::Call { name, args } => {
-                let spec: &[(&str, ArgKind)] = match name.text.as_str() {
-                    "error_rate" => &[
-                        ("probability", ArgKind::Probability),
-                        ("fault", ArgKind::Fault),
-                    ],
-                    "latency" => &[
-                        ("probability", ArgKind::Probability),
-                        ("delay", ArgKind::Delay),
-                    ],
-                    "burst" => &[
-                        ("start", ArgKind::Count(0)),
-                        ("length", ArgKind::Count(1)),
-                        ("fault", ArgKind::Fault),
-                    ],
-                    "nth_call" => &[("calls", ArgKind::Calls), ("fault", ArgKind::Fault)],
-                    "latency_error" => &[
-                        ("probability", ArgKind::Probability),
-                        ("delay", ArgKind::Delay),
-                        ("fault", ArgKind::Fault),
-                    ],
-                    other => {
-                        return self.unknown_setting(
-                            "fault rule",
-                            other,
-                            name.span,
-                            &[
-                                "error_rate",
-                                "latency",
-                                "burst",
-                                "nth_call",
-                                "latency_error",
-                            ],
-                        );
-                    }
+                let Some(known) = vocab::Rule::from_name(&name.text) else {
+                    let names: Vec<&str> = vocab::Rule::names().collect();
+                    return self.unknown_setting("fault rule", &name.text, name.span, &names);
                 };
-                let signature = spec.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+                let spec = known.params();
+                let signature = spec.iter().map(|p| p.name).collect::<Vec<_>>().join(", ");
                 if args.len() != spec.len() {
                     return self.bad_args(
                         rule.span,
@@ -114,19 +86,20 @@ impl<'a> Checker<'a> {
                         Some(format!("write `{}({signature})`", name.text)),
                     );
                 }
+                let before = self.problems.len();
                 let mut by_name = false;
                 for (i, arg) in args.iter().enumerate() {
                     let kind = match &arg.name {
                         Some(key) => {
                             by_name = true;
-                            match spec.iter().find(|(n, _)| *n == key.text) {
-                                Some((_, kind)) => *kind,
+                            match spec.iter().find(|p| p.name == key.text) {
+                                Some(p) => p.kind,
                                 None => {
                                     self.unknown_setting(
                                         "rule argument",
                                         &key.text,
                                         key.span,
-                                        &spec.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+                                        &spec.iter().map(|p| p.name).collect::<Vec<_>>(),
                                     );
                                     continue;
                                 }
@@ -141,9 +114,22 @@ impl<'a> Checker<'a> {
                             );
                             continue;
                         }
-                        None => spec[i].1,
+                        None => spec[i].kind,
                     };
                     self.rule_arg(arg, kind);
+                }
+                if self.problems.len() == before {
+                    // Every argument is fine on its own, yet one parameter is given twice and
+                    // another not at all: `error_rate(probability: 1%, probability: 2%)`.
+                    let slots = read::rule_args(known, args);
+                    if let Some(missing) = spec.iter().zip(&slots).find(|(_, s)| s.is_none()) {
+                        self.bad_args(
+                            rule.span,
+                            format!("`{}` has no `{}` argument", name.text, missing.0.name),
+                            "here",
+                            Some(format!("write `{}({signature})`", name.text)),
+                        );
+                    }
                 }
             }
         }
@@ -165,15 +151,8 @@ impl<'a> Checker<'a> {
                 self.probability(value);
             }
             ArgKind::Delay => self.duration_or_range(value, "a delay"),
-            ArgKind::Count(min) => self.int_at_least(
-                value,
-                if min == 0 {
-                    "`start`"
-                } else {
-                    "a burst length"
-                },
-                min,
-            ),
+            ArgKind::Start => self.int_at_least(value, "`start`", 0),
+            ArgKind::Length => self.int_at_least(value, "a burst length", 1),
             ArgKind::Calls => match &value.kind {
                 ExprKind::List(items) if !items.is_empty() => {
                     for item in items {
@@ -193,59 +172,41 @@ impl<'a> Checker<'a> {
     /// A fault: an HTTP status (400–599), `timeout`, `connection_error`, or a wire fault.
     pub(crate) fn fault(&mut self, f: &FaultExpr) {
         let value = &f.value;
-        match &value.kind {
-            ExprKind::Number {
-                value: n,
-                integer: true,
-            } => {
-                if !(400.0..600.0).contains(n) {
-                    self.problems.push(CheckError::BadStatus {
-                        status: self.text(value.span),
-                        span: value.span.into(),
-                    });
+        match read::fault(f) {
+            Some(FaultRead::Status { retry_after, .. }) => {
+                if let ExprKind::Number { value: n, .. } = &value.kind {
+                    if !(400.0..600.0).contains(n) {
+                        self.problems.push(CheckError::BadStatus {
+                            status: self.text(value.span),
+                            span: value.span.into(),
+                        });
+                    }
                 }
-                if let Some(after) = &f.retry_after {
+                if let Some(after) = retry_after {
                     self.positive_duration(after, "`retry_after`");
                 }
                 return;
             }
-            ExprKind::Name(n)
-                if ["timeout", "connection_error", "reset", "hang", "truncate"]
-                    .contains(&n.text.as_str()) => {}
-            ExprKind::Call { callee, args }
-                if callee.as_name().is_some_and(|n| n.text == "bandwidth") =>
-            {
-                match args.as_slice() {
-                    [arg] => {
-                        let ty = self.expr(&arg.value, &Place::Const);
-                        self.expect_ty(&arg.value, &ty, &Ty::Bandwidth);
-                    }
-                    _ => self.bad_args(
-                        value.span,
-                        "`bandwidth` takes one rate, like `bandwidth(64KiB/s)`".into(),
-                        "here",
-                        None,
-                    ),
+            Some(FaultRead::Word(_)) => {}
+            Some(FaultRead::Bandwidth(args)) => match args {
+                [arg] => {
+                    let ty = self.expr(&arg.value, &Place::Const);
+                    self.expect_ty(&arg.value, &ty, &Ty::Bandwidth);
                 }
-            }
-            ExprKind::Name(n) => {
-                self.unknown_setting(
-                    "fault",
-                    &n.text,
-                    n.span,
-                    &[
-                        "timeout",
-                        "connection_error",
-                        "reset",
-                        "hang",
-                        "truncate",
-                        "bandwidth",
-                    ],
-                );
-                return;
-            }
-            _ => {
-                self.bad_value(value.span, "a fault is an HTTP status (`429`), `timeout`, `connection_error`, or at a proxy `reset`, `hang`, `truncate`, `bandwidth(…)`", "not a fault", None);
+                _ => self.bad_args(
+                    value.span,
+                    "`bandwidth` takes one rate, like `bandwidth(64KiB/s)`".into(),
+                    "here",
+                    None,
+                ),
+            },
+            None => {
+                if let ExprKind::Name(n) = &value.kind {
+                    let names: Vec<&str> = vocab::Fault::names().collect();
+                    self.unknown_setting("fault", &n.text, n.span, &names);
+                } else {
+                    self.bad_value(value.span, "a fault is an HTTP status (`429`), `timeout`, `connection_error`, or at a proxy `reset`, `hang`, `truncate`, `bandwidth(…)`", "not a fault", None);
+                }
                 return;
             }
         }
@@ -287,22 +248,14 @@ impl<'a> Checker<'a> {
                             RuleKind::Call { args, .. } => args.iter().map(|a| &a.value).collect(),
                         };
                         for f in faults {
-                            let wire = match &f.value.kind {
-                                ExprKind::Name(n)
-                                    if ["reset", "hang", "truncate"].contains(&n.text.as_str()) =>
-                                {
-                                    Some(n.text.clone())
-                                }
-                                ExprKind::Call { callee, .. }
-                                    if callee.as_name().is_some_and(|n| n.text == "bandwidth") =>
-                                {
-                                    Some("bandwidth".to_string())
-                                }
+                            let wire = match read::fault(f) {
+                                Some(FaultRead::Word(w)) if w.at_proxy_only() => Some(w),
+                                Some(FaultRead::Bandwidth(_)) => Some(vocab::Fault::Bandwidth),
                                 _ => None,
                             };
                             if let Some(fault) = wire {
                                 self.problems.push(CheckError::WireFaultAtClient {
-                                    fault,
+                                    fault: fault.name().to_string(),
                                     span: f.value.span.into(),
                                     inject,
                                 });

@@ -6,6 +6,7 @@ use super::check::{Captures, Checker, Place, capture_ty, collect_names, duration
 use super::error::CheckError;
 use super::scope::Kind;
 use super::types::Ty;
+use super::read::BackoffKind;
 use crate::ast::*;
 use crate::source::Span;
 
@@ -387,25 +388,22 @@ impl<'a> Checker<'a> {
         let Some(name) = callee.as_name() else {
             return self.bad_value(e.span, "expected a backoff", "here", None);
         };
-        let (positional, named): (&[&str], &[&str]) = match name.text.as_str() {
-            "constant" => (&["delay"], &[]),
-            "linear" => (&["delay"], &["step"]),
-            "exponential" => (&["delay"], &["factor", "max"]),
-            other => {
-                return self.unknown_setting(
-                    "backoff",
-                    other,
-                    name.span,
-                    &["constant", "linear", "exponential"],
-                );
-            }
+        let Some(kind) = BackoffKind::from_name(&name.text) else {
+            return self.unknown_setting(
+                "backoff",
+                &name.text,
+                name.span,
+                &BackoffKind::ALL.map(BackoffKind::name),
+            );
         };
+        // One positional delay, then the kind's named arguments.
+        let (positional, named) = (1, kind.named());
         let mut positional_seen = 0;
         for arg in args {
             match &arg.name {
                 None => {
                     positional_seen += 1;
-                    if positional_seen > positional.len() {
+                    if positional_seen > positional {
                         self.bad_args(
                             arg.span,
                             format!("`{}` takes one delay", name.text),
