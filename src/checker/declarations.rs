@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use super::check::{Checker, Place};
 use super::error::CheckError;
+use super::read::{DataFormat, MockKey};
 use super::scope::Kind;
 use super::types::Ty;
-use super::read::{DataFormat, MockKey};
 use crate::ast::*;
 use crate::source::Span;
 
@@ -124,9 +124,7 @@ impl<'a> Checker<'a> {
                         }
                         Some(MockKey::Latency) => self.duration_or_range(&s.value, "`latency`"),
                         Some(MockKey::Tokens) => self.count_or_range(&s.value, "`tokens`"),
-                        Some(MockKey::Capacity) => {
-                            self.positive_int(&s.value, "capacity", false)
-                        }
+                        Some(MockKey::Capacity) => self.positive_int(&s.value, "capacity", false),
                         Some(MockKey::Cache) => {
                             self.word(&s.value, &["on", "off"], "cache setting")
                         }

@@ -15,10 +15,12 @@ pub(crate) enum FaultRead<'a> {
         status: u16,
         retry_after: Option<&'a Expr>,
     },
-    /// `timeout`, `reset`, …: a fault written as a word.
-    Word(vocab::Fault),
-    /// `bandwidth(64KiB/s)`: its arguments.
-    Bandwidth(&'a [Arg]),
+    /// `timeout`, `reset`, … (written as a word, `args` empty) or `bandwidth(64KiB/s)`
+    /// (written as a call).
+    Named {
+        fault: vocab::Fault,
+        args: &'a [Arg],
+    },
 }
 
 /// Reads a fault: an integer status, a fault word, or `bandwidth(…)`.
@@ -32,12 +34,13 @@ pub(crate) fn fault(f: &FaultExpr) -> Option<FaultRead<'_>> {
             retry_after: f.retry_after.as_ref(),
         }),
         ExprKind::Name(n) => {
-            vocab::Fault::from_name(&n.text).filter(|w| !w.is_call()).map(FaultRead::Word)
+            let fault = vocab::Fault::from_name(&n.text).filter(|w| !w.is_call())?;
+            Some(FaultRead::Named { fault, args: &[] })
         }
-        ExprKind::Call { callee, args } => match callee_fault(callee) {
-            Some(vocab::Fault::Bandwidth) => Some(FaultRead::Bandwidth(args)),
-            _ => None,
-        },
+        ExprKind::Call { callee, args } => Some(FaultRead::Named {
+            fault: callee_fault(callee)?,
+            args,
+        }),
         _ => None,
     }
 }
@@ -84,7 +87,10 @@ pub(crate) enum RuleRead<'a> {
 /// The arguments of a call rule in the order of [`vocab::Rule::params`]: a named argument goes
 /// to its parameter, a positional one to its position. `None` where nothing (or an unknown
 /// name) fills a parameter.
-pub(crate) fn rule_args<'a>(rule: vocab::Rule, args: &'a [crate::ast::RuleArg]) -> Vec<Option<&'a FaultExpr>> {
+pub(crate) fn rule_args<'a>(
+    rule: vocab::Rule,
+    args: &'a [crate::ast::RuleArg],
+) -> Vec<Option<&'a FaultExpr>> {
     let params = rule.params();
     let mut slots = vec![None; params.len()];
     for (i, arg) in args.iter().enumerate() {
@@ -102,7 +108,10 @@ pub(crate) fn rule_args<'a>(rule: vocab::Rule, args: &'a [crate::ast::RuleArg]) 
 /// Reads a rule of a scenario; `None` when check would refuse it.
 pub(crate) fn rule(r: &AstRule) -> Option<RuleRead<'_>> {
     let (name, args) = match &r.kind {
-        RuleKind::When { condition, fault: f } => {
+        RuleKind::When {
+            condition,
+            fault: f,
+        } => {
             return Some(RuleRead::When {
                 condition,
                 fault: fault(f)?,

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use super::check::{Checker, Place};
-use super::read::{self, FaultRead};
 use super::error::CheckError;
+use super::read::{self, FaultRead};
 use super::scope::Kind;
 use super::types::Ty;
 use crate::ast::*;
@@ -187,8 +187,8 @@ impl<'a> Checker<'a> {
                 }
                 return;
             }
-            Some(FaultRead::Word(_)) => {}
-            Some(FaultRead::Bandwidth(args)) => match args {
+            Some(FaultRead::Named { fault, .. }) if !fault.is_call() => {}
+            Some(FaultRead::Named { args, .. }) => match args {
                 [arg] => {
                     let ty = self.expr(&arg.value, &Place::Const);
                     self.expect_ty(&arg.value, &ty, &Ty::Bandwidth);
@@ -249,8 +249,9 @@ impl<'a> Checker<'a> {
                         };
                         for f in faults {
                             let wire = match read::fault(f) {
-                                Some(FaultRead::Word(w)) if w.at_proxy_only() => Some(w),
-                                Some(FaultRead::Bandwidth(_)) => Some(vocab::Fault::Bandwidth),
+                                Some(FaultRead::Named { fault, .. }) if fault.at_proxy_only() => {
+                                    Some(fault)
+                                }
                                 _ => None,
                             };
                             if let Some(fault) = wire {

@@ -4,9 +4,9 @@ use std::collections::{HashMap, HashSet};
 
 use super::check::{Captures, Checker, Place, capture_ty, collect_names, duration_literal};
 use super::error::CheckError;
+use super::read::BackoffKind;
 use super::scope::Kind;
 use super::types::Ty;
-use super::read::BackoffKind;
 use crate::ast::*;
 use crate::source::Span;
 
