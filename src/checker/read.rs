@@ -87,10 +87,10 @@ pub(crate) enum RuleRead<'a> {
 /// The arguments of a call rule in the order of [`vocab::Rule::params`]: a named argument goes
 /// to its parameter, a positional one to its position. `None` where nothing (or an unknown
 /// name) fills a parameter.
-pub(crate) fn rule_args<'a>(
+pub(crate) fn rule_args(
     rule: vocab::Rule,
-    args: &'a [crate::ast::RuleArg],
-) -> Vec<Option<&'a FaultExpr>> {
+    args: &[crate::ast::RuleArg],
+) -> Vec<Option<&FaultExpr>> {
     let params = rule.params();
     let mut slots = vec![None; params.len()];
     for (i, arg) in args.iter().enumerate() {
