@@ -381,7 +381,7 @@ fn call<S: Scope + ?Sized>(
     args: &[Expr],
     scope: &mut S,
 ) -> Result<Value, EvalError> {
-    let name = func_name(func);
+    let name = func.builtin().name();
     let bad = |message: &str| EvalError::BadArgument {
         func: name,
         message: message.to_string(),
@@ -449,18 +449,6 @@ fn call<S: Scope + ?Sized>(
             _ => return Err(bad("expected a string, list or object")),
         },
     })
-}
-
-fn func_name(func: Func) -> &'static str {
-    match func {
-        Func::Env => "env",
-        Func::Pick => "pick",
-        Func::Next => "next",
-        Func::Uniform => "uniform",
-        Func::Words => "words",
-        Func::Uuid => "uuid",
-        Func::Len => "len",
-    }
 }
 
 const WORDS: [&str; 64] = [

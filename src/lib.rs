@@ -83,3 +83,4 @@ pub mod suggest;
 pub mod syntax;
 pub mod ui;
 pub mod units;
+pub mod vocab;

@@ -653,3 +653,19 @@ pub enum Func {
     Uuid,
     Len,
 }
+
+impl Func {
+    /// The vocabulary entry this run-time function implements (its name, its signature).
+    pub fn builtin(self) -> crate::vocab::Builtin {
+        use crate::vocab::Builtin;
+        match self {
+            Func::Env => Builtin::Env,
+            Func::Pick => Builtin::Pick,
+            Func::Next => Builtin::Next,
+            Func::Uniform => Builtin::Uniform,
+            Func::Words => Builtin::Words,
+            Func::Uuid => Builtin::Uuid,
+            Func::Len => Builtin::Len,
+        }
+    }
+}

@@ -249,10 +249,18 @@ thread_local! {
 }
 
 /// The number conversions `lower` made on this thread since the last call that did not keep
-/// the value as written (a negative, fractional or too large number made to fit). Empty for
-/// every file `check` accepts; the fuzzing harness asserts it.
+/// the value as written (a negative, fractional or too large number made to fit), and the
+/// shapes it could not lower (see [`unlowerable`]). Empty for every file `check` accepts; the
+/// fuzzing harness asserts it.
 pub fn take_lossy_conversions() -> Vec<String> {
     LOSSY.with(|l| std::mem::take(&mut *l.borrow_mut()))
+}
+
+/// Records that `lower` met a shape `check` should have refused (a name that does not
+/// resolve, a non-constant where a constant belongs): `lower` carries on with a placeholder
+/// instead of panicking, and the fuzzing harness sees the record.
+pub(crate) fn unlowerable(what: &str) {
+    LOSSY.with(|l| l.borrow_mut().push(format!("not lowerable: {what}")));
 }
 
 /// `v` as a whole number in `0..=max`, recording the conversion when it is not exact.

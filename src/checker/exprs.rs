@@ -8,6 +8,7 @@ use super::scope::Kind;
 use super::types::{Ty, literal_ty};
 use crate::ast::*;
 use crate::source::Span;
+use crate::vocab::Builtin;
 
 pub(crate) const BUILTINS: &[&str] = &["user", "iteration", "scenario", "test"];
 pub(crate) const RESPONSE: &[&str] = &["status", "json", "body", "latency"];
@@ -26,25 +27,6 @@ pub(crate) const RECORD: &[&str] = &[
     "path",
     "body_size",
 ];
-pub(crate) const FAULT_WORDS: &[&str] = &[
-    "timeout",
-    "connection_error",
-    "reset",
-    "hang",
-    "truncate",
-    "none",
-];
-pub(crate) const FUNCTIONS: &[(&str, usize, usize)] = &[
-    ("env", 1, 2),
-    ("pick", 1, 1),
-    ("next", 1, 1),
-    ("uniform", 2, 2),
-    ("words", 1, 1),
-    ("uuid", 0, 0),
-    ("len", 1, 1),
-    ("header", 1, 1),
-];
-
 pub(crate) const METRIC_FUNCS: &[&str] = &[
     "p50",
     "p90",
@@ -298,7 +280,7 @@ impl Checker<'_> {
                         _ => Ty::Any,
                     };
                 }
-                if FAULT_WORDS.contains(&text) {
+                if crate::vocab::Fault::from_name(text).is_some_and(|f| !f.is_call()) {
                     return Ty::Any;
                 }
                 if let Some(caps) = captures {
@@ -382,14 +364,16 @@ impl Checker<'_> {
             );
             return Ty::Any;
         };
-        let Some((_, min, max)) = FUNCTIONS.iter().find(|(f, _, _)| *f == func.text) else {
-            let known: Vec<&str> = FUNCTIONS.iter().map(|(f, _, _)| *f).collect();
-            let help = match crate::suggest::did_you_mean(&func.text, known.iter().copied()) {
+        let Some(builtin) = Builtin::from_name(&func.text) else {
+            let help = match crate::suggest::did_you_mean(&func.text, Builtin::names()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None if METRIC_FUNCS.contains(&func.text.as_str()) => {
                     format!("`{}(…)` is a metric: use it in an `slo` block", func.text)
                 }
-                None => format!("functions are {}", known.join(", ")),
+                None => format!(
+                    "functions are {}",
+                    Builtin::names().collect::<Vec<_>>().join(", ")
+                ),
             };
             self.problems.push(CheckError::UnknownName {
                 kind: "function",
@@ -402,7 +386,9 @@ impl Checker<'_> {
             }
             return Ty::Any;
         };
-        if args.len() < *min || args.len() > *max {
+        let signature = builtin.signature();
+        let (min, max) = (signature.min_args(), signature.max_args());
+        if args.len() < min || args.len() > max {
             let takes = if min == max {
                 format!("{min}")
             } else {
@@ -412,7 +398,7 @@ impl Checker<'_> {
                 message: format!(
                     "`{}` takes {takes} argument{}, found {}",
                     func.text,
-                    if *max == 1 { "" } else { "s" },
+                    if max == 1 { "" } else { "s" },
                     args.len()
                 ),
                 span: e.span.into(),
@@ -420,17 +406,18 @@ impl Checker<'_> {
                 help: None,
             });
         }
-        if func.text == "header" && matches!(place, Place::Const) {
+        if signature.reads_response && matches!(place, Place::Const) {
             self.bad_value(
                 e.span,
-                "`header(…)` reads a response; it belongs in a workload",
+                &format!(
+                    "`{}(…)` reads a response; it belongs in a workload",
+                    func.text
+                ),
                 "no response here",
                 None,
             );
         }
-        if !matches!(place, Place::Workload { .. })
-            && !matches!(func.text.as_str(), "env" | "len" | "header")
-        {
+        if signature.per_request && !matches!(place, Place::Workload { .. }) {
             self.bad_value(
                 e.span,
                 &format!(
@@ -452,11 +439,7 @@ impl Checker<'_> {
             }
             self.expr(&arg.value, place);
         }
-        match func.text.as_str() {
-            "uniform" | "len" => Ty::Number,
-            "words" | "uuid" => Ty::Str,
-            _ => Ty::Any,
-        }
+        Ty::from(signature.result)
     }
 
     fn used_name(&mut self, name: &str) {

@@ -2,13 +2,20 @@
 //! `lower` (checked AST → executable `plan::Plan`, infallible).
 
 mod check;
+mod declarations;
 mod domains;
 mod error;
 mod exprs;
 mod lower;
+mod profiles;
+mod read;
+mod scenarios;
 mod scope;
+mod test_block;
 mod types;
 mod unmeasurable;
+mod values;
+mod workloads;
 
 pub use domains::take_lossy_conversions;
 pub use error::CheckError;

@@ -111,3 +111,15 @@ pub(crate) fn unit_fix(number_text: &str, expected: &Ty) -> String {
         _ => format!("write {}", expected.noun()),
     }
 }
+
+impl From<crate::vocab::ValueType> for Ty {
+    fn from(ty: crate::vocab::ValueType) -> Ty {
+        use crate::vocab::ValueType;
+        match ty {
+            ValueType::Any => Ty::Any,
+            ValueType::Str => Ty::Str,
+            ValueType::Number => Ty::Number,
+            ValueType::List => Ty::List,
+        }
+    }
+}

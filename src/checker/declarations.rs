@@ -1,0 +1,275 @@
+//! `check` for declarations: `let`, `data`, `target` (URL or mock), `service`, `proxy`.
+
+use std::collections::HashMap;
+
+use super::check::{Checker, Place};
+use super::error::CheckError;
+use super::read::{DataFormat, MockKey};
+use super::scope::Kind;
+use super::types::Ty;
+use crate::ast::*;
+use crate::source::Span;
+
+impl<'a> Checker<'a> {
+    /// The type of a `let`, computed once, with cycle detection.
+    pub(crate) fn let_type(&mut self, name: &str) -> Ty {
+        if let Some(ty) = self.let_types.get(name) {
+            return ty.clone();
+        }
+        let Some(def) = self.scope.get(name).copied() else {
+            return Ty::Any;
+        };
+        let Item::Let(l) = &self.ast.items[def.item] else {
+            return Ty::Any;
+        };
+        if self.let_stack.iter().any(|n| n == name) {
+            return Ty::Any;
+        }
+        self.let_stack.push(name.to_string());
+        let ty = self.expr(&l.value, &Place::Const);
+        self.let_stack.pop();
+        self.let_types.insert(name.to_string(), ty.clone());
+        ty
+    }
+
+    pub(crate) fn data(&mut self, d: &Data) {
+        let ExprKind::Call { callee, args } = &d.source.kind else {
+            return self.bad_value(
+                d.source.span,
+                "a data set is read from a file",
+                "not `lines(\"…\")`, `csv(\"…\")`, `jsonl(\"…\")` or `yaml(\"…\")`",
+                None,
+            );
+        };
+        let Some(func) = callee.as_name() else {
+            return self.bad_value(
+                callee.span,
+                "a data set is read from a file",
+                "expected a format",
+                None,
+            );
+        };
+        if DataFormat::from_name(&func.text).is_none() {
+            self.problems.push(CheckError::UnknownSetting {
+                context: "data format",
+                name: func.text.clone(),
+                span: func.span.into(),
+                help: Some(
+                    match crate::suggest::did_you_mean(
+                        &func.text,
+                        DataFormat::ALL.map(DataFormat::name),
+                    ) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "formats are `lines`, `csv`, `jsonl` and `yaml`".into(),
+                    },
+                ),
+            });
+            return;
+        }
+        let [arg] = args.as_slice() else {
+            return self.bad_args(
+                d.source.span,
+                format!("`{}` takes one path", func.text),
+                "expected one argument",
+                None,
+            );
+        };
+        let Some(path) = arg.value.as_plain_str() else {
+            return self.bad_value(
+                arg.value.span,
+                "a data file path is a plain string",
+                "expected a string",
+                None,
+            );
+        };
+        if let Some(dir) = self.base_dir {
+            let full = dir.join(&path);
+            if let Err(err) = std::fs::metadata(&full) {
+                self.problems.push(CheckError::MissingDataFile {
+                    path,
+                    reason: match err.kind() {
+                        std::io::ErrorKind::NotFound => "no such file".to_string(),
+                        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                        _ => err.to_string(),
+                    },
+                    span: arg.value.span.into(),
+                });
+            }
+        }
+    }
+
+    pub(crate) fn target(&mut self, t: &Target) {
+        match &t.kind {
+            TargetKind::Url(url) => {
+                let ty = self.expr(url, &Place::Const);
+                self.expect_ty(url, &ty, &Ty::Str);
+                if let Some(text) = url.as_plain_str() {
+                    if !(text.starts_with("http://") || text.starts_with("https://")) {
+                        self.bad_value(
+                            url.span,
+                            "a target is an http:// or https:// URL",
+                            "not a URL",
+                            Some(format!("write `\"http://{text}\"`")),
+                        );
+                    }
+                }
+            }
+            TargetKind::Mock(settings) => {
+                let mut seen: HashMap<String, Span> = HashMap::new();
+                for s in settings {
+                    self.once(&mut seen, &s.key.text, s.key.span);
+                    match MockKey::from_name(&s.key.text) {
+                        Some(MockKey::Api) => {
+                            self.word(&s.value, &["openai", "anthropic"], "mock api")
+                        }
+                        Some(MockKey::Latency) => self.duration_or_range(&s.value, "`latency`"),
+                        Some(MockKey::Tokens) => self.count_or_range(&s.value, "`tokens`"),
+                        Some(MockKey::Capacity) => self.positive_int(&s.value, "capacity", false),
+                        Some(MockKey::Cache) => {
+                            self.word(&s.value, &["on", "off"], "cache setting")
+                        }
+                        None => self.unknown_setting(
+                            "mock setting",
+                            &s.key.text,
+                            s.key.span,
+                            &MockKey::ALL.map(MockKey::name),
+                        ),
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn service(&mut self, s: &Service) {
+        let mut has_exec = false;
+        for stmt in &s.stmts {
+            match &stmt.kind {
+                ServiceStmtKind::Exec(e) => {
+                    has_exec = true;
+                    let ty = self.expr(e, &Place::Const);
+                    self.expect_ty(e, &ty, &Ty::Str);
+                }
+                ServiceStmtKind::Env(e) => {
+                    if !matches!(e.kind, ExprKind::Object(_)) {
+                        self.bad_value(
+                            e.span,
+                            "`env` takes an object",
+                            "expected `{ NAME: \"value\" }`",
+                            None,
+                        );
+                    } else {
+                        self.expr(e, &Place::Const);
+                    }
+                }
+                ServiceStmtKind::Ready {
+                    probe,
+                    address,
+                    within,
+                } => {
+                    let ty = self.expr(address, &Place::Const);
+                    self.expect_ty(address, &ty, &Ty::Str);
+                    self.positive_duration(within, "`within`");
+                    if let (ProbeKind::Log, ExprKind::Str(parts)) = (probe, &address.kind) {
+                        if let [StrPart::Text(text)] = parts.as_slice() {
+                            if let Err(e) = regex::Regex::new(text) {
+                                self.bad_value(
+                                    address.span,
+                                    "`ready log` takes a regular expression",
+                                    "not a valid regular expression",
+                                    Some(e.to_string()),
+                                );
+                            }
+                        }
+                    }
+                }
+                ServiceStmtKind::Cwd(e) => {
+                    let ty = self.expr(e, &Place::Const);
+                    self.expect_ty(e, &ty, &Ty::Str);
+                }
+                ServiceStmtKind::Stop { signal, grace } => {
+                    if let Some(sig) = signal {
+                        if crate::signals::signal_number(&sig.text).is_none() {
+                            self.unknown_setting(
+                                "signal",
+                                &sig.text,
+                                sig.span,
+                                crate::signals::SIGNALS,
+                            );
+                        }
+                    }
+                    if let Some(g) = grace {
+                        let ty = self.expr(g, &Place::Const);
+                        self.expect_ty(g, &ty, &Ty::Duration);
+                    }
+                }
+                ServiceStmtKind::Sample(e) => self.positive_duration(e, "`sample every`"),
+            }
+        }
+        if !has_exec {
+            self.bad_value(
+                s.name.span,
+                &format!("service `{}` has no `exec`", s.name.text),
+                "needs `exec \"command\"`",
+                None,
+            );
+        }
+    }
+
+    pub(crate) fn proxy(&mut self, p: &Proxy) {
+        // Every proxy of a file runs during each test, so none is unused.
+        self.mark(&p.name.text);
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for s in &p.settings {
+            self.once(&mut seen, &s.key.text, s.key.span);
+            match s.key.text.as_str() {
+                "listen" | "upstream" => {
+                    let ty = self.expr(&s.value, &Place::Const);
+                    self.expect_ty(&s.value, &ty, &Ty::Str);
+                    // `upstream "llm"` names a target (e.g. a mock started on port 0).
+                    let name = s.value.as_plain_str().filter(|t| !t.contains("://"));
+                    if let (Some(name), "upstream") = (name, s.key.text.as_str()) {
+                        if self
+                            .scope
+                            .get(&name)
+                            .is_some_and(|d| d.kind == Kind::Target)
+                        {
+                            self.mark(&name);
+                        } else {
+                            let targets = self.scope.names_of(Kind::Target);
+                            let help = crate::suggest::did_you_mean(&name, targets.iter().copied())
+                                .map(|t| format!("did you mean `{t}`?"))
+                                .or_else(|| {
+                                    Some(
+                                        "write a URL, `http://127.0.0.1:9200`, or a target's name"
+                                            .into(),
+                                    )
+                                });
+                            self.bad_value(
+                                s.value.span,
+                                &format!("proxy upstream `{name}` is neither a URL nor a target"),
+                                "not `http://host:port` nor a target's name",
+                                help,
+                            );
+                        }
+                    }
+                }
+                other => self.unknown_setting(
+                    "proxy setting",
+                    other,
+                    s.key.span,
+                    &["listen", "upstream"],
+                ),
+            }
+        }
+        for needed in ["listen", "upstream"] {
+            if !seen.contains_key(needed) {
+                self.bad_value(
+                    p.name.span,
+                    &format!("proxy `{}` has no `{needed}`", p.name.text),
+                    &format!("needs `{needed}`"),
+                    None,
+                );
+            }
+        }
+    }
+}

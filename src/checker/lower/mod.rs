@@ -1,0 +1,247 @@
+//! `lower`: a checked AST → the executable `plan::Plan`. Infallible: `check` proved what this
+//! needs. Words are read through the typed readers `check` uses (`read`, `vocab`), so lower
+//! matches exhaustively on what check accepted; a name that should have resolved and did not
+//! is recorded (`domains::unlowerable`) for the fuzzing harness, never a panic.
+//! Defaults applied here (documented in docs/language.md): request timeout 30s; retry
+//! `attempts 3, on 429, 5xx, timeout, connection_error, backoff exponential(100ms, factor: 2,
+//! max: 10s), jitter full, respect retry_after`; mock `api openai, latency 0s, tokens 20..200`;
+//! open stages `max users 1000`; a test with no `scenarios` runs one named `baseline`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+mod declarations;
+mod scenarios;
+mod slos;
+mod test_block;
+mod workloads;
+
+use super::Checked;
+use super::domains;
+use crate::ast::{self, BinaryOp, ExprKind, Item, StrPart};
+use crate::plan::{self};
+use crate::units::Duration;
+
+/// Lowers a checked file to its plan.
+pub fn lower(checked: &Checked<'_>) -> plan::Plan {
+    let mut lowerer = Lowerer::new(checked);
+    lowerer.plan()
+}
+
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration(30_000_000);
+pub(crate) const DEFAULT_MAX_USERS: u32 = 1000;
+
+pub(super) struct Lowerer<'a> {
+    file: &'a crate::source::SourceFile,
+    ast: &'a ast::File,
+    base_dir: Option<&'a Path>,
+    items: HashMap<&'a str, &'a Item>,
+}
+
+/// Names a workload expression can see, beyond the file's declarations.
+#[derive(Clone, Default)]
+pub(super) struct Names {
+    vars: Vec<String>,
+    steps: Vec<String>,
+    record: bool,
+}
+
+impl<'a> Lowerer<'a> {
+    pub(super) fn new(checked: &Checked<'a>) -> Self {
+        let mut items = HashMap::new();
+        for item in &checked.ast.items {
+            let name = match item {
+                Item::Let(x) => &x.name.text,
+                Item::Data(x) => &x.name.text,
+                Item::Target(x) => &x.name.text,
+                Item::Service(x) => &x.name.text,
+                Item::Proxy(x) => &x.name.text,
+                Item::Workload(x) => &x.name.text,
+                Item::Scenario(x) => &x.name.text,
+                Item::Profile(x) => &x.name.text,
+                Item::Test(_) => continue,
+            };
+            items.insert(name.as_str(), item);
+        }
+        Lowerer {
+            file: checked.file,
+            ast: checked.ast,
+            base_dir: checked.base_dir,
+            items,
+        }
+    }
+
+    pub(super) fn plan(&mut self) -> plan::Plan {
+        let mut plan = plan::Plan {
+            schema_version: plan::SCHEMA_VERSION,
+            file: self.file.name.clone(),
+            targets: vec![],
+            data: vec![],
+            services: vec![],
+            workloads: vec![],
+            tests: vec![],
+            proxies: vec![],
+        };
+        for item in &self.ast.items {
+            match item {
+                Item::Target(t) => plan.targets.push(self.target(t)),
+                Item::Data(d) => plan.data.extend(self.data(d)),
+                Item::Service(s) => plan.services.push(self.service(s)),
+                Item::Workload(w) => plan.workloads.push(self.workload(w)),
+                Item::Proxy(p) => plan.proxies.push(self.proxy(p)),
+                _ => {}
+            }
+        }
+        for item in &self.ast.items {
+            if let Item::Test(t) = item {
+                let test = self.test(t, &plan);
+                plan.tests.push(test);
+            }
+        }
+        plan
+    }
+
+    // ── Constants ─────────────────────────────────────────────────────
+
+    /// A constant's value in base units (µs, percent 0–100, per second, dollars, bytes).
+    pub(super) fn num(&self, e: &ast::Expr) -> f64 {
+        match &e.kind {
+            ExprKind::Number { value, .. } => *value,
+            ExprKind::Duration(d) => d.as_micros() as f64,
+            ExprKind::Percent(p) => p.0,
+            ExprKind::Rate(r) => r.per_sec(),
+            ExprKind::Size(b) | ExprKind::Bandwidth(b) => b.0 as f64,
+            ExprKind::Money(m) => m.0,
+            ExprKind::StatusClass(c) => f64::from(*c),
+            ExprKind::Paren(inner) => self.num(inner),
+            ExprKind::Unary {
+                op: ast::UnaryOp::Neg,
+                operand,
+            } => -self.num(operand),
+            ExprKind::Name(n) => match self.items.get(n.text.as_str()) {
+                Some(Item::Let(l)) => self.num(&l.value),
+                _ => self.not_constant(e),
+            },
+            ExprKind::Binary { op, lhs, rhs } => {
+                let (a, b) = (self.num(lhs), self.num(rhs));
+                let percent = |x: &ast::Expr| matches!(x.kind, ExprKind::Percent(_));
+                match op {
+                    BinaryOp::Add => a + b,
+                    BinaryOp::Sub => a - b,
+                    BinaryOp::Mul if percent(lhs) => a / 100.0 * b,
+                    BinaryOp::Mul if percent(rhs) => a * b / 100.0,
+                    BinaryOp::Mul => a * b,
+                    BinaryOp::Div if b != 0.0 => a / b,
+                    BinaryOp::Mod if b != 0.0 => a % b,
+                    _ => 0.0,
+                }
+            }
+            ExprKind::Str(_)
+            | ExprKind::RawStr(_)
+            | ExprKind::List(_)
+            | ExprKind::Object(_)
+            | ExprKind::Field { .. }
+            | ExprKind::Index { .. }
+            | ExprKind::Call { .. }
+            | ExprKind::Unary {
+                op: ast::UnaryOp::Not,
+                ..
+            }
+            | ExprKind::Phase { .. } => self.not_constant(e),
+        }
+    }
+
+    /// A placeholder for a number `check` should have refused; recorded, see
+    /// [`domains::unlowerable`].
+    pub(super) fn not_constant(&self, e: &ast::Expr) -> f64 {
+        domains::unlowerable(&format!(
+            "not a numeric constant: {}",
+            self.file.slice(e.span)
+        ));
+        0.0
+    }
+
+    pub(super) fn duration(&self, e: &ast::Expr) -> Duration {
+        Duration(domains::exact_u64(self.num(e), u64::MAX, "a duration"))
+    }
+
+    pub(super) fn count(&self, e: &ast::Expr) -> u64 {
+        domains::exact_u64(self.num(e), u64::MAX, "a count")
+    }
+
+    /// A count that the plan keeps as `u32` (users, capacity, attempts).
+    pub(super) fn count32(&self, e: &ast::Expr) -> u32 {
+        domains::exact_u64(self.num(e), u64::from(u32::MAX), "a count") as u32
+    }
+
+    /// A constant string (literal, `let`, `env("X", "default")`).
+    pub(super) fn string(&self, e: &ast::Expr) -> String {
+        match &e.kind {
+            ExprKind::Name(n) => match self.items.get(n.text.as_str()) {
+                Some(Item::Let(l)) => self.string(&l.value),
+                _ => n.text.clone(),
+            },
+            ExprKind::Call { callee, args }
+                if callee.as_name().is_some_and(|n| n.text == "env") =>
+            {
+                let name = args
+                    .first()
+                    .map(|a| self.string(&a.value))
+                    .unwrap_or_default();
+                std::env::var(&name).unwrap_or_else(|_| {
+                    args.get(1)
+                        .map(|a| self.string(&a.value))
+                        .unwrap_or_default()
+                })
+            }
+            ExprKind::Str(parts) => parts
+                .iter()
+                .map(|p| match p {
+                    StrPart::Text(t) => t.clone(),
+                    StrPart::Interp(inner) => self.string(inner),
+                })
+                .collect(),
+            ExprKind::RawStr(s) => s.clone(),
+            ExprKind::Paren(inner) => self.string(inner),
+            _ => self.file.slice(e.span).to_string(),
+        }
+    }
+
+    /// `a..b` or one value, as a pair.
+    pub(super) fn range(&self, e: &ast::Expr) -> (f64, f64) {
+        match &e.kind {
+            ExprKind::Binary {
+                op: BinaryOp::Range,
+                lhs,
+                rhs,
+            } => (self.num(lhs), self.num(rhs)),
+            ExprKind::Paren(inner) => self.range(inner),
+            ExprKind::Name(n) => match self.items.get(n.text.as_str()) {
+                Some(Item::Let(l)) => self.range(&l.value),
+                _ => (0.0, 0.0),
+            },
+            _ => {
+                let v = self.num(e);
+                (v, v)
+            }
+        }
+    }
+
+    pub(super) fn duration_range(&self, e: &ast::Expr) -> (Duration, Duration) {
+        let (a, b) = self.range(e);
+        (
+            Duration(domains::exact_u64(a, u64::MAX, "a duration")),
+            Duration(domains::exact_u64(b, u64::MAX, "a duration")),
+        )
+    }
+}
+
+pub(super) fn index_of(list: &mut Vec<String>, name: &str) -> usize {
+    match list.iter().position(|n| n == name) {
+        Some(i) => i,
+        None => {
+            list.push(name.to_string());
+            list.len() - 1
+        }
+    }
+}
