@@ -46,7 +46,7 @@
 //! plan secrets                 the checked program; `--set` secrets
 //! syntax                       pest grammar → AST, with spans
 //! ast signals                  the syntax tree; signal names and stop handling
-//! units suggest source paths exit   quantities; did-you-mean; text and spans; file names; exit codes
+//! units suggest source paths exit vocab   quantities; did-you-mean; text and spans; file names; exit codes; builtins and rules
 //! ```
 
 pub mod annotations;

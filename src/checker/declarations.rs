@@ -198,8 +198,7 @@ impl<'a> Checker<'a> {
                         }
                     }
                     if let Some(g) = grace {
-                        let ty = self.expr(g, &Place::Const);
-                        self.expect_ty(g, &ty, &Ty::Duration);
+                        self.positive_duration(g, "a stop grace");
                     }
                 }
                 ServiceStmtKind::Sample(e) => self.positive_duration(e, "`sample every`"),

@@ -125,6 +125,7 @@ pub(crate) const DOMAINS: &[Domain] = &[
     duration("`latency`", false),
     duration("a think time", false),
     duration("a delay", false),
+    duration("a stop grace", false),
     // rates
     rate("a rate"),
     rate("a limit"),
