@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::engine::Shard;
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The .stress files to run.
@@ -29,7 +31,72 @@ pub struct RunArgs {
     /// Write artifacts (reports, logs) to this folder.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Run shard I of N (0-based, e.g. `--shard 2/4`): this process runs its part of the load
+    /// (every N-th VU, arrival and call number); `stress merge` the N `--out` folders for the
+    /// whole test's report and verdict. See docs/scale-out.md.
+    #[arg(long, value_name = "I/N", env = "STRESS_SHARD")]
+    pub shard: Option<Shard>,
+    /// Run as one of N shards, taking the index from JOB_COMPLETION_INDEX (as a Kubernetes
+    /// Indexed Job sets it).
+    #[arg(
+        long,
+        value_name = "N",
+        env = "STRESS_SHARDS",
+        conflicts_with = "shard"
+    )]
+    pub shards: Option<u32>,
+    /// Start the load at this instant (RFC 3339, e.g. `2026-12-05T10:00:00Z`), after services
+    /// and proxies are ready, so that shards on several machines start together. A shard that
+    /// gets there late starts at once and records how late.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
 }
+
+impl RunArgs {
+    /// The shard this process runs: `--shard I/N`, or `--shards N` with the index from
+    /// `JOB_COMPLETION_INDEX`; the whole test without either.
+    pub fn shard(&self) -> Result<Shard, String> {
+        self.shard_from(std::env::var("JOB_COMPLETION_INDEX").ok())
+    }
+
+    fn shard_from(&self, job_index: Option<String>) -> Result<Shard, String> {
+        if let Some(shard) = self.shard {
+            return Ok(shard);
+        }
+        let Some(count) = self.shards else {
+            return Ok(Shard::WHOLE);
+        };
+        let Some(index) = job_index else {
+            return Err(format!(
+                "`--shards {count}` takes this shard's index from JOB_COMPLETION_INDEX, which is not set (a Kubernetes Indexed Job sets it); elsewhere use `--shard I/{count}`"
+            ));
+        };
+        let index = index.trim().parse::<u32>().map_err(|_| {
+            format!("JOB_COMPLETION_INDEX is `{index}`, not a shard index (a whole number)")
+        })?;
+        Shard::new(index, count)
+    }
+
+    /// `--start-at`, parsed.
+    pub fn start_at(&self) -> Result<Option<jiff::Timestamp>, String> {
+        let Some(text) = &self.start_at else {
+            return Ok(None);
+        };
+        let at: jiff::Timestamp = text.trim().parse().map_err(|e| {
+            format!("`--start-at {text}` is not an RFC 3339 instant such as `2026-12-05T10:00:00Z`: {e}")
+        })?;
+        let ahead = at.duration_since(jiff::Timestamp::now());
+        if ahead.as_secs() > MAX_START_DELAY_S {
+            return Err(format!(
+                "`--start-at {text}` is more than 24 hours away: a typo? (the shards wait for it)"
+            ));
+        }
+        Ok(Some(at))
+    }
+}
+
+/// `--start-at` further away than this is refused.
+const MAX_START_DELAY_S: i64 = 24 * 3600;
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -39,4 +106,47 @@ pub struct MergeArgs {
     /// Write the merged artifacts (reports, metrics, histograms) to this folder.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Merge the shards at hand even when some of a `--shard I/N` set are missing (a
+    /// duplicated or mixed set is still refused); the report says which are missing.
+    #[arg(long)]
+    pub allow_partial: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn args(line: &[&str]) -> Result<RunArgs, clap::Error> {
+        Cli::try_parse_from(["stress"].iter().chain(line)).map(|c| c.run)
+    }
+
+    #[test]
+    fn the_shard_comes_from_the_flag_or_the_job_index() {
+        let a = args(&["f.stress", "--shard", "1/4"]).unwrap();
+        assert_eq!(a.shard_from(Some("3".into())), Ok(Shard::new(1, 4).unwrap()));
+        let b = args(&["f.stress", "--shards", "4"]).unwrap();
+        assert_eq!(b.shard_from(Some("3".into())), Ok(Shard::new(3, 4).unwrap()));
+        assert!(b.shard_from(None).unwrap_err().contains("JOB_COMPLETION_INDEX"));
+        assert!(b.shard_from(Some("4".into())).unwrap_err().contains("0 to 3"));
+        assert!(b.shard_from(Some("x".into())).unwrap_err().contains("`x`"));
+        let c = args(&["f.stress"]).unwrap();
+        assert_eq!(c.shard_from(Some("3".into())), Ok(Shard::WHOLE));
+        assert!(args(&["f.stress", "--shard", "4/4"]).is_err());
+        assert!(args(&["f.stress", "--shard", "1/4", "--shards", "4"]).is_err());
+    }
+
+    #[test]
+    fn start_at_is_an_rfc3339_instant_within_a_day() {
+        let at = |t: &str| args(&["f.stress", "--start-at", t]).unwrap().start_at();
+        assert!(at("2020-01-01T00:00:00Z").unwrap().is_some());
+        assert!(at("tomorrow").unwrap_err().contains("RFC 3339"));
+        assert!(at("2999-01-01T00:00:00Z").unwrap_err().contains("24 hours"));
+    }
 }

@@ -15,8 +15,9 @@ use crate::plan::{Plan, StageKind, TargetKind};
 /// Descriptors kept for everything that is not a user's connection.
 pub(crate) const MARGIN: u64 = 64;
 
-/// The descriptors test `test` of `plan` needs, and the users it declares.
-pub(crate) fn needed(plan: &Plan, test: usize) -> (u64, u64) {
+/// The descriptors test `test` of `plan` needs on shard `index` of `count` (0 of 1: the
+/// whole test), and the users that shard runs (VUs are striped: `u mod count = index`).
+pub(crate) fn needed(plan: &Plan, test: usize, (index, count): (u32, u32)) -> (u64, u64) {
     let t = &plan.tests[test];
     let users = t
         .profile
@@ -29,6 +30,8 @@ pub(crate) fn needed(plan: &Plan, test: usize) -> (u64, u64) {
         })
         .max()
         .unwrap_or(0);
+    let count = u64::from(count.max(1));
+    let users = users / count + u64::from(users % count > u64::from(index));
     let mock = plan
         .targets
         .iter()

@@ -3,6 +3,8 @@
 //!
 //! 1. Each DIR's `plan.json` must hold the same plans (compared as JSON, the file's folder
 //!    aside); otherwise exit 2 naming the first difference.
+//!    Folders written by `stress run --shard I/N` must be one whole set: the same N, every
+//!    index once, one seed ([`check_shards`]; `--allow-partial` lets a missing shard pass).
 //! 2. The plan is rebuilt from the source text stored in `plan.json` and must lower to the
 //!    stored plan (else this build of `stress` cannot evaluate it: exit 2).
 //! 3. Each test's `metrics.json` entry is restored ([`Metrics::from_stored`]) and merged
@@ -28,7 +30,7 @@ use crate::artifacts::files::{
 };
 use crate::artifacts::model::{ScenarioSeries, SeriesPoint, TestRecord};
 use crate::artifacts::stream::HlogRef;
-use crate::artifacts::summary::RunInfo;
+use crate::artifacts::summary::{RunInfo, ShardRecord, ShardSet};
 use crate::diag::Problem;
 use crate::exit::Exit;
 use crate::metrics::{Histogram, IntervalLogWriter, Metrics, read_interval_log};
@@ -66,6 +68,8 @@ struct Run {
     plans: PlanFile,
     metrics: MetricsFile,
     hlogs: Vec<HlogRef>,
+    /// `--shard I/N` of the run (from summary.json), when it was one of several.
+    shard: Option<ShardRecord>,
 }
 
 fn read_run(dir: &Path) -> Result<Run, Failure> {
@@ -82,9 +86,18 @@ fn read_run(dir: &Path) -> Result<Run, Failure> {
     let metrics = read_metrics_file(dir).map_err(not_a_run)?;
     // The interval logs listed in summary.json (optional: without them, the merged series
     // has no per-second percentiles and no logs are written).
-    let hlogs = std::fs::read_to_string(dir.join("summary.json"))
+    let summary = std::fs::read_to_string(dir.join("summary.json"))
         .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok());
+    let shard = match summary.as_ref().and_then(|v| v.get("shard")) {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            serde_json::from_value::<ShardRecord>(v.clone())
+                .map_err(|e| not_a_run(format!("its summary.json has a bad `shard`: {e}")))?,
+        ),
+    }
+    .filter(|s| s.count > 1);
+    let hlogs = summary
         .and_then(|v| v.get("histograms").cloned())
         .and_then(|h| serde_json::from_value::<Vec<HlogEntry>>(h).ok())
         .unwrap_or_default()
@@ -101,7 +114,128 @@ fn read_run(dir: &Path) -> Result<Run, Failure> {
         plans,
         metrics,
         hlogs,
+        shard,
     })
+}
+
+/// For runs of `stress run --shard I/N`: checks that they are one set — all shards, or none;
+/// one N; every index once; one seed — and says which are missing. A missing shard is an error
+/// unless `allow_partial`; a duplicated or mixed set always is.
+fn check_shards(runs: &[Run], allow_partial: bool) -> Result<Option<ShardSet>, Failure> {
+    let shards = |code: &str, m: String| invalid(code, m);
+    let Some(first) = runs.iter().find(|r| r.shard.is_some()) else {
+        return Ok(None);
+    };
+    let name = |r: &Run| match &r.shard {
+        Some(s) => format!("`{}` (shard {}/{})", r.dir.display(), s.index, s.count),
+        None => format!("`{}` (not a shard)", r.dir.display()),
+    };
+    let count = first.shard.as_ref().map_or(1, |s| s.count);
+    let mut by_index: BTreeMap<u32, &Run> = BTreeMap::new();
+    for run in runs {
+        let Some(shard) = &run.shard else {
+            return Err(shards(
+                "shards",
+                format!(
+                    "cannot merge {} with {}: merge the folders of one sharded run, or runs that were not sharded",
+                    name(run),
+                    name(first)
+                ),
+            ));
+        };
+        if shard.count != count {
+            return Err(shards(
+                "shards",
+                format!(
+                    "cannot merge {} with {}: they split the load differently",
+                    name(run),
+                    name(first)
+                ),
+            ));
+        }
+        if let Some(other) = by_index.insert(shard.index, run) {
+            return Err(shards(
+                "shards",
+                format!(
+                    "{} and {} are the same shard: each of the {count} shards must be merged once (a folder given twice, or a shard run twice?)",
+                    name(other),
+                    name(run)
+                ),
+            ));
+        }
+    }
+    let seeds_text = |seeds: &[u64]| {
+        seeds
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let seed_of = |r: &Run| -> Vec<u64> {
+        r.metrics
+            .tests
+            .iter()
+            .flat_map(|t| t.seeds.iter().copied())
+            .collect()
+    };
+    let first_seeds = seed_of(first);
+    if let Some(odd) = runs.iter().find(|r| {
+        let seeds = seed_of(r);
+        !seeds.is_empty() && !first_seeds.is_empty() && seeds != first_seeds
+    }) {
+        return Err(shards(
+            "shards",
+            format!(
+                "{} ran with seed {} and {} with seed {}: the shards of one test share one seed, so that fault decisions and data are those of one run (pass the same `--seed` to every shard)",
+                name(odd),
+                seeds_text(&seed_of(odd)),
+                name(first),
+                seeds_text(&first_seeds)
+            ),
+        ));
+    }
+    let merged: Vec<u32> = by_index.keys().copied().collect();
+    let missing: Vec<u32> = (0..count).filter(|i| !by_index.contains_key(i)).collect();
+    if !missing.is_empty() {
+        let list = missing
+            .iter()
+            .map(|i| format!("{i}/{count}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if !allow_partial {
+            return Err(shards(
+                "shards",
+                format!(
+                    "the set of {count} shards is incomplete: missing shard {list}; merge every shard's folder, or pass `--allow-partial` to merge the {} at hand",
+                    merged.len()
+                ),
+            ));
+        }
+        eprintln!(
+            "warning: merging {} of {count} shards (missing {list}): the numbers and the verdict cover only the shards merged",
+            merged.len()
+        );
+    }
+    let starts: Vec<jiff::Timestamp> = runs
+        .iter()
+        .filter_map(|r| r.shard.as_ref()?.started_at.as_deref()?.parse().ok())
+        .collect();
+    let start_spread_us = match (starts.iter().min(), starts.iter().max()) {
+        (Some(lo), Some(hi)) => u64::try_from(hi.duration_since(*lo).as_micros()).ok(),
+        _ => None,
+    };
+    if let Some(spread) = start_spread_us.filter(|us| *us > 1_000_000) {
+        eprintln!(
+            "warning: the shards started up to {:.1} s apart (use the same `--start-at` on every shard); time charts align each shard at its own start",
+            spread as f64 / 1e6
+        );
+    }
+    Ok(Some(ShardSet {
+        count,
+        merged,
+        missing,
+        start_spread_us,
+    }))
 }
 
 #[derive(serde::Deserialize)]
@@ -286,6 +420,7 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
         .map(|d| read_run(d))
         .collect::<Result<_, _>>()?;
     let maps = check_same_plans(&runs)?;
+    let shard_set = check_shards(&runs, args.allow_partial)?;
     let first = &runs[0];
     let plans: Vec<(Plan, SourceFile)> = first
         .plans
@@ -427,6 +562,8 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
             started_at: None,
             finished_at: Some(crate::artifacts::rfc3339_us(SystemTime::now())),
             merged_from: runs.iter().map(|r| r.dir.display().to_string()).collect(),
+            shard: None,
+            shards: shard_set.clone(),
         };
         let entries: Vec<PlanEntry> = first.plans.files.clone();
         match write_all(out, &info, &entries, &tests, &hlogs, &text) {

@@ -30,6 +30,13 @@ use crate::ui::Ui;
 /// Runs every test of every file; returns the exit code.
 pub(crate) fn run(ui: &Ui, args: &RunArgs) -> Exit {
     crate::secrets::install(&args.set);
+    let mut launch = match Launch::from_args(args) {
+        Ok(launch) => launch,
+        Err(message) => {
+            eprintln!("error[stress::run::shard]: {message}");
+            return Exit::Invalid;
+        }
+    };
     let mut files = Vec::new();
     for path in &args.files {
         let result = load(path, &args.set);
@@ -97,12 +104,14 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> Exit {
     }
     for (path, _, plan, tests) in &selected {
         for &test in tests {
-            let (need, users) = crate::fdlimit::needed(plan, test);
+            let (need, users) =
+                crate::fdlimit::needed(plan, test, (launch.shard.index, launch.shard.count));
             if let Err(limit) = crate::fdlimit::ensure(need) {
                 eprintln!(
-                    "error[stress::run::fd_limit]: {}: test `{}` declares {users} users, which needs up to {need} open files, but this process may open only {limit} (RLIMIT_NOFILE, hard limit included)\n  = help: raise the limit (`ulimit -n {need}`, or the hard limit in limits.conf / `docker run --ulimit nofile={need}`), or declare fewer users",
+                    "error[stress::run::fd_limit]: {}: test `{}` {}declares {users} users, which needs up to {need} open files, but this process may open only {limit} (RLIMIT_NOFILE, hard limit included)\n  = help: raise the limit (`ulimit -n {need}`, or the hard limit in limits.conf / `docker run --ulimit nofile={need}`), or declare fewer users",
                     path.display(),
-                    plan.tests[test].name
+                    plan.tests[test].name,
+                    launch.label().replace(": ", " ").replace("shard", "on shard"),
                 );
                 return Exit::CouldNotRun;
             }
@@ -166,6 +175,7 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> Exit {
                 plan,
                 test,
                 args,
+                &mut launch,
                 cancel.clone(),
                 stream,
             ));
@@ -186,6 +196,8 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> Exit {
             started_at: Some(crate::artifacts::rfc3339_us(started_at)),
             finished_at: Some(crate::artifacts::rfc3339_us(SystemTime::now())),
             merged_from: vec![],
+            shard: launch.record(),
+            shards: None,
         };
         match crate::artifacts::files::write_all(
             &out.dir, &info, &plans, &written, &hlogs, &reports,
@@ -209,6 +221,89 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> Exit {
     match (code, stopped.exit()) {
         (Exit::Interrupted, Some(signal)) => signal,
         _ => code,
+    }
+}
+
+/// Which shard this process runs and when its load starts (`--shard`, `--start-at`).
+struct Launch {
+    shard: engine::Shard,
+    start_at: Option<jiff::Timestamp>,
+    /// When the first test's load started (wall clock).
+    started: Option<jiff::Timestamp>,
+}
+
+impl Launch {
+    fn from_args(args: &RunArgs) -> Result<Launch, String> {
+        Ok(Launch {
+            shard: args.shard()?,
+            start_at: args.start_at()?,
+            started: None,
+        })
+    }
+
+    /// Waits for `--start-at` (only before the first test's load); false when cancelled.
+    async fn wait(&mut self, cancel: &tokio_util::sync::CancellationToken) -> bool {
+        if self.started.is_some() {
+            return true;
+        }
+        if let Some(at) = self.start_at {
+            let now = jiff::Timestamp::now();
+            let ahead = std::time::Duration::try_from(at.duration_since(now)).unwrap_or_default();
+            if !ahead.is_zero() {
+                eprintln!(
+                    "{}waiting until {at} ({:.1} s) to start the load…",
+                    self.label(),
+                    ahead.as_secs_f64()
+                );
+                tokio::select! {
+                    _ = tokio::time::sleep(ahead) => {}
+                    _ = cancel.cancelled() => return false,
+                }
+            }
+        }
+        let started = jiff::Timestamp::now();
+        if let Some(at) = self.start_at {
+            let late = started.duration_since(at);
+            if late.as_secs_f64() > 1.0 {
+                eprintln!(
+                    "warning: {}the load started {:.1} s after --start-at {at}; this shard's clock is offset from the others' by that much",
+                    self.label(),
+                    late.as_secs_f64()
+                );
+            }
+        }
+        self.started = Some(started);
+        true
+    }
+
+    /// `shard 1/4: ` (empty for a whole run).
+    fn label(&self) -> String {
+        if self.shard.is_whole() {
+            String::new()
+        } else {
+            format!("shard {}: ", self.shard)
+        }
+    }
+
+    /// What `summary.json` records of a shard.
+    fn record(&self) -> Option<crate::artifacts::summary::ShardRecord> {
+        if self.shard.is_whole() && self.start_at.is_none() {
+            return None;
+        }
+        let rfc = |t: jiff::Timestamp| t.to_string();
+        Some(crate::artifacts::summary::ShardRecord {
+            index: self.shard.index,
+            count: self.shard.count,
+            start_at: self.start_at.map(rfc),
+            started_at: self.started.map(rfc),
+            start_offset_us: self
+                .start_at
+                .zip(self.started)
+                .map(|(at, started)| {
+                    let d = started.duration_since(at);
+                    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+                }),
+        })
     }
 }
 
@@ -252,6 +347,7 @@ async fn run_test(
     plan: &Plan,
     test: usize,
     args: &RunArgs,
+    launch: &mut Launch,
     cancel: tokio_util::sync::CancellationToken,
     stream: Option<(TestStream, &mut RequestLog)>,
 ) -> TestOutcome {
@@ -349,8 +445,22 @@ async fn run_test(
             }
         }
     };
+    if !launch.wait(&cancel).await {
+        if let Some(s) = &services {
+            s.stop().await;
+        }
+        proxies.shutdown().await;
+        for mock in mocks {
+            mock.shutdown().await;
+        }
+        return TestOutcome {
+            code: Exit::Interrupted,
+            ..TestOutcome::default()
+        };
+    }
     eprintln!(
-        "running test `{}` of {} (seed {seed})…",
+        "{}running test `{}` of {} (seed {seed})…",
+        launch.label(),
         t.name,
         path.display()
     );
@@ -362,6 +472,7 @@ async fn run_test(
         base_dir,
         max_duration: None,
         services: services.as_ref().map(crate::service::Services::control),
+        shard: launch.shard,
     };
     let mut sink = CollectorSink {
         plan,
@@ -376,6 +487,7 @@ async fn run_test(
         services: services.as_ref(),
         proxies: &proxies,
         seed,
+        shard: launch.shard,
     };
     let result = engine::run(plan, test, &options, &mut sink).await;
     sink.progress.finish();
@@ -450,9 +562,21 @@ async fn run_test(
         }
     }
     drop(stdout);
+    // A shard's SLO results cover its part of the load only: shown, not judged. The verdict
+    // is `stress merge`'s over every shard.
+    let judged_here = launch.shard.is_whole();
     let violations: Vec<Problem> = verdict.violations().into_iter().map(Problem::Slo).collect();
-    if !violations.is_empty() {
+    if judged_here && !violations.is_empty() {
         ui.problems(Some(file), &violations);
+    }
+    if !judged_here {
+        eprintln!(
+            "note: {}the SLO results above cover this shard's part of the load ({} of {} not met); the test's verdict is `stress merge` of the {} shards' --out folders",
+            launch.label(),
+            violations.len(),
+            verdict.results.len(),
+            launch.shard.count
+        );
     }
     if let Some((message, tail)) = &service_failure {
         eprintln!(
@@ -464,7 +588,7 @@ async fn run_test(
         Exit::Failed
     } else if summary.interrupted {
         Exit::Interrupted
-    } else if verdict.passed {
+    } else if verdict.passed || !judged_here {
         Exit::Passed
     } else {
         Exit::Failed
@@ -552,6 +676,7 @@ struct CollectorSink<'p> {
     services: Option<&'p crate::service::Services>,
     proxies: &'p crate::proxy::Proxies,
     seed: u64,
+    shard: engine::Shard,
 }
 
 impl Sink for CollectorSink<'_> {
@@ -582,7 +707,7 @@ impl Sink for CollectorSink<'_> {
                 services.scenario_started(&s.name);
             }
             let chaos = self.plan.tests[self.test].chaos.as_ref();
-            self.proxies.scenario_started(self.seed, s, chaos);
+            self.proxies.scenario_started(self.seed, s, chaos, self.shard);
         }
         self.collector.scenario_started(scenario);
     }

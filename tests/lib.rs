@@ -16,5 +16,6 @@ mod robustness;
 mod run;
 mod runtime;
 mod services;
+mod shards;
 mod support;
 mod ui;

@@ -325,6 +325,10 @@ impl TestStream {
                 .iter()
                 .filter_map(|(index, value)| {
                     let value = match value {
+                        // Whole numbers as JSON integers (`3`, not `3.0`).
+                        CaptureValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
+                            serde_json::Value::from(*n as i64)
+                        }
                         CaptureValue::Number(n) => serde_json::Number::from_f64(*n)?.into(),
                         CaptureValue::Bool(b) => serde_json::Value::Bool(*b),
                     };

@@ -24,6 +24,35 @@ pub struct RunInfo {
     pub finished_at: Option<String>,
     /// For a merge: the run folders merged, in order.
     pub merged_from: Vec<String>,
+    /// A run of one shard (`--shard I/N`).
+    pub shard: Option<ShardRecord>,
+    /// A merge of shards: which of the set were merged.
+    pub shards: Option<ShardSet>,
+}
+
+/// Which shard wrote a run folder, and when it started against `--start-at`.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct ShardRecord {
+    pub index: u32,
+    pub count: u32,
+    /// `--start-at`, RFC 3339.
+    pub start_at: Option<String>,
+    /// Wall clock when the load started, RFC 3339.
+    pub started_at: Option<String>,
+    /// How much later than `start_at` the load started (negative: earlier), in µs.
+    pub start_offset_us: Option<i64>,
+}
+
+/// The shards a merge added up.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ShardSet {
+    pub count: u32,
+    /// Shard indexes merged, ascending.
+    pub merged: Vec<u32>,
+    /// Shard indexes of the set that were not there (`--allow-partial`).
+    pub missing: Vec<u32>,
+    /// Latest start minus earliest start over the shards' `started_at`, in µs.
+    pub start_spread_us: Option<u64>,
 }
 
 /// The whole `summary.json` (top-level fields in this order; inside a test, the report's
@@ -36,6 +65,10 @@ pub struct Summary<'a> {
     pub started_at: Option<&'a str>,
     pub finished_at: Option<&'a str>,
     pub merged_from: &'a [String],
+    /// A shard's run: `{index, count, start_at, started_at, start_offset_us}`, else null.
+    pub shard: Option<&'a ShardRecord>,
+    /// A merge of shards: `{count, merged, missing, start_spread_us}`, else null.
+    pub shards: Option<&'a ShardSet>,
     pub passed: bool,
     /// `passed`, `failed` (an SLO failed), `could_not_run` (exit 3: see `reason`) or
     /// `interrupted` (SIGINT/SIGTERM; the numbers cover what ran).
@@ -108,6 +141,8 @@ pub fn summary<'a>(
         started_at: info.started_at.as_deref(),
         finished_at: info.finished_at.as_deref(),
         merged_from: &info.merged_from,
+        shard: info.shard.as_ref(),
+        shards: info.shards.as_ref(),
         passed: reports().all(|r| r.passed && r.could_not_run.is_none()),
         status: if reports().any(|r| r.could_not_run.is_some()) {
             "could_not_run"

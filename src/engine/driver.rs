@@ -11,9 +11,13 @@
 //! - `pause`: nothing starts.
 //! - `limit R`: a token bucket on the stage's iteration starts.
 //!
-//! VU state (`eval::Env`: `set` variables, RNG, `next` counters) lives in a [`VuStore`] for
-//! the whole scenario, so VU `u` keeps its variables from one stage to the next. Cancellation
-//! stops new starts at once and drops in-flight iterations (see `worker::iteration`).
+//! VU state (`eval::Env`: `set` variables, RNG) lives in a [`VuStore`] for the whole
+//! scenario, so VU `u` keeps its variables from one stage to the next. Cancellation stops new
+//! starts at once and drops in-flight iterations (see `worker::iteration`).
+//!
+//! On a shard (`--shard I/N`, see `shard.rs`) the same loop runs the shard's part: the VUs
+//! `u` with `u mod N = I` (indexes stay global), every N-th arrival of the test's `rate`
+//! stages, `max users` and `limit` split so that the shards' parts add up to the whole.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
@@ -29,14 +33,17 @@ use crate::plan::StageKind;
 
 use super::pacing::Pacing;
 use super::schedule::{Limiter, Pacer, arrivals, closed_targets};
-use super::{Ctx, LATE_START_US, RunError, worker};
+use super::{Ctx, LATE_START_US, RunError, Shard, worker};
 
 /// Runs every stage, then waits for in-flight iterations.
 pub(crate) async fn run_profile(ctx: Arc<Ctx>, cancel: CancellationToken) -> Result<(), RunError> {
-    let store = Arc::new(VuStore::default());
+    let shard = ctx.shard;
+    let store = Arc::new(VuStore::new(shard));
     let mut tasks = JoinSet::new();
     let mut panics = Vec::new();
     let mut stage_start = ctx.t0;
+    // Open-model arrivals of the earlier `rate` stages (all shards), to stripe the next.
+    let mut arrivals_before = 0u64;
     for stage in &ctx.profile().stages {
         if cancel.is_cancelled() {
             break;
@@ -44,12 +51,15 @@ pub(crate) async fn run_profile(ctx: Arc<Ctx>, cancel: CancellationToken) -> Res
         while let Some(joined) = tasks.try_join_next() {
             note(joined, &mut panics);
         }
-        let limiter = stage.limit.and_then(Limiter::new).map(Arc::new);
+        let limiter = stage
+            .limit
+            .and_then(|r| Limiter::new(shard.rate(r)))
+            .map(Arc::new);
         let phase = stage.phase;
         match &stage.kind {
             StageKind::Iterations { users, iterations } => {
                 let mut group = JoinSet::new();
-                for user in 0..*users {
+                for user in (0..*users).filter(|u| shard.owns(u64::from(*u))) {
                     let vu = FixedVu {
                         user,
                         iterations: *iterations,
@@ -88,17 +98,19 @@ pub(crate) async fn run_profile(ctx: Arc<Ctx>, cancel: CancellationToken) -> Res
                         stop: false,
                     });
                     while spawned < target {
-                        let vu = ClosedVu {
-                            user: spawned,
-                            control: watcher.clone(),
-                        };
-                        tasks.spawn(vu.run(
-                            ctx.clone(),
-                            store.clone(),
-                            phase,
-                            limiter.clone(),
-                            cancel.clone(),
-                        ));
+                        if shard.owns(u64::from(spawned)) {
+                            let vu = ClosedVu {
+                                user: spawned,
+                                control: watcher.clone(),
+                            };
+                            tasks.spawn(vu.run(
+                                ctx.clone(),
+                                store.clone(),
+                                phase,
+                                limiter.clone(),
+                                cancel.clone(),
+                            ));
+                        }
                         spawned += 1;
                     }
                 }
@@ -116,8 +128,16 @@ pub(crate) async fn run_profile(ctx: Arc<Ctx>, cancel: CancellationToken) -> Res
                 max_users,
             } => {
                 let end = stage_start + duration.to_std();
-                let permits = Arc::new(Semaphore::new(*max_users as usize));
-                let mut pacer = Pacer::new(stage_start, arrivals(*from, *to, *duration));
+                let permits = Arc::new(Semaphore::new(shard.share_u32(*max_users) as usize));
+                let schedule = arrivals(*from, *to, *duration);
+                let total = schedule.total();
+                let mine = schedule.striped(
+                    arrivals_before,
+                    u64::from(shard.index),
+                    u64::from(shard.count),
+                );
+                arrivals_before = arrivals_before.saturating_add(total);
+                let mut pacer = Pacer::new(stage_start, mine);
                 loop {
                     let at = tokio::select! {
                         biased;
@@ -324,12 +344,13 @@ impl Arrival {
     }
 }
 
-/// Every VU's state for one scenario run, by VU index. A state is either in the store or
-/// held by exactly one task.
+/// Every VU's state for one scenario run, by the VU's local index on this shard (global index
+/// `I + local·N`). A state is either in the store or held by exactly one task.
 #[derive(Debug, Default)]
 pub(crate) struct VuStore {
     inner: Mutex<Slots>,
     returned: Notify,
+    shard: Shard,
 }
 
 #[derive(Debug, Default)]
@@ -355,14 +376,14 @@ impl Slots {
         }
     }
 
-    /// Takes slot `index` if it is not busy.
-    fn claim(&mut self, ctx: &Ctx, index: u32) -> Option<Env> {
+    /// Takes local slot `index` if it is not busy.
+    fn claim(&mut self, ctx: &Ctx, shard: Shard, index: u32) -> Option<Env> {
         self.ensure(index);
         match std::mem::replace(&mut self.slots[index as usize], Slot::Busy) {
             Slot::Busy => None,
             Slot::Fresh => {
                 self.free.remove(&index);
-                Some(ctx.new_env(index))
+                Some(ctx.new_env(global_user(shard, index)))
             }
             Slot::Idle(env) => {
                 self.free.remove(&index);
@@ -372,19 +393,37 @@ impl Slots {
     }
 }
 
+/// The global VU index of local slot `index`.
+fn global_user(shard: Shard, index: u32) -> u32 {
+    u32::try_from(shard.global(u64::from(index))).unwrap_or(u32::MAX)
+}
+
+/// The local slot of global VU `user` (one of this shard's).
+fn local_slot(shard: Shard, user: u32) -> u32 {
+    u32::try_from(shard.local(u64::from(user))).unwrap_or(u32::MAX)
+}
+
 impl VuStore {
+    pub(crate) fn new(shard: Shard) -> Self {
+        VuStore {
+            shard,
+            ..VuStore::default()
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// VU `index`'s state, waiting while another task still holds it (a VU of the previous
-    /// stage finishing its last iteration).
-    pub(crate) async fn take(&self, ctx: &Ctx, index: u32) -> Env {
+    /// Global VU `user`'s state, waiting while another task still holds it (a VU of the
+    /// previous stage finishing its last iteration).
+    pub(crate) async fn take(&self, ctx: &Ctx, user: u32) -> Env {
+        let index = local_slot(self.shard, user);
         loop {
             let returned = self.returned.notified();
             tokio::pin!(returned);
             returned.as_mut().enable();
-            if let Some(env) = self.lock().claim(ctx, index) {
+            if let Some(env) = self.lock().claim(ctx, self.shard, index) {
                 return env;
             }
             returned.await;
@@ -400,12 +439,12 @@ impl VuStore {
             .copied()
             .unwrap_or(slots.slots.len() as u32);
         slots
-            .claim(ctx, index)
-            .unwrap_or_else(|| ctx.new_env(index))
+            .claim(ctx, self.shard, index)
+            .unwrap_or_else(|| ctx.new_env(global_user(self.shard, index)))
     }
 
     pub(crate) fn put(&self, env: Env) {
-        let index = env.user;
+        let index = local_slot(self.shard, env.user);
         {
             let mut slots = self.lock();
             slots.ensure(index);

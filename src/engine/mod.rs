@@ -26,9 +26,11 @@ mod pacing;
 mod request;
 pub mod retry;
 pub mod schedule;
+mod shard;
 mod worker;
 
 pub use error::RunError;
+pub use shard::{MAX_SHARDS, Shard};
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -41,9 +43,11 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::eval::{Env, Value};
+use crate::eval::{Cursors, Env, Value};
 use crate::metrics::{Attempt, Iteration};
-use crate::plan::{Inject, Plan, Profile, ResponseField, Step, TargetKind, Test, Workload};
+use crate::plan::{
+    Action, Inject, Plan, Profile, ResponseField, StageKind, Step, TargetKind, Test, Workload,
+};
 
 use client::Client;
 use fault::{FaultInjector, mix};
@@ -100,6 +104,8 @@ pub struct RunOptions {
     pub max_duration: Option<std::time::Duration>,
     /// The test's running services, for chaos actions on them.
     pub services: Option<Arc<dyn ServiceControl>>,
+    /// `--shard I/N`: run this shard's part of the load (see `shard.rs`).
+    pub shard: Shard,
 }
 
 impl Default for RunOptions {
@@ -112,6 +118,7 @@ impl Default for RunOptions {
             base_dir: PathBuf::from("."),
             max_duration: None,
             services: None,
+            shard: Shard::WHOLE,
         }
     }
 }
@@ -218,8 +225,13 @@ pub(crate) struct Ctx {
     /// The scenario's start.
     pub t0: Instant,
     pub seed: u64,
-    /// Call counter at the injection point (retries included), from 0.
+    /// This shard's call counter at the injection point (retries included), from 0; see
+    /// [`Ctx::next_call`].
     pub calls: AtomicU64,
+    /// Which part of the load is this process's.
+    pub shard: Shard,
+    /// The scenario run's `next(…)` round robins.
+    pub cursors: Arc<Cursors>,
     pub counters: Arc<Counters>,
     /// Index of the `cost` capture, summed per iteration.
     pub cost_capture: Option<usize>,
@@ -259,6 +271,12 @@ impl Ctx {
         });
     }
 
+    /// The global number of the next call at the injection point: this shard's c-th call is
+    /// call `I + c·N` of the whole test, so rules that name call numbers fire on one shard.
+    pub(crate) fn next_call(&self) -> u64 {
+        self.shard.global(self.calls.fetch_add(1, Ordering::Relaxed))
+    }
+
     /// Counts an expression that could not be evaluated, keeping the first few messages.
     pub(crate) fn eval_error(&self, message: impl Into<String>) {
         self.counters.eval_errors.fetch_add(1, Ordering::Relaxed);
@@ -289,6 +307,7 @@ impl Ctx {
             self.step_names.clone(),
             self.data.clone(),
             rng,
+            self.cursors.clone(),
         )
     }
 }
@@ -349,9 +368,11 @@ pub async fn run(
             matches!(f, ResponseField::Body | ResponseField::Json)
         }),
         deadline: opts.max_duration.map(|d| Instant::now() + d),
+        shard: opts.shard,
     };
     let mut summary = RunSummary {
         seed,
+        warnings: shard_warnings(&t.profile, opts.shard),
         ..RunSummary::default()
     };
     for scenario in scenarios {
@@ -379,6 +400,31 @@ pub async fn run(
     Ok(summary)
 }
 
+/// What a shard will not do that the whole test does: `rate` stages whose `max users`,
+/// split N ways, leaves this shard none (its arrivals are all dropped).
+fn shard_warnings(profile: &Profile, shard: Shard) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (i, stage) in profile.stages.iter().enumerate() {
+        if let StageKind::Rate {
+            from,
+            to,
+            duration,
+            max_users,
+        } = &stage.kind
+        {
+            if shard.share_u32(*max_users) == 0 && schedule::arrivals(*from, *to, *duration).total() > 0 {
+                warnings.push(format!(
+                    "shard {shard}: stage {} has `max users {max_users}`, which split {} ways leaves this shard no VU: its arrivals are all dropped (declare at least {} max users)",
+                    i + 1,
+                    shard.count,
+                    shard.count
+                ));
+            }
+        }
+    }
+    warnings
+}
+
 fn internal(reason: String) -> RunError {
     RunError::Internal { reason }
 }
@@ -396,6 +442,7 @@ struct Shared {
     read_headers: bool,
     read_body: bool,
     deadline: Option<Instant>,
+    shard: Shard,
 }
 
 struct ScenarioRun {
@@ -436,6 +483,11 @@ async fn run_scenario(
         t0,
         seed: shared.seed,
         calls: AtomicU64::new(0),
+        shard: shared.shard,
+        cursors: Arc::new(Cursors::new(
+            u64::from(shared.shard.index),
+            u64::from(shared.shard.count),
+        )),
         counters: counters.clone(),
         cost_capture: shared.cost_capture,
         read_headers: shared.read_headers,
@@ -443,7 +495,13 @@ async fn run_scenario(
     });
     sink.scenario_started(scenario);
     let chaos_done = CancellationToken::new();
-    let chaos = test.chaos.clone().map(|c| {
+    let chaos = test.chaos.clone().map(|mut c| {
+        if shared.shard.index != 0 {
+            // A command or an HTTP call acts on the shared system: shard 0 makes it, once.
+            // Each shard's own services get their actions.
+            c.start.retain(|a| matches!(a, Action::Service { .. }));
+            c.stop.retain(|a| matches!(a, Action::Service { .. }));
+        }
         let env = ctx.new_env(0);
         tokio::spawn(chaos::run(
             c,

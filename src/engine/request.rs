@@ -264,7 +264,7 @@ async fn one_attempt(
     attempt: u32,
     deadline: Option<Instant>,
 ) -> Tried {
-    let call = ctx.calls.fetch_add(1, Ordering::Relaxed);
+    let call = ctx.next_call();
     let sent = Instant::now();
     let intended = match attempt {
         0 => it.pending_intended.take().map_or(sent, |p| p.min(sent)),

@@ -16,6 +16,10 @@ use crate::units::Duration;
 /// time `t` number `N(t) = from·t + (to − from)·t² / (2T)`; the k-th arrival (from 0) is at the
 /// `t` where `N(t) = k`, and only arrivals strictly before `T` belong to the stage. A constant
 /// rate of 10/s for 1 s gives 0, 100 ms, …, 900 ms.
+///
+/// On a shard ([`Arrivals::striped`]) only every N-th arrival is kept: arrival `k` of the
+/// stage is global arrival `before + k` of the test, and shard I keeps those with
+/// `(before + k) mod N = I`, so the shards' arrivals together are exactly the schedule.
 #[derive(Clone, Debug)]
 pub struct Arrivals {
     from: f64,
@@ -23,6 +27,11 @@ pub struct Arrivals {
     accel: f64,
     end_us: u64,
     k: u64,
+    /// Global number of the stage's first arrival.
+    before: u64,
+    /// Keep arrivals whose global number is `index` modulo `stride`.
+    stride: u64,
+    index: u64,
 }
 
 /// The arrivals of an open stage (see [`Arrivals`]).
@@ -38,10 +47,59 @@ pub fn arrivals(from: f64, to: f64, duration: Duration) -> Arrivals {
         accel,
         end_us: duration.as_micros(),
         k: 0,
+        before: 0,
+        stride: 1,
+        index: 0,
     }
 }
 
 impl Arrivals {
+    /// Only the arrivals of shard `index` of `stride`, the stage's first arrival being
+    /// arrival number `before` of the test.
+    pub fn striped(mut self, before: u64, index: u64, stride: u64) -> Self {
+        self.before = before;
+        self.stride = stride.max(1);
+        self.index = index % self.stride;
+        self
+    }
+
+    /// How many arrivals the whole stage has, on every shard together: the first `k` whose
+    /// instant is not before the stage's end (a binary search over the same arithmetic as
+    /// the iterator, so the two always agree).
+    pub fn total(&self) -> u64 {
+        let inside = |k: u64| {
+            self.time_of(k)
+                .map(|t| (t * 1e6).round())
+                .is_some_and(|offset| offset.is_finite() && offset < self.end_us as f64)
+        };
+        // N(T) = (from + to) / 2 · T arrivals; a little more for rounding.
+        let secs = self.end_us as f64 / 1e6;
+        let peak = self.from.max(self.from + 2.0 * self.accel * secs).max(0.0);
+        let bound = (peak * secs).ceil();
+        let mut hi = if bound.is_finite() && bound < 1e18 {
+            bound as u64 + 2
+        } else {
+            u64::MAX / 2
+        };
+        let mut lo = 0;
+        if inside(hi) {
+            // Should not happen; walk up rather than undercount.
+            while inside(hi) && hi < u64::MAX / 4 {
+                hi *= 2;
+            }
+        }
+        // First k with !inside(k) in [lo, hi].
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if inside(mid) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
     /// Seconds from the stage start of arrival `k`, or `None` when the rate never gets there.
     fn time_of(&self, k: u64) -> Option<f64> {
         if k == 0 {
@@ -65,6 +123,10 @@ impl Iterator for Arrivals {
     type Item = u64;
 
     fn next(&mut self) -> Option<u64> {
+        // Skip to this shard's next arrival.
+        let global = self.before.wrapping_add(self.k);
+        let skip = (self.index + self.stride - global % self.stride) % self.stride;
+        self.k = self.k.checked_add(skip)?;
         let t = self.time_of(self.k)?;
         let offset = (t * 1e6).round();
         if !offset.is_finite() || offset >= self.end_us as f64 {
@@ -291,6 +353,53 @@ mod tests {
             arrivals(50.0, 500.0, Duration::from_millis(2000)).count(),
             550
         );
+    }
+
+    #[test]
+    fn shards_split_the_arrivals_exactly() {
+        // 400/s for 10 s on 4 shards: 1000 each, and together exactly the single schedule.
+        let whole = || arrivals(400.0, 400.0, Duration::from_millis(10_000));
+        let single: Vec<u64> = whole().collect();
+        assert_eq!(single.len(), 4000);
+        assert_eq!(whole().total(), 4000);
+        let mut union = Vec::new();
+        for i in 0..4 {
+            let mine: Vec<u64> = whole().striped(0, i, 4).collect();
+            assert_eq!(mine.len(), 1000, "shard {i}");
+            // Every 4th instant: 10 ms apart, the first at i · 2.5 ms.
+            assert_eq!(mine[0], i * 2500);
+            assert!(mine.windows(2).all(|w| w[1] - w[0] == 10_000));
+            union.extend(mine);
+        }
+        union.sort_unstable();
+        assert_eq!(union, single);
+    }
+
+    #[test]
+    fn striping_continues_the_global_count_across_stages_and_ramps() {
+        // A ramp 0 → 30/s over 3 s (45 arrivals), striped 3 ways after 7 earlier arrivals.
+        let ramp = || arrivals(0.0, 30.0, Duration::from_millis(3000));
+        let single: Vec<u64> = ramp().collect();
+        assert_eq!(ramp().total(), single.len() as u64);
+        let mut union = Vec::new();
+        for i in 0..3 {
+            let mine: Vec<u64> = ramp().striped(7, i, 3).collect();
+            // Global arrival 7 + k is shard (7 + k) mod 3's: shard 1 gets k = 0, 3, 6, …
+            let expected: Vec<u64> = single
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| (7 + *k as u64) % 3 == i)
+                .map(|(_, t)| *t)
+                .collect();
+            assert_eq!(mine, expected, "shard {i}");
+            union.extend(mine);
+        }
+        union.sort_unstable();
+        assert_eq!(union, single);
+        for (from, to, ms) in [(0.0, 0.0, 1000), (5.0, 5.0, 0), (10.0, 0.0, 2000), (0.5, 0.5, 999)] {
+            let a = arrivals(from, to, Duration::from_millis(ms));
+            assert_eq!(a.total(), a.clone().count() as u64, "{from} → {to} over {ms} ms");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! lazily, once).
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rand_chacha::ChaCha8Rng;
 
@@ -93,9 +93,10 @@ impl Response {
 /// A virtual user's evaluation state. It lives as long as the VU (within one scenario run):
 /// `set` variables, the RNG and the `next` counters carry over from one iteration to the next.
 ///
-/// `next(list)` is a round robin per VU and per call site (the `next(…)` expression in the
-/// plan): VU `u`'s k-th evaluation of one site yields `list[(u + k) % len]`, so VUs start at
-/// different elements and each walks the whole list.
+/// `next(list)` is a round robin per call site (the `next(…)` expression in the plan) shared
+/// by every VU of the scenario run ([`Cursors`]): the k-th evaluation of a site, whichever VU
+/// makes it, yields `list[k % len]`, so concurrent VUs take different elements until the
+/// list wraps.
 #[derive(Debug)]
 pub struct Env {
     pub user: u32,
@@ -112,7 +113,45 @@ pub struct Env {
     pub current: Option<Arc<Response>>,
     /// Last response of each step in this iteration, by index into `step_names`.
     pub last: Vec<Option<Arc<Response>>>,
-    next: HashMap<usize, usize>,
+    /// The scenario run's `next(…)` counters.
+    pub cursors: Arc<Cursors>,
+}
+
+/// The `next(list)` counters of one scenario run, one per call site, shared by its VUs. On
+/// shard I of N (`stress run --shard`), the shard's c-th evaluation of a site takes element
+/// `I + c·N`, so the shards' elements never overlap and together are the single-process ones.
+#[derive(Debug)]
+pub struct Cursors {
+    offset: u64,
+    stride: u64,
+    sites: Mutex<HashMap<usize, u64>>,
+}
+
+impl Default for Cursors {
+    fn default() -> Self {
+        Cursors::new(0, 1)
+    }
+}
+
+impl Cursors {
+    /// Counters that hand out `offset, offset + stride, …` (`0, 1, …` for a whole run).
+    pub fn new(offset: u64, stride: u64) -> Self {
+        Cursors {
+            offset,
+            stride: stride.max(1),
+            sites: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The next global position of call site `site`.
+    fn take(&self, site: usize) -> u64 {
+        let mut sites = self.sites.lock().unwrap_or_else(|p| p.into_inner());
+        let local = sites.entry(site).or_insert(0);
+        let taken = *local;
+        *local = local.wrapping_add(1);
+        self.offset
+            .wrapping_add(taken.wrapping_mul(self.stride))
+    }
 }
 
 impl Env {
@@ -123,6 +162,7 @@ impl Env {
         step_names: Arc<[String]>,
         data: Arc<HashMap<String, Value>>,
         rng: ChaCha8Rng,
+        cursors: Arc<Cursors>,
     ) -> Self {
         let last = vec![None; step_names.len()];
         Env {
@@ -136,7 +176,7 @@ impl Env {
             rng,
             current: None,
             last,
-            next: HashMap::new(),
+            cursors,
         }
     }
 
@@ -199,10 +239,8 @@ impl Scope for Env {
     }
 
     fn next_index(&mut self, site: usize, len: usize) -> Option<usize> {
-        let counter = self.next.entry(site).or_insert(self.user as usize);
-        let index = *counter % len;
-        *counter = counter.wrapping_add(1);
-        Some(index)
+        let len = u64::try_from(len).ok().filter(|&l| l > 0)?;
+        usize::try_from(self.cursors.take(site) % len).ok()
     }
 }
 

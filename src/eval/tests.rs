@@ -43,6 +43,7 @@ fn env() -> Env {
         steps,
         Arc::new(data),
         ChaCha8Rng::seed_from_u64(7),
+        Arc::new(Cursors::default()),
     )
 }
 
@@ -199,16 +200,41 @@ fn seeded_functions_are_reproducible() {
 }
 
 #[test]
-fn next_is_round_robin_per_vu_and_call_site() {
-    let mut e = env(); // user 2: starts at element 2
+fn next_is_a_round_robin_per_call_site_shared_by_the_vus() {
+    // A call site is one expression node.
     let site_a = Expr::Call {
         func: Func::Next,
         args: vec![Expr::Data("prompts".into())],
     };
     let site_b = site_a.clone();
-    let seq: Vec<Value> = (0..4).map(|_| eval(&site_a, &mut e).unwrap()).collect();
-    assert_eq!(seq, vec!["c".into(), "a".into(), "b".into(), "c".into()]);
-    assert_eq!(eval(&site_b, &mut e).unwrap(), Value::from("c"));
+    let cursors = Arc::new(Cursors::default());
+    let mut a = env();
+    a.cursors = cursors.clone();
+    let mut b = env();
+    b.cursors = cursors;
+    // Two VUs share site 0's counter: a, b, c, a, … whoever asks.
+    let seq = vec![
+        eval(&site_a, &mut a).unwrap(),
+        eval(&site_a, &mut b).unwrap(),
+        eval(&site_a, &mut a).unwrap(),
+        eval(&site_a, &mut b).unwrap(),
+    ];
+    assert_eq!(seq, vec!["a".into(), "b".into(), "c".into(), "a".into()]);
+    // Another call site has its own counter.
+    assert_eq!(eval(&site_b, &mut a).unwrap(), Value::from("a"));
+}
+
+#[test]
+fn next_on_a_shard_takes_every_nth_element_from_its_index() {
+    let mut e = env();
+    e.cursors = Arc::new(Cursors::new(1, 2)); // shard 1 of 2
+    let next = Expr::Call {
+        func: Func::Next,
+        args: vec![Expr::Data("prompts".into())],
+    };
+    let seq: Vec<Value> = (0..3).map(|_| eval(&next, &mut e).unwrap()).collect();
+    // Global positions 1, 3, 5 of [a, b, c].
+    assert_eq!(seq, vec!["b".into(), "a".into(), "c".into()]);
 }
 
 #[test]

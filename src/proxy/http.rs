@@ -254,7 +254,7 @@ async fn handle(
         .and_then(|v| v.parse::<u64>().ok());
     let call = active
         .as_ref()
-        .map(|a| a.calls.fetch_add(1, Ordering::Relaxed));
+        .map(|a| a.shard.global(a.calls.fetch_add(1, Ordering::Relaxed)));
     let decision = active.as_ref().zip(call).and_then(|(a, call)| {
         let at_us = u64::try_from(a.t0.elapsed().as_micros()).unwrap_or(u64::MAX);
         let scope = RequestScope {

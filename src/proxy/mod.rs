@@ -41,9 +41,17 @@ pub struct ActiveFaults {
     labels: Vec<String>,
     t0: Instant,
     calls: AtomicU64,
+    /// On shard I of N, this proxy's c-th request is call `I + c·N` of the whole test.
+    shard: crate::engine::Shard,
 }
 
 impl ActiveFaults {
+    /// Numbers this proxy's calls as shard `shard`'s part of the whole test.
+    pub fn on_shard(mut self, shard: crate::engine::Shard) -> Self {
+        self.shard = shard;
+        self
+    }
+
     /// The rules of `scenario` (and of `chaos`, inside its window from now on).
     pub fn new(seed: u64, scenario: &Scenario, chaos: Option<&Chaos>) -> Self {
         let labels = scenario
@@ -61,6 +69,7 @@ impl ActiveFaults {
             labels,
             t0: Instant::now(),
             calls: AtomicU64::new(0),
+            shard: crate::engine::Shard::WHOLE,
         }
     }
 }
@@ -306,9 +315,17 @@ impl Proxies {
     }
 
     /// A scenario starts: the injecting proxy takes its rules, counting calls from 0.
-    pub(crate) fn scenario_started(&self, seed: u64, scenario: &Scenario, chaos: Option<&Chaos>) {
+    pub(crate) fn scenario_started(
+        &self,
+        seed: u64,
+        scenario: &Scenario,
+        chaos: Option<&Chaos>,
+        shard: crate::engine::Shard,
+    ) {
         if let Some(h) = self.inject_at.and_then(|i| self.running.get(i)) {
-            h.set_faults(Some(ActiveFaults::new(seed, scenario, chaos)));
+            h.set_faults(Some(
+                ActiveFaults::new(seed, scenario, chaos).on_shard(shard),
+            ));
         }
     }
 
