@@ -2,8 +2,9 @@
 //! Kubernetes JSON schemas offline (`kubernetes-validate --strict`, for the oldest Kubernetes
 //! the Jobs need and the newest it knows), the kustomization renders (`kubectl kustomize`) and
 //! the rendered objects pass too, the shipped `load.stress` checks clean, the shard count N
-//! agrees in every place it is written, and the shell wrappers of the Jobs do what their
-//! comments say (run by `/bin/sh` with a stand-in `stress` on PATH, no cluster).
+//! agrees in every place it is written, the shell wrappers of the Jobs do what their comments
+//! say (run by `/bin/sh` with a stand-in `stress` on PATH, no cluster), and the GitHub Actions
+//! workflow of docs/scale-out.md parses and agrees with itself.
 //!
 //! The validators are outside tools: `.ci/deps.sh` installs them, and with
 //! `STRESS_REQUIRE_REAL=1` (CI) a missing one fails the test; elsewhere the test says it was
@@ -647,4 +648,77 @@ fn the_merge_waits_for_every_shard_then_merges_those_that_ran() {
         .unwrap();
     assert_code(&out, 3);
     assert!(!base.join("args").exists(), "stress merge was not called");
+}
+
+// ── The documented GitHub Actions workflow ───────────────────────────────────
+
+/// The workflow of docs/scale-out.md parses, and its parts agree: the matrix has one job per
+/// shard of `--shard I/N`, the start instant flows from the first job into every shard, and
+/// the merge downloads exactly what the shards upload.
+#[test]
+fn the_documented_workflow_is_consistent() {
+    let doc = std::fs::read_to_string(root().join("docs/scale-out.md")).unwrap();
+    let start = doc
+        .find("```yaml\n# .github/workflows/load-sharded.yml")
+        .expect("docs/scale-out.md has the sharded workflow");
+    let body = &doc[start + "```yaml\n".len()..];
+    let body = &body[..body.find("\n```").unwrap()];
+    let workflow: Value = serde_yaml::from_str(body).expect("the workflow is YAML");
+    let jobs = at(&workflow, &["jobs"]);
+
+    let steps = |job: &str| at(jobs, &[job, "steps"]).as_sequence().unwrap().clone();
+    let step_with = |job: &str, key: &str, needle: &str| {
+        steps(job)
+            .into_iter()
+            .find(|s| s[key].as_str().is_some_and(|v| v.contains(needle)))
+            .unwrap_or_else(|| panic!("no step of `{job}` whose {key} has `{needle}`"))
+    };
+
+    assert_eq!(
+        str_at(jobs, &["start", "outputs", "at"]),
+        "${{ steps.at.outputs.at }}"
+    );
+    assert!(str_at(&step_with("start", "id", "at"), &["run"]).contains(">> \"$GITHUB_OUTPUT\""));
+
+    assert_eq!(str_at(jobs, &["shard", "needs"]), "start");
+    let run = step_with("shard", "run", "stress run");
+    let script = str_at(&run, &["run"]);
+    let n: usize = script
+        .split("--shard ${{ matrix.shard }}/")
+        .nth(1)
+        .expect("`--shard ${{ matrix.shard }}/N`")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap();
+    let matrix: Vec<u64> = at(jobs, &["shard", "strategy", "matrix", "shard"])
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        matrix,
+        (0..n as u64).collect::<Vec<_>>(),
+        "one job per shard of {n}"
+    );
+    assert!(script.contains("--start-at ${{ needs.start.outputs.at }}"));
+    assert!(script.contains("--out shard-${{ matrix.shard }}"));
+    let upload = step_with("shard", "uses", "actions/upload-artifact");
+    assert_eq!(
+        str_at(&upload, &["with", "name"]),
+        "stress-shard-${{ matrix.shard }}"
+    );
+    assert_eq!(
+        str_at(&upload, &["with", "path"]),
+        "shard-${{ matrix.shard }}"
+    );
+
+    assert_eq!(str_at(jobs, &["merge", "needs"]), "shard");
+    let download = step_with("merge", "uses", "actions/download-artifact");
+    assert_eq!(str_at(&download, &["with", "pattern"]), "stress-shard-*");
+    let path = str_at(&download, &["with", "path"]);
+    let merge = step_with("merge", "run", "stress merge");
+    assert!(str_at(&merge, &["run"]).starts_with(&format!("stress merge {path}/* --out ")));
 }
