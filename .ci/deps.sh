@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Installs the real servers the tests and scenarios drive as systems under test (Debian
-# packages): nginx and HAProxy; and bat for the editor grammar tests. Idempotent: does nothing when they are already there.
+# packages): nginx and HAProxy; bat for the editor grammar tests; kubectl and (from PyPI)
+# kubernetes-validate for the deploy/kubernetes tests. Idempotent: does nothing when they are
+# already there.
 set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 # bat highlights with the shipped sublime-syntax in editors/test.sh.
 command -v bat >/dev/null 2>&1 || command -v batcat >/dev/null 2>&1 || need+=(bat)
-# python3 runs the service tests' fixture server (tests/fixtures/body_server.py).
+# python3 runs the service tests' fixture server (tests/fixtures/body_server.py), and
+# kubernetes-validate (below).
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+# kubectl renders deploy/kubernetes (`kubectl kustomize`, no cluster) in tests/deploy.rs.
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     echo "deps: please install ${need[*]} (Debian packages)" >&2
@@ -20,4 +26,11 @@ if [ ${#need[@]} -gt 0 ]; then
   systemctl stop nginx haproxy 2>/dev/null || service nginx stop 2>/dev/null || true
   pkill -x nginx 2>/dev/null || true
   pkill -x haproxy 2>/dev/null || true
+fi
+# kubernetes-validate (PyPI) checks deploy/kubernetes against the Kubernetes JSON schemas it
+# bundles, offline (tests/deploy.rs). Pinned, so the schemas do not change under the tests.
+if ! python3 -c 'import kubernetes_validate' >/dev/null 2>&1; then
+  export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
+  python3 -m pip install --quiet 'kubernetes-validate==1.37.0' 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages 'kubernetes-validate==1.37.0'
 fi
