@@ -83,7 +83,9 @@ impl RunArgs {
             return Ok(None);
         };
         let at: jiff::Timestamp = text.trim().parse().map_err(|e| {
-            format!("`--start-at {text}` is not an RFC 3339 instant such as `2026-12-05T10:00:00Z`: {e}")
+            format!(
+                "`--start-at {text}` is not an RFC 3339 instant such as `2026-12-05T10:00:00Z`: {e}"
+            )
         })?;
         let ahead = at.duration_since(jiff::Timestamp::now());
         if ahead.as_secs() > MAX_START_DELAY_S {
@@ -130,11 +132,25 @@ mod tests {
     #[test]
     fn the_shard_comes_from_the_flag_or_the_job_index() {
         let a = args(&["f.stress", "--shard", "1/4"]).unwrap();
-        assert_eq!(a.shard_from(Some("3".into())), Ok(Shard::new(1, 4).unwrap()));
+        assert_eq!(
+            a.shard_from(Some("3".into())),
+            Ok(Shard::new(1, 4).unwrap())
+        );
         let b = args(&["f.stress", "--shards", "4"]).unwrap();
-        assert_eq!(b.shard_from(Some("3".into())), Ok(Shard::new(3, 4).unwrap()));
-        assert!(b.shard_from(None).unwrap_err().contains("JOB_COMPLETION_INDEX"));
-        assert!(b.shard_from(Some("4".into())).unwrap_err().contains("0 to 3"));
+        assert_eq!(
+            b.shard_from(Some("3".into())),
+            Ok(Shard::new(3, 4).unwrap())
+        );
+        assert!(
+            b.shard_from(None)
+                .unwrap_err()
+                .contains("JOB_COMPLETION_INDEX")
+        );
+        assert!(
+            b.shard_from(Some("4".into()))
+                .unwrap_err()
+                .contains("0 to 3")
+        );
         assert!(b.shard_from(Some("x".into())).unwrap_err().contains("`x`"));
         let c = args(&["f.stress"]).unwrap();
         assert_eq!(c.shard_from(Some("3".into())), Ok(Shard::WHOLE));

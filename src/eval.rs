@@ -11,7 +11,9 @@
 mod scope;
 mod value;
 
-pub use scope::{Cursors, Env, Record, Response, eval_record, eval_record_with_captures, fault_value};
+pub use scope::{
+    Cursors, Env, Record, Response, eval_record, eval_record_with_captures, fault_value,
+};
 pub use value::Value;
 
 use std::fmt::Write as _;

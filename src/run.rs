@@ -111,7 +111,10 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> Exit {
                     "error[stress::run::fd_limit]: {}: test `{}` {}declares {users} users, which needs up to {need} open files, but this process may open only {limit} (RLIMIT_NOFILE, hard limit included)\n  = help: raise the limit (`ulimit -n {need}`, or the hard limit in limits.conf / `docker run --ulimit nofile={need}`), or declare fewer users",
                     path.display(),
                     plan.tests[test].name,
-                    launch.label().replace(": ", " ").replace("shard", "on shard"),
+                    launch
+                        .label()
+                        .replace(": ", " ")
+                        .replace("shard", "on shard"),
                 );
                 return Exit::CouldNotRun;
             }
@@ -296,13 +299,10 @@ impl Launch {
             count: self.shard.count,
             start_at: self.start_at.map(rfc),
             started_at: self.started.map(rfc),
-            start_offset_us: self
-                .start_at
-                .zip(self.started)
-                .map(|(at, started)| {
-                    let d = started.duration_since(at);
-                    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
-                }),
+            start_offset_us: self.start_at.zip(self.started).map(|(at, started)| {
+                let d = started.duration_since(at);
+                i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+            }),
         })
     }
 }
@@ -707,7 +707,8 @@ impl Sink for CollectorSink<'_> {
                 services.scenario_started(&s.name);
             }
             let chaos = self.plan.tests[self.test].chaos.as_ref();
-            self.proxies.scenario_started(self.seed, s, chaos, self.shard);
+            self.proxies
+                .scenario_started(self.seed, s, chaos, self.shard);
         }
         self.collector.scenario_started(scenario);
     }

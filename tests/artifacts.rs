@@ -50,7 +50,7 @@ pub(crate) fn quickstart() -> &'static (PathBuf, PathBuf) {
     })
 }
 
-pub(crate) const REQUEST_FIELDS: [&str; 22] = [
+pub(crate) const REQUEST_FIELDS: [&str; 23] = [
     "test",
     "scenario",
     "step",
@@ -59,6 +59,7 @@ pub(crate) const REQUEST_FIELDS: [&str; 22] = [
     "call",
     "attempt",
     "phase",
+    "chaos",
     "intended",
     "sent",
     "done",
@@ -681,4 +682,67 @@ fn fold_spaces(text: &str) -> String {
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[test]
+fn request_lines_say_where_they_fall_around_the_chaos_window() {
+    let dir = temp_dir("chaos-lines");
+    let file = dir.join("chaos.stress");
+    std::fs::write(
+        &file,
+        r#"
+target llm mock {
+  api openai
+  latency 1ms..2ms
+  tokens 5..10
+}
+workload chat {
+  request complete: post llm "/v1/chat/completions" {
+    json { model: "m", messages: [{ role: "user", content: "hi" }] }
+  }
+}
+scenario slow { latency(100%, 1ms) }
+test "t" {
+  workload chat
+  profile { rate 50/s for 900ms }
+  chaos from 300ms to 600ms { faults slow }
+  slo { count(true) == 45 }
+}
+"#,
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let run = stress(
+        &[
+            "run",
+            "-q",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_exit(&run, 0);
+    let text = std::fs::read_to_string(out.join("requests.jsonl")).unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let at = v["intended_us"].as_u64().unwrap();
+        let want = if at < 300_000 {
+            "before"
+        } else if at < 600_000 {
+            "during"
+        } else {
+            "after"
+        };
+        assert_eq!(v["chaos"], want, "{line}");
+        *seen.entry(want).or_insert(0) += 1;
+    }
+    // 50/s: arrivals every 20 ms, 15 in each 300 ms part.
+    assert_eq!(
+        seen,
+        [("after", 15), ("before", 15), ("during", 15)]
+            .into_iter()
+            .collect()
+    );
 }

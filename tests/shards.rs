@@ -274,14 +274,19 @@ fn merge_refuses_a_set_of_shards_that_is_not_whole() {
     let missing = merge(&dirs[..2], &[]);
     assert_exit(&missing, 2);
     assert!(
-        err(&missing).contains("stress::merge::shards") && err(&missing).contains("missing shard 2/3"),
+        err(&missing).contains("stress::merge::shards")
+            && err(&missing).contains("missing shard 2/3"),
         "{}",
         err(&missing)
     );
 
     let twice = merge(&[dirs[0].clone(), dirs[1].clone(), dirs[1].clone()], &[]);
     assert_exit(&twice, 2);
-    assert!(err(&twice).contains("are the same shard"), "{}", err(&twice));
+    assert!(
+        err(&twice).contains("are the same shard"),
+        "{}",
+        err(&twice)
+    );
 
     // A duplicate is refused even with --allow-partial.
     let twice = merge(&[dirs[0].clone(), dirs[0].clone()], &["--allow-partial"]);

@@ -49,6 +49,9 @@ struct RequestLine<'a> {
     call: u64,
     attempt: u32,
     phase: Option<&'a str>,
+    /// `before`, `during` or `after` the test's `chaos` window (by the intended start); null
+    /// without one.
+    chaos: Option<&'static str>,
     intended: String,
     sent: String,
     done: String,
@@ -307,6 +310,15 @@ impl TestStream {
             call: a.call,
             attempt: a.attempt,
             phase: a.phase.and_then(|p| self.phases.get(p)).map(String::as_str),
+            chaos: self.chaos.map(|(from, to)| {
+                if a.intended_us < from {
+                    "before"
+                } else if a.intended_us < to {
+                    "during"
+                } else {
+                    "after"
+                }
+            }),
             intended: rfc3339_at(start, a.intended_us),
             sent: rfc3339_at(start, a.sent_us),
             done: rfc3339_at(start, a.done_us),

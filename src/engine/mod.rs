@@ -274,7 +274,8 @@ impl Ctx {
     /// The global number of the next call at the injection point: this shard's c-th call is
     /// call `I + c·N` of the whole test, so rules that name call numbers fire on one shard.
     pub(crate) fn next_call(&self) -> u64 {
-        self.shard.global(self.calls.fetch_add(1, Ordering::Relaxed))
+        self.shard
+            .global(self.calls.fetch_add(1, Ordering::Relaxed))
     }
 
     /// Counts an expression that could not be evaluated, keeping the first few messages.
@@ -412,7 +413,9 @@ fn shard_warnings(profile: &Profile, shard: Shard) -> Vec<String> {
             max_users,
         } = &stage.kind
         {
-            if shard.share_u32(*max_users) == 0 && schedule::arrivals(*from, *to, *duration).total() > 0 {
+            if shard.share_u32(*max_users) == 0
+                && schedule::arrivals(*from, *to, *duration).total() > 0
+            {
                 warnings.push(format!(
                     "shard {shard}: stage {} has `max users {max_users}`, which split {} ways leaves this shard no VU: its arrivals are all dropped (declare at least {} max users)",
                     i + 1,

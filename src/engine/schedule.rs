@@ -396,9 +396,18 @@ mod tests {
         }
         union.sort_unstable();
         assert_eq!(union, single);
-        for (from, to, ms) in [(0.0, 0.0, 1000), (5.0, 5.0, 0), (10.0, 0.0, 2000), (0.5, 0.5, 999)] {
+        for (from, to, ms) in [
+            (0.0, 0.0, 1000),
+            (5.0, 5.0, 0),
+            (10.0, 0.0, 2000),
+            (0.5, 0.5, 999),
+        ] {
             let a = arrivals(from, to, Duration::from_millis(ms));
-            assert_eq!(a.total(), a.clone().count() as u64, "{from} → {to} over {ms} ms");
+            assert_eq!(
+                a.total(),
+                a.clone().count() as u64,
+                "{from} → {to} over {ms} ms"
+            );
         }
     }
 

@@ -149,8 +149,7 @@ impl Cursors {
         let local = sites.entry(site).or_insert(0);
         let taken = *local;
         *local = local.wrapping_add(1);
-        self.offset
-            .wrapping_add(taken.wrapping_mul(self.stride))
+        self.offset.wrapping_add(taken.wrapping_mul(self.stride))
     }
 }
 

@@ -173,6 +173,23 @@ impl Metrics {
         Ok(())
     }
 
+    /// The segments of scenario `sm` for which `keep` holds, with the time they cover: the
+    /// scheduled length of their stages (clipped to the run, and to the chaos window's parts),
+    /// which `throughput` divides by; a profile with an `iterations` stage has no scheduled
+    /// length there, and its throughput divides by the samples' own span.
+    pub fn select<'a>(
+        &self,
+        sm: &'a ScenarioMetrics,
+        keep: impl Fn(Segment) -> bool,
+    ) -> Selection<'a> {
+        let scheduled = self.timeline.scheduled_us(&keep, sm.end_us);
+        let selection = sm.select(keep);
+        match scheduled {
+            Some(us) => selection.with_elapsed(us),
+            None => selection,
+        }
+    }
+
     pub fn step_index(&self, name: &str) -> Option<usize> {
         self.step_names.iter().position(|s| s == name)
     }

@@ -9,9 +9,11 @@
 //! - a metric over no samples (p95 of an empty phase, the error rate or a `count` of no
 //!   requests) is [`Missing::NoData`], never a silent pass; service metrics (`memory_growth`,
 //!   `max_rss`, `cpu`, …) are computed from samples by `growth`;
-//! - `throughput` is attempts (failed or not) per second over the selection's span, first
-//!   intended start → last end (a phase's own span under a phase qualifier, a window's
-//!   covered length in a window);
+//! - `throughput` is attempts that got a response (any status; not timeouts or transport
+//!   errors) per second of the time the selection covers: the scheduled length of its stages
+//!   (a phase's stages only, summed over a `repeat`), cut to the run; a window's covered
+//!   length in a window; the samples' own span (first intended start → last end) where the
+//!   profile has no scheduled length (`users N, iterations M`);
 //! - under `step X:`, request metrics read that step, `duration` reads the step's own time,
 //!   and iteration metrics (`success_rate`, `outcome`, retries, cost, budgets) ignore it.
 
@@ -98,7 +100,7 @@ fn select<'a>(filter: &Filter, m: &Metrics, scope: &Scope<'a>) -> Result<Selecti
             .is_none_or(|list: &Vec<_>| list.contains(&s))
     };
     Ok(match scope {
-        Scope::Run(sm) => sm.select(keep),
+        Scope::Run(sm) => m.select(sm, keep),
         Scope::Window {
             sm,
             len,
@@ -219,7 +221,18 @@ fn measure(
             let hits = r.matches.get(index).copied().unwrap_or(0);
             match metric {
                 Metric::Count(_) => (hits as f64, Unit::Number),
-                _ => (share(hits, r.count), Unit::Percent),
+                _ => {
+                    // Over the attempts the condition could be judged on: those that recorded
+                    // the captures it reads (a step that never sets `cached` is not a miss).
+                    let judged = capture_denominator(m, e, &r).unwrap_or(r.count);
+                    if judged == 0 {
+                        return Err(Missing::NoData(format!(
+                            "no request recorded the capture `{}` reads{place}",
+                            expr_text(e)
+                        )));
+                    }
+                    (share(hits, judged), Unit::Percent)
+                }
             }
         }
         Metric::Outcome(o) => {
@@ -277,6 +290,39 @@ fn measure(
             );
         }
     })
+}
+
+/// The attempts that recorded a capture `e` reads (the most of them when it reads several);
+/// `None` when it reads none.
+fn capture_denominator(m: &Metrics, e: &Expr, r: &super::bucket::RequestAgg) -> Option<u64> {
+    fn vars<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
+        match e {
+            Expr::Var(name) => out.push(name),
+            Expr::Template(items) | Expr::List(items) => items.iter().for_each(|i| vars(i, out)),
+            Expr::Object(entries) => entries.iter().for_each(|(_, v)| vars(v, out)),
+            Expr::Field(b, _) | Expr::Not(b) | Expr::Neg(b) => vars(b, out),
+            Expr::Index(a, b) | Expr::Binary { lhs: a, rhs: b, .. } => {
+                vars(a, out);
+                vars(b, out);
+            }
+            Expr::Call { args, .. } => args.iter().for_each(|a| vars(a, out)),
+            _ => {}
+        }
+    }
+    let mut names = Vec::new();
+    vars(e, &mut names);
+    names
+        .iter()
+        .filter_map(|name| m.captures.iter().position(|c| c == name))
+        .map(|i| {
+            let flags = r.flags.get(&i).map_or(0, |(t, f)| t + f);
+            let numbers = r.captures.get(&i).map_or(0, |h| h.count());
+            flags.max(numbers)
+        })
+        .max()
+        // Numeric captures are only kept when an SLO reads their values: without them, over
+        // every attempt.
+        .filter(|n| *n > 0)
 }
 
 fn predicate(m: &Metrics, e: &Expr) -> Result<usize, Missing> {

@@ -169,6 +169,36 @@ impl Timeline {
         self.stages.iter().find(|s| s.phase == Some(p))?.span
     }
 
+    /// The scheduled time the segments `keep` selects cover, within the run's first `run_us`
+    /// µs: each selected stage's span, cut to its chaos part (before, during or after the
+    /// window). `None` when a selected stage has no known span (after an `iterations` stage)
+    /// or nothing is selected.
+    pub fn scheduled_us(&self, keep: &impl Fn(Segment) -> bool, run_us: u64) -> Option<u64> {
+        let parts = [ChaosPart::Before, ChaosPart::During, ChaosPart::After];
+        let mut total = 0u64;
+        let mut any = false;
+        for (stage, st) in self.stages.iter().enumerate() {
+            for chaos in parts {
+                if !keep(Segment { stage, chaos }) {
+                    continue;
+                }
+                let (start, end) = st.span?;
+                let (lo, hi) = match (self.chaos, chaos) {
+                    (None, ChaosPart::Before) => (0, u64::MAX),
+                    (None, _) => (0, 0),
+                    (Some((from, _)), ChaosPart::Before) => (0, from),
+                    (Some((from, to)), ChaosPart::During) => (from, to),
+                    (Some((_, to)), ChaosPart::After) => (to, u64::MAX),
+                };
+                let lo = start.max(lo);
+                let hi = end.min(hi).min(run_us);
+                total = total.saturating_add(hi.saturating_sub(lo));
+                any = true;
+            }
+        }
+        any.then_some(total)
+    }
+
     /// Every segment a sample can fall in.
     pub fn all_segments(&self) -> impl Iterator<Item = Segment> + '_ {
         let parts = [ChaosPart::Before, ChaosPart::During, ChaosPart::After];

@@ -45,6 +45,16 @@ impl<'a> Selection<'a> {
         out
     }
 
+    /// Attempts that got an HTTP response (any status), without merging histograms.
+    pub fn responses(&self, step: Option<usize>) -> u64 {
+        self.buckets
+            .iter()
+            .flat_map(|b| b.requests.iter())
+            .filter(|(s, _)| step.is_none_or(|want| want == **s))
+            .map(|(_, r)| r.count - r.no_status.min(r.count))
+            .sum()
+    }
+
     /// Attempt count without merging histograms.
     pub fn attempts(&self, step: Option<usize>) -> u64 {
         self.buckets
@@ -93,14 +103,18 @@ impl<'a> Selection<'a> {
         (first <= last && first != u64::MAX).then_some((first, last))
     }
 
-    /// Completed attempts (failed or not) per second over the elapsed time; `None` without
-    /// attempts or elapsed time.
+    /// Attempts that got a response (any status, failed checks included) per second over the
+    /// elapsed time; a timeout or transport error was not served and does not count. `None`
+    /// without attempts or elapsed time.
     pub fn throughput(&self, step: Option<usize>) -> Option<f64> {
-        let count = self.attempts(step);
+        if self.attempts(step) == 0 {
+            return None;
+        }
+        let count = self.responses(step);
         let elapsed = match self.elapsed_us {
             Some(e) => e,
             None => self.span().map(|(f, l)| l - f)?,
         };
-        (count > 0 && elapsed > 0).then(|| count as f64 / (elapsed as f64 / 1e6))
+        (elapsed > 0).then(|| count as f64 / (elapsed as f64 / 1e6))
     }
 }

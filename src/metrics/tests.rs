@@ -1,7 +1,9 @@
 //! Collector tests against hand-computed values.
 
 use crate::ast::{BinaryOp, PhaseKind};
-use crate::plan::{CmpOp, Expr, Fault, Metric, Outcome, PhaseRef, ResponseField, RetryOn, Unit};
+use crate::plan::{
+    CmpOp, Expr, Fault, Metric, Outcome, PhaseRef, ResponseField, RetryOn, Stage, StageKind, Unit,
+};
 use crate::units::Duration;
 
 use super::testkit::*;
@@ -282,4 +284,136 @@ fn recent_slots_slide_by_end_time() {
     // slots older than the longest `over` are pruned: memory stays bounded
     let old = c.recent(0, 10 * S, 20 * S).unwrap();
     assert_eq!(Selection::new(vec![&old]).attempts(None), 0);
+}
+
+/// `rate 10/m for 90s`: 15 arrivals, 6 s apart, the last at 84 s. Throughput is 15 per 90 s of
+/// the stage (10/m), not 15 per the 84 s between the first and the last request (10.7/m).
+#[test]
+fn throughput_divides_by_the_scheduled_length_not_the_request_span() {
+    let rate = Stage {
+        kind: StageKind::Rate {
+            from: 10.0 / 60.0,
+            to: 10.0 / 60.0,
+            duration: Duration(90 * S),
+            max_users: 5,
+        },
+        phase: None,
+        limit: None,
+    };
+    let p = plan(&["x"], vec![rate], &[]);
+    let mut c = Collector::new(&p, 0);
+    c.scenario_started(0);
+    for k in 0..15 {
+        c.attempt(attempt(0, 0, k * 6 * S, 50 * MS));
+    }
+    // The engine ends a timed stage at its end.
+    c.scenario_finished(0, 90 * S);
+    let m = c.finish();
+    let tp = m
+        .select(&m.scenarios[0], |_| true)
+        .throughput(None)
+        .unwrap();
+    assert!((tp * 60.0 - 10.0).abs() < 1e-9, "{} per minute", tp * 60.0);
+
+    // Interrupted at 30 s after 5 arrivals: 5 per 30 s.
+    let mut c = Collector::new(&p, 0);
+    c.scenario_started(0);
+    for k in 0..5 {
+        c.attempt(attempt(0, 0, k * 6 * S, 50 * MS));
+    }
+    c.scenario_finished(0, 30 * S);
+    let m = c.finish();
+    let tp = m
+        .select(&m.scenarios[0], |_| true)
+        .throughput(None)
+        .unwrap();
+    assert!((tp * 60.0 - 10.0).abs() < 1e-9, "{} per minute", tp * 60.0);
+}
+
+/// `repeat 2 { hold 1 users for 10s  hold 1 users for 10s as calm }`: calm is 2 × 10 s; its 40
+/// requests are 2/s, not 40 over the 30 s from the first calm request to the last (with the
+/// other stage in between).
+#[test]
+fn throughput_of_a_phase_repeated_sums_its_stages_lengths() {
+    let stages = vec![
+        hold(10, None),
+        hold(10, Some(0)),
+        hold(10, None),
+        hold(10, Some(0)),
+    ];
+    let p = plan(&["x"], stages, &["calm"]);
+    let mut c = Collector::new(&p, 0);
+    c.scenario_started(0);
+    for (start, phase) in [(0, None), (10, Some(0)), (20, None), (30, Some(0))] {
+        for i in 0..20 {
+            let mut a = attempt(0, 0, start * S + i * 500 * MS, 10 * MS);
+            a.phase = phase;
+            c.attempt(a);
+        }
+    }
+    c.scenario_finished(0, 40 * S);
+    let m = c.finish();
+    let calm = PhaseRef {
+        when: PhaseKind::During,
+        name: "calm".into(),
+    };
+    let sel = m.select(&m.scenarios[0], |s| {
+        m.timeline.selects(&calm, s) == Some(true)
+    });
+    assert_eq!(sel.attempts(None), 40);
+    assert_eq!(sel.throughput(None), Some(2.0));
+    // The whole run: 80 requests over 40 s.
+    assert_eq!(
+        m.select(&m.scenarios[0], |_| true).throughput(None),
+        Some(2.0)
+    );
+}
+
+/// Timed-out attempts were not served: 10 attempts in a 10 s stage, 4 of them timeouts, is
+/// 0.6/s.
+#[test]
+fn throughput_counts_only_answered_attempts() {
+    let p = plan(&["x"], vec![hold(10, None)], &[]);
+    let mut c = Collector::new(&p, 0);
+    c.scenario_started(0);
+    for i in 0..10 {
+        let mut a = attempt(0, 0, i * S, 10 * MS);
+        if i % 3 == 0 {
+            a.status = None;
+            a.failed = true;
+            a.error = Some(crate::samples::ErrorClass::Timeout);
+        }
+        c.attempt(a);
+    }
+    c.scenario_finished(0, 10 * S);
+    let m = c.finish();
+    let tp = m
+        .select(&m.scenarios[0], |_| true)
+        .throughput(None)
+        .unwrap();
+    assert!((tp - 0.6).abs() < 1e-12, "{tp}");
+}
+
+/// `rate(cached)` without `step X:` over a workload whose step `chat` captures `cached` and
+/// whose step `explain` does not: true on 10 of chat's 10 requests is 100 %, not 10 of 20.
+#[test]
+fn rate_of_a_capture_counts_the_requests_that_recorded_it() {
+    let mut p = plan(&["x"], vec![], &[]);
+    let cached = metric(Metric::Rate(Expr::Var("cached".into())));
+    p.tests[0].slos = vec![slo(
+        "rate(cached) == 100%",
+        cached.clone(),
+        CmpOp::Eq,
+        konst(100.0, Unit::Percent),
+    )];
+    let mut c = Collector::new(&p, 0);
+    for i in 0..10 {
+        let mut chat = attempt(0, 0, i * S, 10 * MS);
+        chat.captures = vec![(0, CaptureValue::Bool(true))];
+        c.attempt(chat);
+        c.attempt(attempt(0, 1, i * S + 20 * MS, 10 * MS));
+    }
+    let m = c.finish();
+    let (v, unit) = measure::side(&cached, &m, &measure::Scope::Run(&m.scenarios[0])).unwrap();
+    assert_eq!((v, unit), (100.0, Unit::Percent));
 }

@@ -311,7 +311,7 @@ fn scenario(
     m: &Metrics,
 ) -> ScenarioReport {
     let spec = plan.tests.get(test).and_then(|t| t.scenarios.get(index));
-    let all = sm.select(|_| true);
+    let all = m.select(sm, |_| true);
     let req = all.requests(None);
     let it = all.iterations();
     let statuses = status_counts(&req);
@@ -524,7 +524,7 @@ fn phase_reports(plan: &Plan, test: usize, sm: &ScenarioMetrics, m: &Metrics) ->
     }
     refs.into_iter()
         .map(|phase| {
-            let sel = sm.select(|seg| m.timeline.selects(&phase, seg) == Some(true));
+            let sel = m.select(sm, |seg| m.timeline.selects(&phase, seg) == Some(true));
             let req = sel.requests(None);
             let it = sel.iterations();
             let when = match phase.when {
