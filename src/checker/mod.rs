@@ -9,8 +9,10 @@ mod exprs;
 mod lower;
 mod profiles;
 mod read;
+mod resolved;
 mod scenarios;
 mod scope;
+mod slos;
 mod test_block;
 mod types;
 mod unmeasurable;
@@ -32,6 +34,8 @@ pub struct Checked<'a> {
     /// Warnings found while checking (errors make `check` fail).
     pub warnings: Vec<CheckError>,
     base_dir: Option<&'a Path>,
+    /// Every test's resolved references, in order.
+    tests: Vec<resolved::TestRefs<'a>>,
 }
 
 /// Checks a parsed file. `base_dir` resolves data file paths (None: not checked).
@@ -45,15 +49,25 @@ pub fn check<'a>(
     let mut checker = check::Checker::new(file, ast, base_dir);
     checker.run();
     let mut problems = checker.problems;
+    let tests = checker.tests;
     problems.sort_by_key(CheckError::offset);
     problems.dedup();
     let is_warning = |p: &CheckError| matches!(p.severity(), Some(miette::Severity::Warning));
     if problems.iter().all(is_warning) {
+        debug_assert_eq!(
+            tests.len(),
+            ast.items
+                .iter()
+                .filter(|i| matches!(i, ast::Item::Test(_)))
+                .count(),
+            "check passed a test whose references did not resolve"
+        );
         Ok(Checked {
             file,
             ast,
             warnings: problems,
             base_dir,
+            tests,
         })
     } else {
         Err(problems)

@@ -4,7 +4,7 @@
 //! `lower` matches exhaustively on what reads, so the cases `check` refused cannot be written
 //! there. Pure functions of the AST: no diagnostics, no I/O.
 
-use crate::ast::{Arg, BinaryOp, Expr, ExprKind, FaultExpr, Name, Rule as AstRule, RuleKind};
+use crate::ast::{Arg, Expr, ExprKind, FaultExpr, Name, Rule as AstRule, RuleKind};
 use crate::vocab::{self, ArgKind};
 
 /// A fault as a rule injects it.
@@ -280,9 +280,9 @@ impl MockKey {
 }
 
 /// An SLO or abort condition: `LHS op RHS` with a comparison operator.
-pub(crate) fn comparison(e: &Expr) -> Option<(&Expr, BinaryOp, &Expr)> {
+pub(crate) fn comparison(e: &Expr) -> Option<(&Expr, crate::plan::CmpOp, &Expr)> {
     match &e.kind {
-        ExprKind::Binary { op, lhs, rhs } if op.is_comparison() => Some((lhs, *op, rhs)),
+        ExprKind::Binary { op, lhs, rhs } => Some((lhs, super::resolved::cmp_op(*op)?, rhs)),
         _ => None,
     }
 }
