@@ -5,7 +5,7 @@
 //! there. Pure functions of the AST: no diagnostics, no I/O.
 
 use crate::ast::{Arg, Expr, ExprKind, FaultExpr, Name, Rule as AstRule, RuleKind};
-use crate::vocab::{self, ArgKind};
+use crate::vocab::{self, ArgKind, DataFormat};
 
 /// A fault as a rule injects it.
 #[derive(Clone, Copy, Debug)]
@@ -154,37 +154,6 @@ pub(crate) fn rule(r: &AstRule) -> Option<RuleRead<'_>> {
             fault: fault_arg()?,
         },
     })
-}
-
-/// The file formats a `data` declaration reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum DataFormat {
-    Lines,
-    Csv,
-    Jsonl,
-    Yaml,
-}
-
-impl DataFormat {
-    pub(crate) const ALL: [DataFormat; 4] = [
-        DataFormat::Lines,
-        DataFormat::Csv,
-        DataFormat::Jsonl,
-        DataFormat::Yaml,
-    ];
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            DataFormat::Lines => "lines",
-            DataFormat::Csv => "csv",
-            DataFormat::Jsonl => "jsonl",
-            DataFormat::Yaml => "yaml",
-        }
-    }
-
-    pub(crate) fn from_name(name: &str) -> Option<DataFormat> {
-        DataFormat::ALL.into_iter().find(|f| f.name() == name)
-    }
 }
 
 /// `lines("f.txt")`: the format and the plain path of a data source.

@@ -2,39 +2,6 @@
 //! `count(status == 200)`, `cpu(api)`), the quantities a statistic is taken of and the
 //! outcomes of an iteration.
 
-/// Declares a word enum: `ALL` (in the order messages list them), `name()`, `from_name()` and
-/// `names()`.
-macro_rules! words {
-    ($(#[$doc:meta])* $ty:ident { $($(#[$vdoc:meta])* $variant:ident => $name:literal,)* }) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $ty {
-            $($(#[$vdoc])* $variant,)*
-        }
-
-        impl $ty {
-            /// Every word, in the order messages list them.
-            pub const ALL: &'static [$ty] = &[$($ty::$variant,)*];
-
-            /// The word as written in a `.stress` file.
-            pub fn name(self) -> &'static str {
-                match self {
-                    $($ty::$variant => $name,)*
-                }
-            }
-
-            pub fn from_name(name: &str) -> Option<$ty> {
-                Self::ALL.iter().copied().find(|w| w.name() == name)
-            }
-
-            /// Every word's name, in `ALL` order ("did you mean" candidates).
-            pub fn names() -> impl Iterator<Item = &'static str> {
-                Self::ALL.iter().map(|w| w.name())
-            }
-        }
-    };
-}
-
 words! {
     /// A metric an SLO reads by its name alone.
     MetricName {

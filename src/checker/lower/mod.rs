@@ -129,17 +129,7 @@ impl<'a> Lowerer<'a> {
             },
             ExprKind::Binary { op, lhs, rhs } => {
                 let (a, b) = (self.num(lhs), self.num(rhs));
-                let percent = |x: &ast::Expr| matches!(x.kind, ExprKind::Percent(_));
-                match op {
-                    BinaryOp::Add => a + b,
-                    BinaryOp::Sub => a - b,
-                    BinaryOp::Mul if percent(lhs) => a / 100.0 * b,
-                    BinaryOp::Mul if percent(rhs) => a * b / 100.0,
-                    BinaryOp::Mul => a * b,
-                    BinaryOp::Div if b != 0.0 => a / b,
-                    BinaryOp::Mod if b != 0.0 => a % b,
-                    _ => 0.0,
-                }
+                domains::arithmetic(*op, (lhs, a), (rhs, b)).unwrap_or(0.0)
             }
             ExprKind::Str(_)
             | ExprKind::RawStr(_)
@@ -157,7 +147,8 @@ impl<'a> Lowerer<'a> {
     }
 
     /// A placeholder for a number `check` should have refused; recorded, see
-    /// [`domains::unlowerable`].
+    /// [`domains::unlowerable`]. Stays: constants are read where they stand (a `let` by its
+    /// name), as `check` typed them in place.
     pub(super) fn not_constant(&self, e: &ast::Expr) -> f64 {
         domains::unlowerable(&format!(
             "not a numeric constant: {}",

@@ -152,7 +152,8 @@ impl Lowerer<'_> {
                 None => self.constant(e),
             },
             ExprKind::Call { callee, args } => {
-                // `check` let through only metric functions with one argument here.
+                // Stays, like the function of a workload call: `check` let through only metric
+                // functions with one argument here, read again from the vocabulary.
                 let func = callee.as_name().and_then(|n| MetricFn::from_name(&n.text));
                 let (Some(func), [arg]) = (func, args.as_slice()) else {
                     domains::unlowerable(&format!("not a metric: {}", self.file.slice(e.span)));
@@ -227,9 +228,9 @@ impl Lowerer<'_> {
             Some(vocab::Quantity::Duration) => plan::Quantity::Duration,
             Some(vocab::Quantity::Retries) => plan::Quantity::Retries,
             Some(vocab::Quantity::Cost) => plan::Quantity::Cost,
-            // A capture: `check` typed it where it found it in the workload's table, by name;
-            // the plan numbers captures in the order lowering meets them, so the index is
-            // looked up here.
+            // A capture. Stays: `check` found the name in the workload's captures, but the plan
+            // numbers captures in the order lowering meets them, so the index is looked up
+            // here.
             None => match captures.iter().position(|c| c == name) {
                 Some(i) => plan::Quantity::Capture(i),
                 None => {
