@@ -103,6 +103,10 @@ impl<'a> Lowerer<'a> {
             let test = self.test(refs, &plan);
             plan.tests.push(test);
         }
+        let tests = self.ast.items.iter().filter(|i| matches!(i, Item::Test(_)));
+        if tests.count() != self.tests.len() {
+            domains::unlowerable("a test whose references did not resolve");
+        }
         plan
     }
 
