@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::error::CheckError;
+use super::resolved::TestRefs;
 use super::scope::{Kind, Scope};
 use super::types::Ty;
 
@@ -26,6 +27,8 @@ pub(crate) struct Checker<'a> {
     pub(crate) let_stack: Vec<String>,
     /// Per workload name: its captures.
     pub(crate) captures: HashMap<String, Captures>,
+    /// Every test whose references all resolved, in order.
+    pub(crate) tests: Vec<TestRefs<'a>>,
 }
 
 /// Where an expression stands: decides which names it can see.
@@ -57,6 +60,7 @@ impl<'a> Checker<'a> {
             let_types: HashMap::new(),
             let_stack: Vec::new(),
             captures: HashMap::new(),
+            tests: Vec::new(),
         }
     }
 
@@ -114,7 +118,7 @@ impl<'a> Checker<'a> {
         } else if self.problems.is_empty() {
             // Only on an otherwise clean file: after a typo, "unused" would repeat its cause.
             self.unused();
-            super::unmeasurable::warn(self.ast, &mut self.problems);
+            super::unmeasurable::warn(&self.tests, &mut self.problems);
         }
     }
 

@@ -4,11 +4,12 @@ use std::collections::HashMap;
 
 use super::check::{Checker, Place};
 use super::error::CheckError;
-use super::read::{DataFormat, MockKey};
+use super::read::MockKey;
 use super::scope::Kind;
 use super::types::Ty;
 use crate::ast::*;
 use crate::source::Span;
+use crate::vocab::DataFormat;
 
 impl<'a> Checker<'a> {
     /// The type of a `let`, computed once, with cycle detection.
@@ -55,10 +56,7 @@ impl<'a> Checker<'a> {
                 name: func.text.clone(),
                 span: func.span.into(),
                 help: Some(
-                    match crate::suggest::did_you_mean(
-                        &func.text,
-                        DataFormat::ALL.map(DataFormat::name),
-                    ) {
+                    match crate::suggest::did_you_mean(&func.text, DataFormat::names()) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "formats are `lines`, `csv`, `jsonl` and `yaml`".into(),
                     },

@@ -228,21 +228,31 @@ fn value_at(e: &Expr, ast: &File, depth: usize) -> Option<f64> {
                 value_at(lhs, ast, depth + 1)?,
                 value_at(rhs, ast, depth + 1)?,
             );
-            let percent = |x: &Expr| matches!(x.kind, ExprKind::Percent(_));
-            match op {
-                BinaryOp::Add => a + b,
-                BinaryOp::Sub => a - b,
-                BinaryOp::Mul if percent(lhs) => a / 100.0 * b,
-                BinaryOp::Mul if percent(rhs) => a * b / 100.0,
-                BinaryOp::Mul => a * b,
-                BinaryOp::Div if b != 0.0 => a / b,
-                BinaryOp::Mod if b != 0.0 => a % b,
-                _ => return None,
-            }
+            arithmetic(*op, (lhs, a), (rhs, b))?
         }
         _ => return None,
     };
     Some(v)
+}
+
+/// `a op b` between two constants: a percentage scales the other side (`50% * 10s` is 5s);
+/// `None` for a division by zero and for operators that do not compute a number.
+pub(crate) fn arithmetic(
+    op: BinaryOp,
+    (lhs, a): (&Expr, f64),
+    (rhs, b): (&Expr, f64),
+) -> Option<f64> {
+    let percent = |x: &Expr| matches!(x.kind, ExprKind::Percent(_));
+    Some(match op {
+        BinaryOp::Add => a + b,
+        BinaryOp::Sub => a - b,
+        BinaryOp::Mul if percent(lhs) => a / 100.0 * b,
+        BinaryOp::Mul if percent(rhs) => a * b / 100.0,
+        BinaryOp::Mul => a * b,
+        BinaryOp::Div if b != 0.0 => a / b,
+        BinaryOp::Mod if b != 0.0 => a % b,
+        _ => return None,
+    })
 }
 
 thread_local! {
@@ -257,9 +267,12 @@ pub fn take_lossy_conversions() -> Vec<String> {
     LOSSY.with(|l| std::mem::take(&mut *l.borrow_mut()))
 }
 
-/// Records that `lower` met a shape `check` should have refused (a name that does not
-/// resolve, a non-constant where a constant belongs): `lower` carries on with a placeholder
-/// instead of panicking, and the fuzzing harness sees the record.
+/// Records that `lower` met a shape `check` should have refused: `lower` carries on with a
+/// placeholder instead of panicking, and the fuzzing harness sees the record. Names `check`
+/// resolves (workloads, profiles, scenarios, services, SLO comparisons) reach `lower` resolved
+/// (`resolved::TestRefs`); what is left is read inside expressions, which `check` types in
+/// place: a non-constant where a constant belongs, a call of an unknown function or metric, an
+/// unknown capture.
 pub(crate) fn unlowerable(what: &str) {
     LOSSY.with(|l| l.borrow_mut().push(format!("not lowerable: {what}")));
 }

@@ -2,63 +2,13 @@
 //! a request record, a constant, an SLO) and infers units, so `p95(latency) < 50%` and
 //! `timeout 5` are caught before anything runs.
 
-use super::check::{Checker, Place, SloCtx};
+use super::check::{Checker, Place};
 use super::error::CheckError;
 use super::scope::Kind;
 use super::types::{Ty, literal_ty};
 use crate::ast::*;
 use crate::source::Span;
-use crate::vocab::Builtin;
-
-pub(crate) const BUILTINS: &[&str] = &["user", "iteration", "scenario", "test"];
-pub(crate) const RESPONSE: &[&str] = &["status", "json", "body", "latency"];
-pub(crate) const RECORD: &[&str] = &[
-    "status",
-    "latency",
-    "injected",
-    "fault",
-    "call",
-    "attempt",
-    "user",
-    "iteration",
-    "step",
-    // What a fault rule sees of a request at a proxy (`inject at proxy NAME`).
-    "method",
-    "path",
-    "body_size",
-];
-pub(crate) const METRIC_FUNCS: &[&str] = &[
-    "p50",
-    "p90",
-    "p95",
-    "p99",
-    "p999",
-    "max",
-    "min",
-    "mean",
-    "count",
-    "rate",
-    "outcome",
-    "retries_by",
-    "memory_growth",
-    "max_rss",
-    "cpu",
-    "rss",
-    "max_cpu",
-    "fds",
-    "threads",
-    "restarts",
-];
-pub(crate) const METRIC_NAMES: &[&str] = &[
-    "error_rate",
-    "success_rate",
-    "throughput",
-    "dropped",
-    "budget_exceeded",
-    "budget_exceeded_during_retry",
-];
-pub(crate) const QUANTITIES: &[&str] = &["latency", "duration", "retries", "cost"];
-pub(crate) const OUTCOMES: &[&str] = &["success", "failed", "budget_exceeded", "timeout"];
+use crate::vocab::{self, Builtin};
 
 impl Checker<'_> {
     /// `x.a` and `x[0]` need an object, a list, text or a value known only at run time; a
@@ -160,7 +110,7 @@ impl Checker<'_> {
         }
     }
 
-    fn binary_ty(&mut self, op: BinaryOp, lhs: &Expr, l: &Ty, rhs: &Expr, r: &Ty) -> Ty {
+    pub(crate) fn binary_ty(&mut self, op: BinaryOp, lhs: &Expr, l: &Ty, rhs: &Expr, r: &Ty) -> Ty {
         match op {
             BinaryOp::And | BinaryOp::Or => Ty::Bool,
             _ if op.is_comparison() => {
@@ -212,7 +162,7 @@ impl Checker<'_> {
         }
     }
 
-    fn incomparable(&mut self, lhs: &Expr, l: &Ty, rhs: &Expr, r: &Ty) {
+    pub(crate) fn incomparable(&mut self, lhs: &Expr, l: &Ty, rhs: &Expr, r: &Ty) {
         if *l == Ty::Number && r.is_quantity() && matches!(lhs.kind, ExprKind::Number { .. }) {
             self.expect_ty(lhs, l, r);
             return;
@@ -244,7 +194,7 @@ impl Checker<'_> {
                 locals,
                 steps,
             } => {
-                if BUILTINS.contains(&text)
+                if vocab::VU_NAMES.contains(&text)
                     || locals.iter().any(|l| l == text)
                     || vars.contains(text)
                 {
@@ -254,7 +204,7 @@ impl Checker<'_> {
                         Ty::Any
                     };
                 }
-                if RESPONSE.contains(&text) {
+                if vocab::RESPONSE.contains(&text) {
                     return if text == "latency" {
                         Ty::Duration
                     } else {
@@ -265,13 +215,13 @@ impl Checker<'_> {
                     self.bad_value(name.span, &format!("`{text}` is a step; read its response with `{text}.json…`, `{text}.status`"), "a step, not a value", None);
                     return Ty::Any;
                 }
-                candidates.extend(BUILTINS);
-                candidates.extend(RESPONSE);
+                candidates.extend(vocab::VU_NAMES);
+                candidates.extend(vocab::RESPONSE);
                 candidates.extend(locals.iter().map(String::as_str));
                 candidates.extend(vars.iter().map(String::as_str));
             }
             Place::Record { captures } => {
-                if RECORD.contains(&text) {
+                if vocab::RECORD.contains(&text) {
                     return match text {
                         "latency" => Ty::Duration,
                         "injected" => Ty::Bool,
@@ -289,7 +239,7 @@ impl Checker<'_> {
                     }
                     candidates.extend(caps.keys().map(String::as_str));
                 }
-                candidates.extend(RECORD);
+                candidates.extend(vocab::RECORD);
             }
             Place::Const => {}
         }
@@ -367,7 +317,7 @@ impl Checker<'_> {
         let Some(builtin) = Builtin::from_name(&func.text) else {
             let help = match crate::suggest::did_you_mean(&func.text, Builtin::names()) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None if METRIC_FUNCS.contains(&func.text.as_str()) => {
+                None if vocab::MetricFn::from_name(&func.text).is_some() => {
                     format!("`{}(…)` is a metric: use it in an `slo` block", func.text)
                 }
                 None => format!(
@@ -444,433 +394,6 @@ impl Checker<'_> {
 
     fn used_name(&mut self, name: &str) {
         self.mark(name);
-    }
-
-    // ── SLOs ──────────────────────────────────────────────────────────
-
-    pub(crate) fn slo(&mut self, slo: &SloStmt, ctx: &SloCtx<'_>) {
-        match &slo.kind {
-            SloStmtKind::Assert {
-                prefixes,
-                expr,
-                every,
-            } => {
-                let mut seen_scenario = false;
-                let mut seen_step = false;
-                for prefix in prefixes {
-                    match prefix.kind {
-                        SloPrefixKind::Scenario => {
-                            if std::mem::replace(&mut seen_scenario, true) {
-                                self.bad_value(
-                                    prefix.span,
-                                    "one `scenario X:` per assertion",
-                                    "second qualifier",
-                                    None,
-                                );
-                            }
-                            let known = ctx.scenarios.contains(&prefix.name.text);
-                            let implicit =
-                                ctx.scenarios.is_empty() && prefix.name.text == "baseline";
-                            if !known && !implicit {
-                                let help = crate::suggest::did_you_mean(
-                                    &prefix.name.text,
-                                    ctx.scenarios.iter().map(String::as_str),
-                                )
-                                .map(|s| format!("did you mean `{s}`?"))
-                                .or_else(|| {
-                                    Some(format!(
-                                        "this test runs: {}",
-                                        if ctx.scenarios.is_empty() {
-                                            "no listed scenario".to_string()
-                                        } else {
-                                            ctx.scenarios.join(", ")
-                                        }
-                                    ))
-                                });
-                                self.problems.push(CheckError::UnknownName {
-                                    kind: "scenario of this test",
-                                    name: prefix.name.text.clone(),
-                                    span: prefix.name.span.into(),
-                                    help,
-                                });
-                            }
-                        }
-                        SloPrefixKind::Step => {
-                            if std::mem::replace(&mut seen_step, true) {
-                                self.bad_value(
-                                    prefix.span,
-                                    "one `step X:` per assertion",
-                                    "second qualifier",
-                                    None,
-                                );
-                            }
-                            if !ctx.steps.contains(&prefix.name.text) && ctx.workload.is_some() {
-                                let mut steps: Vec<&str> =
-                                    ctx.steps.iter().map(String::as_str).collect();
-                                steps.sort_unstable();
-                                let help = crate::suggest::did_you_mean(
-                                    &prefix.name.text,
-                                    steps.iter().copied(),
-                                )
-                                .map(|s| format!("did you mean `{s}`?"))
-                                .or_else(|| {
-                                    Some(format!("the workload's steps are: {}", steps.join(", ")))
-                                });
-                                self.problems.push(CheckError::UnknownName {
-                                    kind: "step",
-                                    name: prefix.name.text.clone(),
-                                    span: prefix.name.span.into(),
-                                    help,
-                                });
-                            }
-                        }
-                    }
-                }
-                self.assertion(expr, ctx, "an SLO");
-                if let Some(d) = every {
-                    let ty = self.expr(d, &Place::Const);
-                    self.expect_ty(d, &ty, &Ty::Duration);
-                }
-            }
-            SloStmtKind::Abort { condition, over } => {
-                self.assertion(condition, ctx, "`abort if`");
-                if let Some(d) = over {
-                    let ty = self.expr(d, &Place::Const);
-                    self.expect_ty(d, &ty, &Ty::Duration);
-                }
-            }
-        }
-    }
-
-    fn assertion(&mut self, expr: &Expr, ctx: &SloCtx<'_>, what: &str) {
-        let ExprKind::Binary { op, lhs, rhs } = &expr.kind else {
-            self.problems.push(CheckError::BadSlo {
-                message: format!("{what} compares a metric with a bound"),
-                span: expr.span.into(),
-                label: "not a comparison".into(),
-                help: Some("write e.g. `p95(latency) < 500ms`".into()),
-            });
-            return;
-        };
-        if !op.is_comparison() {
-            self.problems.push(CheckError::BadSlo {
-                message: format!("{what} compares a metric with a bound"),
-                span: expr.span.into(),
-                label: format!("`{}` is not a comparison", op.symbol()),
-                help: Some("use <, <=, >, >=, == or !=".into()),
-            });
-            return;
-        }
-        let before = self.problems.len();
-        let (l, l_metric) = self.slo_side(lhs, ctx);
-        let (r, r_metric) = self.slo_side(rhs, ctx);
-        if self.problems.len() > before {
-            return;
-        }
-        if !l_metric && !r_metric {
-            self.problems.push(CheckError::BadSlo {
-                message: format!("{what} needs a metric"),
-                span: expr.span.into(),
-                label: "only constants here".into(),
-                help: Some("metrics are p95(latency), error_rate, success_rate, throughput, count(…), rate(…), …".into()),
-            });
-            return;
-        }
-        if !l.compatible(&r) {
-            self.incomparable(lhs, &l, rhs, &r);
-        }
-    }
-
-    /// The type of one side of an SLO, and whether it reads a metric.
-    fn slo_side(&mut self, e: &Expr, ctx: &SloCtx<'_>) -> (Ty, bool) {
-        match &e.kind {
-            ExprKind::Name(n) if METRIC_NAMES.contains(&n.text.as_str()) => {
-                (metric_name_ty(&n.text), true)
-            }
-            ExprKind::Name(n) if self.scope.get(&n.text).is_some() => {
-                (self.expr(e, &Place::Const), false)
-            }
-            ExprKind::Name(n) => {
-                let mut all: Vec<&str> = METRIC_NAMES.to_vec();
-                all.extend(METRIC_FUNCS);
-                let help = crate::suggest::did_you_mean(&n.text, all.iter().copied())
-                    .map(|s| format!("did you mean `{s}`?"));
-                let help = help.or_else(|| {
-                    Some(format!(
-                        "metrics are {}, and p95(x), count(…), rate(…), …",
-                        METRIC_NAMES.join(", ")
-                    ))
-                });
-                self.problems.push(CheckError::UnknownName {
-                    kind: "metric",
-                    name: n.text.clone(),
-                    span: n.span.into(),
-                    help,
-                });
-                (Ty::Any, true)
-            }
-            ExprKind::Call { callee, args } => match callee.as_name() {
-                Some(f) if METRIC_FUNCS.contains(&f.text.as_str()) => {
-                    (self.metric_call(e, f, args, ctx), true)
-                }
-                Some(f) => {
-                    let help = crate::suggest::did_you_mean(&f.text, METRIC_FUNCS.iter().copied())
-                        .map(|s| format!("did you mean `{s}`?"));
-                    self.problems.push(CheckError::UnknownName {
-                        kind: "metric",
-                        name: f.text.clone(),
-                        span: f.span.into(),
-                        help,
-                    });
-                    (Ty::Any, true)
-                }
-                None => (self.expr(e, &Place::Const), false),
-            },
-            ExprKind::Phase { base, phase, name } => {
-                self.phase_ref(*phase, name, ctx);
-                let (ty, metric) = self.slo_side(base, ctx);
-                (ty, metric)
-            }
-            ExprKind::Paren(inner) => self.slo_side(inner, ctx),
-            ExprKind::Binary { op, lhs, rhs }
-                if matches!(
-                    op,
-                    BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div
-                ) =>
-            {
-                let (l, lm) = self.slo_side(lhs, ctx);
-                let (r, rm) = self.slo_side(rhs, ctx);
-                (self.binary_ty(*op, lhs, &l, rhs, &r), lm || rm)
-            }
-            ExprKind::Binary { op, .. } => {
-                self.problems.push(CheckError::BadSlo {
-                    message: format!("`{}` cannot appear inside a side of an SLO", op.symbol()),
-                    span: e.span.into(),
-                    label: "one comparison per assertion".into(),
-                    help: Some("write each condition as its own assertion".into()),
-                });
-                (Ty::Any, false)
-            }
-            _ => (self.expr(e, &Place::Const), false),
-        }
-    }
-
-    fn phase_ref(&mut self, _phase: PhaseKind, name: &Name, ctx: &SloCtx<'_>) {
-        if name.text == "chaos" {
-            if !ctx.has_chaos {
-                self.problems.push(CheckError::UnknownPhase {
-                    name: name.text.clone(),
-                    span: name.span.into(),
-                    help: Some("this test has no `chaos from … to … { }` window".into()),
-                });
-            }
-            return;
-        }
-        if !ctx.phases.iter().any(|(p, _)| *p == name.text) {
-            let help = crate::suggest::did_you_mean(&name.text, ctx.phases.iter().map(|(p, _)| p.as_str()))
-                .map(|s| format!("did you mean `{s}`?"))
-                .or_else(|| Some(if ctx.phases.is_empty() {
-                    "name a stage of the profile with `as NAME`, e.g. `hold 150 users for 5s as overload`".to_string()
-                } else {
-                    format!("named stages: {}", ctx.phases.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", "))
-                }));
-            self.problems.push(CheckError::UnknownPhase {
-                name: name.text.clone(),
-                span: name.span.into(),
-                help,
-            });
-        }
-    }
-
-    fn metric_call(&mut self, e: &Expr, f: &Name, args: &[Arg], ctx: &SloCtx<'_>) -> Ty {
-        let arity_ok = args.len() == 1 && args[0].name.is_none();
-        if !arity_ok {
-            self.problems.push(CheckError::BadArguments {
-                message: format!("`{}` takes one argument", f.text),
-                span: e.span.into(),
-                label: "here".into(),
-                help: None,
-            });
-            return Ty::Any;
-        }
-        let arg = &args[0].value;
-        match f.text.as_str() {
-            "p50" | "p90" | "p95" | "p99" | "p999" | "max" | "min" | "mean" => {
-                match arg.as_name() {
-                    Some(n) if n.text == "latency" || n.text == "duration" => Ty::Duration,
-                    Some(n) if n.text == "retries" => Ty::Number,
-                    Some(n) if n.text == "cost" => Ty::Money,
-                    Some(n) => match ctx.captures.get(&n.text) {
-                        Some((Ty::Bool, defined)) => {
-                            self.problems.push(CheckError::CaptureType {
-                                name: n.text.clone(),
-                                found: "a boolean",
-                                wanted: format!("`{}(…)`", f.text),
-                                expected: "a number",
-                                span: n.span.into(),
-                                defined: (*defined).into(),
-                            });
-                            Ty::Any
-                        }
-                        Some((ty, _)) => {
-                            if *ty == Ty::Money {
-                                Ty::Money
-                            } else {
-                                Ty::Number
-                            }
-                        }
-                        None => {
-                            self.unknown_capture(n, ctx, QUANTITIES);
-                            Ty::Any
-                        }
-                    },
-                    None => {
-                        self.bad_value(
-                            arg.span,
-                            &format!("`{}` takes a quantity", f.text),
-                            "expected `latency`, `duration`, `retries`, `cost` or a capture",
-                            None,
-                        );
-                        Ty::Any
-                    }
-                }
-            }
-            "count" | "rate" => {
-                if f.text == "rate" {
-                    if let Some(n) = arg.as_name() {
-                        if let Some((ty, defined)) = ctx.captures.get(&n.text) {
-                            if *ty != Ty::Bool {
-                                self.problems.push(CheckError::CaptureType {
-                                    name: n.text.clone(),
-                                    found: "a number",
-                                    wanted: "`rate(…)`".into(),
-                                    expected: "a boolean (like `header(\"x-cache\") == \"HIT\"`)",
-                                    span: n.span.into(),
-                                    defined: (*defined).into(),
-                                });
-                            }
-                            return Ty::Percent;
-                        }
-                        if !RECORD.contains(&n.text.as_str())
-                            && self.scope.get(&n.text).is_none()
-                            && !matches!(n.text.as_str(), "true" | "false")
-                        {
-                            self.unknown_capture(n, ctx, RECORD);
-                            return Ty::Percent;
-                        }
-                    }
-                }
-                let ty = self.expr(
-                    arg,
-                    &Place::Record {
-                        captures: Some(ctx.captures),
-                    },
-                );
-                // The record's numbers are typed loosely (`status` may be `none`), but alone
-                // they are never a condition: `count(status)`.
-                let number_field = arg.as_name().is_some_and(|n| {
-                    matches!(
-                        n.text.as_str(),
-                        "status" | "call" | "attempt" | "user" | "iteration"
-                    ) && !ctx.captures.contains_key(&n.text)
-                });
-                if number_field || !matches!(ty, Ty::Bool | Ty::Any) {
-                    let found = if number_field {
-                        "a number".to_string()
-                    } else {
-                        ty.noun()
-                    };
-                    self.problems.push(CheckError::UnitMismatch {
-                        expected: "a condition".into(),
-                        found,
-                        span: arg.span.into(),
-                        help: Some(format!("`{}(…)` counts request attempts for which a condition holds, like `status == 200`", f.text)),
-                    });
-                }
-                if f.text == "count" {
-                    Ty::Number
-                } else {
-                    Ty::Percent
-                }
-            }
-            "outcome" => {
-                match arg.as_name() {
-                    Some(n) if OUTCOMES.contains(&n.text.as_str()) => {}
-                    Some(n) => self.unknown_setting("outcome", &n.text, n.span, OUTCOMES),
-                    None => self.bad_value(
-                        arg.span,
-                        "`outcome` takes an outcome name",
-                        "expected success, failed, budget_exceeded or timeout",
-                        None,
-                    ),
-                }
-                Ty::Percent
-            }
-            "retries_by" => {
-                match &arg.kind {
-                    ExprKind::Number {
-                        value,
-                        integer: true,
-                    } if (400.0..600.0).contains(value) => {}
-                    ExprKind::StatusClass(4 | 5) => {}
-                    ExprKind::Name(n) if n.text == "timeout" || n.text == "connection_error" => {}
-                    _ => self.bad_value(
-                        arg.span,
-                        "`retries_by` takes a retry reason",
-                        "expected a status (`429`), `5xx`, `timeout` or `connection_error`",
-                        None,
-                    ),
-                }
-                Ty::Number
-            }
-            "memory_growth" | "max_rss" | "cpu" | "rss" | "max_cpu" | "fds" | "threads"
-            | "restarts" => {
-                match arg.as_name() {
-                    Some(n) => {
-                        self.mark(&n.text);
-                        self.scope.expect(n, Kind::Service, &mut self.problems);
-                    }
-                    None => self.bad_value(
-                        arg.span,
-                        &format!("`{}` takes a service name", f.text),
-                        "expected a service",
-                        None,
-                    ),
-                }
-                match f.text.as_str() {
-                    "memory_growth" => Ty::Growth,
-                    "max_rss" | "rss" => Ty::Size,
-                    "fds" | "threads" | "restarts" => Ty::Number,
-                    _ => Ty::Percent,
-                }
-            }
-            _ => Ty::Any,
-        }
-    }
-
-    fn unknown_capture(&mut self, n: &Name, ctx: &SloCtx<'_>, builtins: &[&str]) {
-        let Some(workload) = ctx.workload.clone() else {
-            return;
-        };
-        let mut all: Vec<&str> = ctx.captures.keys().map(String::as_str).collect();
-        all.sort_unstable();
-        all.extend(builtins);
-        let help = crate::suggest::did_you_mean(&n.text, all.iter().copied())
-            .map(|s| format!("did you mean `{s}`?"));
-        self.problems.push(CheckError::UnknownCapture {
-            name: n.text.clone(),
-            span: n.span.into(),
-            workload,
-            help,
-        });
-    }
-}
-
-fn metric_name_ty(name: &str) -> Ty {
-    match name {
-        "throughput" => Ty::Rate,
-        "dropped" => Ty::Number,
-        _ => Ty::Percent,
     }
 }
 

@@ -9,8 +9,10 @@ mod exprs;
 mod lower;
 mod profiles;
 mod read;
+mod resolved;
 mod scenarios;
 mod scope;
+mod slos;
 mod test_block;
 mod types;
 mod unmeasurable;
@@ -32,6 +34,8 @@ pub struct Checked<'a> {
     /// Warnings found while checking (errors make `check` fail).
     pub warnings: Vec<CheckError>,
     base_dir: Option<&'a Path>,
+    /// Every test's resolved references, in order.
+    tests: Vec<resolved::TestRefs<'a>>,
 }
 
 /// Checks a parsed file. `base_dir` resolves data file paths (None: not checked).
@@ -45,6 +49,7 @@ pub fn check<'a>(
     let mut checker = check::Checker::new(file, ast, base_dir);
     checker.run();
     let mut problems = checker.problems;
+    let tests = checker.tests;
     problems.sort_by_key(CheckError::offset);
     problems.dedup();
     let is_warning = |p: &CheckError| matches!(p.severity(), Some(miette::Severity::Warning));
@@ -54,6 +59,7 @@ pub fn check<'a>(
             ast,
             warnings: problems,
             base_dir,
+            tests,
         })
     } else {
         Err(problems)

@@ -4,8 +4,8 @@
 //! `lower` matches exhaustively on what reads, so the cases `check` refused cannot be written
 //! there. Pure functions of the AST: no diagnostics, no I/O.
 
-use crate::ast::{Arg, BinaryOp, Expr, ExprKind, FaultExpr, Name, Rule as AstRule, RuleKind};
-use crate::vocab::{self, ArgKind};
+use crate::ast::{Arg, Expr, ExprKind, FaultExpr, Name, Rule as AstRule, RuleKind};
+use crate::vocab::{self, ArgKind, DataFormat};
 
 /// A fault as a rule injects it.
 #[derive(Clone, Copy, Debug)]
@@ -156,37 +156,6 @@ pub(crate) fn rule(r: &AstRule) -> Option<RuleRead<'_>> {
     })
 }
 
-/// The file formats a `data` declaration reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum DataFormat {
-    Lines,
-    Csv,
-    Jsonl,
-    Yaml,
-}
-
-impl DataFormat {
-    pub(crate) const ALL: [DataFormat; 4] = [
-        DataFormat::Lines,
-        DataFormat::Csv,
-        DataFormat::Jsonl,
-        DataFormat::Yaml,
-    ];
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            DataFormat::Lines => "lines",
-            DataFormat::Csv => "csv",
-            DataFormat::Jsonl => "jsonl",
-            DataFormat::Yaml => "yaml",
-        }
-    }
-
-    pub(crate) fn from_name(name: &str) -> Option<DataFormat> {
-        DataFormat::ALL.into_iter().find(|f| f.name() == name)
-    }
-}
-
 /// `lines("f.txt")`: the format and the plain path of a data source.
 pub(crate) fn data_source(e: &Expr) -> Option<(DataFormat, String)> {
     let ExprKind::Call { callee, args } = &e.kind else {
@@ -280,9 +249,9 @@ impl MockKey {
 }
 
 /// An SLO or abort condition: `LHS op RHS` with a comparison operator.
-pub(crate) fn comparison(e: &Expr) -> Option<(&Expr, BinaryOp, &Expr)> {
+pub(crate) fn comparison(e: &Expr) -> Option<(&Expr, crate::plan::CmpOp, &Expr)> {
     match &e.kind {
-        ExprKind::Binary { op, lhs, rhs } if op.is_comparison() => Some((lhs, *op, rhs)),
+        ExprKind::Binary { op, lhs, rhs } => Some((lhs, super::resolved::cmp_op(*op)?, rhs)),
         _ => None,
     }
 }

@@ -6,13 +6,18 @@ use std::collections::{HashMap, HashSet};
 use super::check::{Checker, Place, SloCtx, collect_names, collect_phases, scenario_display_name};
 use super::domains;
 use super::error::CheckError;
+use super::read;
+use super::resolved::{ScenarioUse, SloRefs, TestRefs};
 use super::scope::Kind;
 use super::types::Ty;
 use crate::ast::*;
 use crate::source::Span;
 
+/// Deeper compositions than this are cycles (reported as such where they are written).
+const MAX_COMPOSITION_DEPTH: usize = 64;
+
 impl<'a> Checker<'a> {
-    pub(crate) fn test(&mut self, t: &Test) {
+    pub(crate) fn test(&mut self, t: &'a Test) {
         let test_name = t.name.as_plain_str().unwrap_or_else(|| {
             self.bad_value(
                 t.name.span,
@@ -32,12 +37,25 @@ impl<'a> Checker<'a> {
         // Services the test starts, and those its chaos window acts on.
         let mut started: Vec<String> = Vec::new();
         let mut acted_on: Vec<&Name> = Vec::new();
+        // What `lower` will need, as it resolves.
+        let mut workload_ref: Option<(usize, &'a Workload)> = None;
+        let mut profile_stages: Option<&'a [Stage]> = None;
+        let mut scenario_uses: Vec<ScenarioUse<'a>> = Vec::new();
+        let mut chaos_uses: Vec<ScenarioUse<'a>> = Vec::new();
+        let mut service_ids: Vec<usize> = Vec::new();
+        let mut unresolved = false;
         for stmt in &t.stmts {
             match &stmt.kind {
                 TestStmtKind::Workload(w) => {
                     self.once(&mut singles, "workload", stmt.span);
                     if self.lookup(w, Kind::Workload) {
                         workload = Some(w);
+                        workload_ref =
+                            self.resolve(w, Kind::Workload)
+                                .and_then(|(i, item)| match item {
+                                    Item::Workload(w) => Some((i, w)),
+                                    _ => None,
+                                });
                     }
                 }
                 TestStmtKind::Profile(p) => {
@@ -46,14 +64,18 @@ impl<'a> Checker<'a> {
                     match p {
                         ProfileRef::Named(n) => {
                             if self.lookup(n, Kind::Profile) {
-                                if let Some(Item::Profile(profile)) =
-                                    self.scope.get(&n.text).map(|d| &self.ast.items[d.item])
+                                if let Some((_, Item::Profile(profile))) =
+                                    self.resolve(n, Kind::Profile)
                                 {
                                     collect_phases(&profile.stages, &mut phases);
+                                    profile_stages = Some(&profile.stages);
                                 }
                             }
                         }
-                        ProfileRef::Inline(stages) => self.stages(stages, &mut phases),
+                        ProfileRef::Inline(stages) => {
+                            self.stages(stages, &mut phases);
+                            profile_stages = Some(stages);
+                        }
                     }
                 }
                 TestStmtKind::Scenarios(list) => {
@@ -63,6 +85,10 @@ impl<'a> Checker<'a> {
                             self.lookup(part, Kind::Scenario);
                         }
                         scenario_exprs.push(e);
+                        match self.scenario_use(e) {
+                            Some(u) => scenario_uses.push(u),
+                            None => unresolved = true,
+                        }
                     }
                 }
                 TestStmtKind::Inject(at) => {
@@ -82,7 +108,12 @@ impl<'a> Checker<'a> {
                 TestStmtKind::Services(names) => {
                     self.once(&mut singles, "services", stmt.span);
                     for n in names {
-                        self.lookup(n, Kind::Service);
+                        if self.lookup(n, Kind::Service) {
+                            match self.resolve(n, Kind::Service) {
+                                Some((i, _)) => service_ids.push(i),
+                                None => unresolved = true,
+                            }
+                        }
                         started.push(n.text.clone());
                     }
                 }
@@ -116,6 +147,10 @@ impl<'a> Checker<'a> {
                                         self.lookup(part, Kind::Scenario);
                                     }
                                     scenario_exprs.push(e);
+                                    match self.scenario_use(e) {
+                                        Some(u) => chaos_uses.push(u),
+                                        None => unresolved = true,
+                                    }
                                 }
                             }
                             ChaosStmtKind::Start(a) | ChaosStmtKind::Stop(a) => {
@@ -206,13 +241,102 @@ impl<'a> Checker<'a> {
             steps: &steps,
             scenarios: &scenario_names,
         };
+        let mut slo_refs = Vec::new();
         for stmt in &t.stmts {
             if let TestStmtKind::Slo(slos) = &stmt.kind {
                 for slo in slos {
                     self.slo(slo, &ctx);
+                    let condition = match &slo.kind {
+                        SloStmtKind::Assert { expr, .. } => expr,
+                        SloStmtKind::Abort { condition, .. } => condition,
+                    };
+                    // `slo` reported a condition that is not a comparison.
+                    match read::comparison(condition) {
+                        Some((lhs, op, rhs)) => slo_refs.push(SloRefs {
+                            stmt: slo,
+                            lhs,
+                            op,
+                            rhs,
+                        }),
+                        None => unresolved = true,
+                    }
                 }
             }
         }
+        // Anything that did not resolve was reported above.
+        if let (Some(workload), Some(profile), false) = (workload_ref, profile_stages, unresolved) {
+            self.tests.push(TestRefs {
+                test: t,
+                workload,
+                profile,
+                scenarios: scenario_uses,
+                chaos: chaos_uses,
+                services: service_ids,
+                slos: slo_refs,
+            });
+        }
+    }
+
+    /// A name of `kind` that resolved: its index among the file's declarations of that kind
+    /// (the plan's order), and its declaration.
+    fn resolve(&self, name: &Name, kind: Kind) -> Option<(usize, &'a Item)> {
+        let def = self.scope.get(&name.text).filter(|d| d.kind == kind)?;
+        let items = &self.ast.items;
+        let same_kind = |i: &Item| match i {
+            Item::Workload(_) => kind == Kind::Workload,
+            Item::Service(_) => kind == Kind::Service,
+            Item::Profile(_) => kind == Kind::Profile,
+            Item::Scenario(_) => kind == Kind::Scenario,
+            _ => false,
+        };
+        let index = items[..def.item].iter().filter(|i| same_kind(i)).count();
+        Some((index, &items[def.item]))
+    }
+
+    /// A scenario expression with its compositions expanded (`None` when a part does not
+    /// resolve or a composition cycles; both are reported where they are written).
+    fn scenario_use(&self, e: &ScenarioExpr) -> Option<ScenarioUse<'a>> {
+        let mut rules = Vec::new();
+        for part in &e.parts {
+            self.scenario_rules(part, &mut rules, 0)?;
+        }
+        let parts = match e.parts.as_slice() {
+            [only] => match self.resolve(only, Kind::Scenario)? {
+                (
+                    _,
+                    Item::Scenario(Scenario {
+                        body: ScenarioBody::Compose(c),
+                        ..
+                    }),
+                ) => c.parts.iter().map(|p| p.text.clone()).collect(),
+                _ => vec![only.text.clone()],
+            },
+            parts => parts.iter().map(|p| p.text.clone()).collect(),
+        };
+        Some(ScenarioUse {
+            name: scenario_display_name(e),
+            parts,
+            rules,
+        })
+    }
+
+    /// Appends the rules of scenario `name`, compositions expanded.
+    fn scenario_rules(&self, name: &Name, out: &mut Vec<&'a Rule>, depth: usize) -> Option<()> {
+        if depth > MAX_COMPOSITION_DEPTH {
+            return None;
+        }
+        match self.resolve(name, Kind::Scenario)? {
+            (_, Item::Scenario(s)) => match &s.body {
+                ScenarioBody::Rules(rules) => out.extend(rules.iter()),
+                ScenarioBody::Compose(c) => {
+                    for part in &c.parts {
+                        self.scenario_rules(part, out, depth + 1)?;
+                    }
+                }
+            },
+            _ => return None,
+        }
+        Some(())
     }
 
     pub(crate) fn action(&mut self, a: &Action) {

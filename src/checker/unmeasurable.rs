@@ -13,12 +13,12 @@
 //! that is not a literal, a `when` that is not `true`) counts as "may happen", so a warning is
 //! never wrong. Runs only on a file without errors.
 
-use std::collections::HashMap;
-
 use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
+use super::resolved::TestRefs;
 use crate::ast::*;
+use crate::vocab::{self, MetricFn};
 
 #[derive(Debug, Error, Diagnostic, Clone, PartialEq)]
 pub enum Unmeasurable {
@@ -60,19 +60,12 @@ pub enum Unmeasurable {
 }
 
 /// Adds a warning for every unmeasurable assertion of every test of a checked file.
-pub(crate) fn warn(ast: &File, problems: &mut Vec<super::CheckError>) {
-    problems.extend(warnings(ast).into_iter().map(super::CheckError::from));
-}
-
-fn warnings(ast: &File) -> Vec<Unmeasurable> {
-    let decls = Decls::new(ast);
+pub(crate) fn warn(tests: &[TestRefs<'_>], problems: &mut Vec<super::CheckError>) {
     let mut out = Vec::new();
-    for item in &ast.items {
-        if let Item::Test(t) = item {
-            decls.test(t, &mut out);
-        }
+    for t in tests {
+        test(t, &mut out);
     }
-    out
+    problems.extend(out.into_iter().map(super::CheckError::from));
 }
 
 /// What a fault rule can make of a call.
@@ -86,125 +79,61 @@ enum Effect {
     MaySucceed,
 }
 
-struct Decls<'a> {
-    workloads: HashMap<&'a str, &'a Workload>,
-    scenarios: HashMap<&'a str, &'a Scenario>,
-}
-
-impl<'a> Decls<'a> {
-    fn new(ast: &'a File) -> Self {
-        let mut workloads = HashMap::new();
-        let mut scenarios = HashMap::new();
-        for item in &ast.items {
-            match item {
-                Item::Workload(w) => {
-                    workloads.insert(w.name.text.as_str(), w);
-                }
-                Item::Scenario(s) => {
-                    scenarios.insert(s.name.text.as_str(), s);
-                }
-                _ => {}
-            }
-        }
-        Decls {
-            workloads,
-            scenarios,
-        }
+fn test(t: &TestRefs<'_>, out: &mut Vec<Unmeasurable>) {
+    let (_, workload) = t.workload;
+    let mut scenarios: Vec<(String, Vec<&Rule>)> = t
+        .scenarios
+        .iter()
+        .map(|s| (s.name.clone(), s.rules.clone()))
+        .collect();
+    let chaos: Vec<&Rule> = t
+        .chaos
+        .iter()
+        .flat_map(|s| s.rules.iter().copied())
+        .collect();
+    let slos = t.slos.iter().map(|s| s.stmt);
+    if scenarios.is_empty() {
+        scenarios.push(("baseline".into(), Vec::new()));
     }
-
-    /// The rules of a scenario expression, in order (compositions expanded).
-    fn rules(&self, parts: &[Name], out: &mut Vec<&'a Rule>, depth: usize) {
-        if depth > 64 {
-            return;
-        }
-        for part in parts {
-            match self.scenarios.get(part.text.as_str()).map(|s| &s.body) {
-                Some(ScenarioBody::Rules(rules)) => out.extend(rules.iter()),
-                Some(ScenarioBody::Compose(inner)) => self.rules(&inner.parts, out, depth + 1),
-                None => {}
-            }
-        }
-    }
-
-    fn test(&self, t: &'a Test, out: &mut Vec<Unmeasurable>) {
-        let mut workload = None;
-        let mut scenarios: Vec<(String, Vec<&'a Rule>)> = Vec::new();
-        let mut listed = false;
-        let mut chaos: Vec<&'a Rule> = Vec::new();
-        let mut slos: Vec<&'a SloStmt> = Vec::new();
-        for stmt in &t.stmts {
-            match &stmt.kind {
-                TestStmtKind::Workload(w) => workload = self.workloads.get(w.text.as_str()),
-                TestStmtKind::Scenarios(list) => {
-                    listed = true;
-                    for e in list {
-                        let name = e
-                            .parts
-                            .iter()
-                            .map(|p| p.text.as_str())
-                            .collect::<Vec<_>>()
-                            .join("+");
-                        let mut rules = Vec::new();
-                        self.rules(&e.parts, &mut rules, 0);
-                        scenarios.push((name, rules));
-                    }
-                }
-                TestStmtKind::Chaos(c) => {
-                    for cs in &c.stmts {
-                        if let ChaosStmtKind::Faults(list) = &cs.kind {
-                            for e in list {
-                                self.rules(&e.parts, &mut chaos, 0);
-                            }
+    for slo in slos {
+        let (prefixes, exprs): (&[SloPrefix], Vec<&Expr>) = match &slo.kind {
+            SloStmtKind::Assert { prefixes, expr, .. } => (prefixes, vec![expr]),
+            SloStmtKind::Abort { condition, .. } => (&[], vec![condition]),
+        };
+        // The scenarios this assertion is evaluated for.
+        let only = prefixes
+            .iter()
+            .find(|p| p.kind == SloPrefixKind::Scenario)
+            .map(|p| p.name.text.as_str());
+        let read: Vec<&(String, Vec<&Rule>)> = scenarios
+            .iter()
+            .filter(|(name, _)| only.is_none_or(|o| o == name))
+            .collect();
+        for expr in exprs {
+            let mut found = Vec::new();
+            metric_calls(expr, &mut found);
+            for (f, args, span) in found {
+                match f {
+                    MetricFn::RetriesBy => never_retried(workload, args, span, out),
+                    MetricFn::Count | MetricFn::Rate => {
+                        let mut faults = Vec::new();
+                        if let Some(arg) = args.first() {
+                            fault_equalities(&arg.value, &mut faults);
                         }
-                    }
-                }
-                TestStmtKind::Slo(list) => slos.extend(list.iter()),
-                _ => {}
-            }
-        }
-        let Some(workload) = workload else { return };
-        if !listed {
-            scenarios.push(("baseline".into(), Vec::new()));
-        }
-        for slo in slos {
-            let (prefixes, exprs): (&[SloPrefix], Vec<&Expr>) = match &slo.kind {
-                SloStmtKind::Assert { prefixes, expr, .. } => (prefixes, vec![expr]),
-                SloStmtKind::Abort { condition, .. } => (&[], vec![condition]),
-            };
-            // The scenarios this assertion is evaluated for.
-            let only = prefixes
-                .iter()
-                .find(|p| p.kind == SloPrefixKind::Scenario)
-                .map(|p| p.name.text.as_str());
-            let read: Vec<&(String, Vec<&Rule>)> = scenarios
-                .iter()
-                .filter(|(name, _)| only.is_none_or(|o| o == name))
-                .collect();
-            for expr in exprs {
-                let mut found = Vec::new();
-                metric_calls(expr, &mut found);
-                for (f, args, span) in found {
-                    match f {
-                        "retries_by" => never_retried(workload, args, span, out),
-                        "count" | "rate" => {
-                            let mut faults = Vec::new();
-                            if let Some(arg) = args.first() {
-                                fault_equalities(&arg.value, &mut faults);
-                            }
-                            for (wanted, text) in faults {
-                                let injects = read.iter().any(|(_, rules)| {
-                                    rules
-                                        .iter()
-                                        .chain(chaos.iter())
-                                        .any(|r| rule_fault(r).is_some_and(|f| matches(f, &wanted)))
-                                });
-                                if !injects && !read.is_empty() {
-                                    let whose = match only {
-                                        Some(s) => format!("of scenario `{s}`"),
-                                        None => "of this test".to_string(),
-                                    };
-                                    out.push(Unmeasurable::NeverInjected {
-                                        metric: format!("{f}(fault == {text})"),
+                        for (wanted, text) in faults {
+                            let injects = read.iter().any(|(_, rules)| {
+                                rules
+                                    .iter()
+                                    .chain(chaos.iter())
+                                    .any(|r| rule_fault(r).is_some_and(|f| matches(f, &wanted)))
+                            });
+                            if !injects && !read.is_empty() {
+                                let whose = match only {
+                                    Some(s) => format!("of scenario `{s}`"),
+                                    None => "of this test".to_string(),
+                                };
+                                out.push(Unmeasurable::NeverInjected {
+                                        metric: format!("{}(fault == {text})", f.name()),
                                         whose,
                                         fault: text.clone(),
                                         span: span.into(),
@@ -212,17 +141,17 @@ impl<'a> Decls<'a> {
                                             "`fault` is set only by fault rules; add one to a scenario of the test, like `error_rate(10%, {text})`, or read what the server did with `status`"
                                         ),
                                     });
-                                }
                             }
                         }
-                        _ => {}
                     }
+                    _ => {}
                 }
             }
-            if let Some(step) = prefixes.iter().find(|p| p.kind == SloPrefixKind::Step) {
-                for (name, rules) in &read {
-                    if let Some((blocker, rule)) = never_reached(workload, &step.name.text, rules) {
-                        out.push(Unmeasurable::StepNeverRuns {
+        }
+        if let Some(step) = prefixes.iter().find(|p| p.kind == SloPrefixKind::Step) {
+            for (name, rules) in &read {
+                if let Some((blocker, rule)) = never_reached(workload, &step.name.text, rules) {
+                    out.push(Unmeasurable::StepNeverRuns {
                             step: step.name.text.clone(),
                             scenario: name.clone(),
                             span: step.span.into(),
@@ -232,7 +161,6 @@ impl<'a> Decls<'a> {
                                 step.name.text
                             ),
                         });
-                    }
                 }
             }
         }
@@ -240,11 +168,11 @@ impl<'a> Decls<'a> {
 }
 
 /// `f(args)` calls of metric functions in an SLO side, with their spans.
-fn metric_calls<'e>(e: &'e Expr, out: &mut Vec<(&'e str, &'e [Arg], crate::source::Span)>) {
+fn metric_calls<'e>(e: &'e Expr, out: &mut Vec<(MetricFn, &'e [Arg], crate::source::Span)>) {
     match &e.kind {
         ExprKind::Call { callee, args } => {
-            if let Some(n) = callee.as_name() {
-                out.push((n.text.as_str(), args.as_slice(), e.span));
+            if let Some(f) = callee.as_name().and_then(|n| MetricFn::from_name(&n.text)) {
+                out.push((f, args.as_slice(), e.span));
             }
         }
         ExprKind::Binary { lhs, rhs, .. } => {
@@ -308,10 +236,7 @@ fn fault_word(e: &Expr) -> Option<(FaultWord, String)> {
             Some((FaultWord::Status(*value as u16), format!("{value}")))
         }
         ExprKind::StatusClass(c) => Some((FaultWord::Class(*c), format!("{c}xx"))),
-        ExprKind::Name(n)
-            if ["timeout", "connection_error", "reset", "hang", "truncate"]
-                .contains(&n.text.as_str()) =>
-        {
+        ExprKind::Name(n) if vocab::Fault::from_name(&n.text).is_some_and(|f| !f.is_call()) => {
             Some((FaultWord::Word(n.text.clone()), n.text.clone()))
         }
         ExprKind::Paren(inner) => fault_word(inner),
@@ -324,14 +249,12 @@ fn rule_fault(rule: &Rule) -> Option<FaultWord> {
     let value = match &rule.kind {
         RuleKind::When { fault, .. } => &fault.value,
         RuleKind::Call { name, args } => {
-            let position = match name.text.as_str() {
-                "error_rate" | "nth_call" => 1,
-                "latency_error" | "burst" => 2,
-                _ => return None,
-            };
+            let rule = vocab::Rule::from_name(&name.text)?;
+            let position = rule.param_of(vocab::ArgKind::Fault)?;
+            let param = rule.params()[position].name;
             let arg = args
                 .iter()
-                .find(|a| a.name.as_ref().is_some_and(|n| n.text == "fault"))
+                .find(|a| a.name.as_ref().is_some_and(|n| n.text == param))
                 .or_else(|| args.get(position).filter(|a| a.name.is_none()))?;
             &arg.value.value
         }
@@ -339,7 +262,7 @@ fn rule_fault(rule: &Rule) -> Option<FaultWord> {
     match &value.kind {
         ExprKind::Number { value, .. } => Some(FaultWord::Status(*value as u16)),
         ExprKind::Name(n) => Some(FaultWord::Word(n.text.clone())),
-        ExprKind::Call { .. } => Some(FaultWord::Word("bandwidth".into())),
+        ExprKind::Call { .. } => Some(FaultWord::Word(vocab::Fault::Bandwidth.name().into())),
         _ => None,
     }
 }
@@ -538,14 +461,14 @@ fn fires_always(rule: &Rule) -> bool {
     match &rule.kind {
         RuleKind::When { condition, .. } => condition.as_name().is_some_and(|n| n.text == "true"),
         RuleKind::Call { name, args } => {
-            matches!(name.text.as_str(), "error_rate" | "latency_error")
-                && args
-                    .iter()
-                    .find(|a| a.name.as_ref().is_some_and(|n| n.text == "probability"))
-                    .or_else(|| args.first().filter(|a| a.name.is_none()))
-                    .is_some_and(
-                        |a| matches!(a.value.value.kind, ExprKind::Percent(p) if p.0 >= 100.0),
-                    )
+            matches!(
+                vocab::Rule::from_name(&name.text),
+                Some(vocab::Rule::ErrorRate | vocab::Rule::LatencyError)
+            ) && args
+                .iter()
+                .find(|a| a.name.as_ref().is_some_and(|n| n.text == "probability"))
+                .or_else(|| args.first().filter(|a| a.name.is_none()))
+                .is_some_and(|a| matches!(a.value.value.kind, ExprKind::Percent(p) if p.0 >= 100.0))
         }
     }
 }

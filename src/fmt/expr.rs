@@ -6,7 +6,7 @@ use crate::source::Span;
 
 use super::WIDTH;
 use super::flat::{expr_end, flat, has_seq, phase_word, slice, unary_symbol};
-use super::printer::{Blank, Printer};
+use super::printer::Printer;
 
 impl Printer<'_> {
     // ── Expressions ──
@@ -68,18 +68,7 @@ impl Printer<'_> {
             ExprKind::Call { callee, args } => {
                 self.expr(callee);
                 self.put("(");
-                for (i, arg) in args.iter().enumerate() {
-                    if i > 0 {
-                        self.put(",");
-                        self.sp();
-                    }
-                    if let Some(n) = &arg.name {
-                        self.name(n);
-                        self.put(":");
-                        self.sp();
-                    }
-                    self.expr(&arg.value);
-                }
+                self.args(args, |a| a.name.as_ref(), |p, a| p.expr(&a.value));
                 let close = end - 1;
                 self.token(")", close, end);
             }
@@ -117,6 +106,27 @@ impl Printer<'_> {
         }
     }
 
+    /// The arguments of a call, after its `(`: `value` or `name: value`, comma-separated.
+    pub(super) fn args<A>(
+        &mut self,
+        args: &[A],
+        name: impl Fn(&A) -> Option<&Name>,
+        mut value: impl FnMut(&mut Self, &A),
+    ) {
+        for (i, arg) in args.iter().enumerate() {
+            if i > 0 {
+                self.put(",");
+                self.sp();
+            }
+            if let Some(n) = name(arg) {
+                self.name(n);
+                self.put(":");
+                self.sp();
+            }
+            value(self, arg);
+        }
+    }
+
     /// A list or an object that does not stay on one line: one entry per line, each but the
     /// last followed by a comma; the last one too when it was in the source.
     pub(super) fn seq<T>(
@@ -126,7 +136,7 @@ impl Printer<'_> {
         close: char,
         items: &[T],
         item_span: impl Fn(&T) -> Span,
-        mut print: impl FnMut(&mut Self, &T),
+        print: impl FnMut(&mut Self, &T),
     ) {
         let (start, end) = (span.start as usize, span.end as usize);
         self.token(&open.to_string(), start, start + 1);
@@ -135,27 +145,13 @@ impl Printer<'_> {
             return;
         }
         let trailing_comma = self.comma_before(end - 1);
-        let base = self.current_indent();
-        let saved = (self.indent, self.cont);
-        self.end_line();
-        self.indent = base + 2;
-        self.blank = Blank::Suppress;
-        for (i, item) in items.iter().enumerate() {
-            let s = item_span(item);
-            self.begin(s.start as usize);
-            print(self, item);
-            self.last = self.last.max(self.tight_end(s));
-            if i + 1 < items.len() || trailing_comma {
-                self.put(",");
-            }
-        }
-        self.end_line();
-        self.cont = 0;
-        self.flush(end - 1);
-        self.indent = base;
-        self.cont = 0;
-        self.token(&close.to_string(), end - 1, end);
-        (self.indent, self.cont) = saved;
-        self.blank = Blank::Preserve;
+        self.entries(
+            items,
+            item_span,
+            print,
+            |i| i + 1 < items.len() || trailing_comma,
+            close,
+            end - 1,
+        );
     }
 }

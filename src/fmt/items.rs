@@ -251,18 +251,7 @@ impl Printer<'_> {
             RuleKind::Call { name, args } => {
                 self.name(name);
                 self.put("(");
-                for (i, arg) in args.iter().enumerate() {
-                    if i > 0 {
-                        self.put(",");
-                        self.sp();
-                    }
-                    if let Some(n) = &arg.name {
-                        self.name(n);
-                        self.put(":");
-                        self.sp();
-                    }
-                    self.fault(&arg.value);
-                }
+                self.args(args, |a| a.name.as_ref(), |p, a| p.fault(&a.value));
                 let close = self.find(
                     args.last()
                         .map_or(name.span.end as usize, |a| self.tight_end(a.span)),

@@ -136,7 +136,7 @@ impl<'s> Printer<'s> {
         from: usize,
         items: &[T],
         span: impl Fn(&T) -> Span,
-        mut print: impl FnMut(&mut Self, &T),
+        print: impl FnMut(&mut Self, &T),
         needs_comma: impl Fn(&T, &T) -> bool,
     ) {
         let open = self.find(from, b'{');
@@ -151,6 +151,32 @@ impl<'s> Printer<'s> {
             self.token("}", close, close + 1);
             return;
         }
+        self.entries(
+            items,
+            span,
+            print,
+            |i| {
+                items
+                    .get(i + 1)
+                    .is_some_and(|next| needs_comma(&items[i], next))
+            },
+            '}',
+            close,
+        );
+    }
+
+    /// The entries of a bracketed block or list that does not stay on one line, after its
+    /// opening bracket: one entry per line, indented, then the closing bracket `close` found at
+    /// `at`. `comma(i)` says whether entry `i` is followed by a comma.
+    pub(super) fn entries<T>(
+        &mut self,
+        items: &[T],
+        span: impl Fn(&T) -> Span,
+        mut print: impl FnMut(&mut Self, &T),
+        comma: impl Fn(usize) -> bool,
+        close: char,
+        at: usize,
+    ) {
         let base = self.current_indent();
         let saved = (self.indent, self.cont);
         self.end_line();
@@ -161,18 +187,16 @@ impl<'s> Printer<'s> {
             self.begin(s.start as usize);
             print(self, item);
             self.last = self.last.max(self.tight_end(s));
-            if let Some(next) = items.get(i + 1)
-                && needs_comma(item, next)
-            {
+            if comma(i) {
                 self.put(",");
             }
         }
         self.end_line();
         self.cont = 0;
-        self.flush(close);
+        self.flush(at);
         self.indent = base;
         self.cont = 0;
-        self.token("}", close, close + 1);
+        self.token(&close.to_string(), at, at + 1);
         (self.indent, self.cont) = saved;
         self.blank = Blank::Preserve;
     }

@@ -318,7 +318,7 @@ impl Server {
                 }
             }
         }
-        for (word, kind, text) in docs::WORDS {
+        for (word, kind, text) in docs::WORDS.iter() {
             items.push(CompletionItem {
                 label: (*word).to_string(),
                 kind: Some(match kind {

@@ -19,6 +19,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::error::SyntaxError;
 use super::grammar::Rule;
+use super::lex::{self, Lexer};
 use crate::ast::*;
 use crate::source::Span;
 
@@ -386,91 +387,27 @@ fn keyword_list(keywords: &[(&str, Rule)]) -> String {
     super::error::join_alternatives(&refs)
 }
 
-/// Length of `text` up to the end of its last character of code: trailing whitespace and
-/// comments are not code; strings (with `${…}` interpolations, which may hold strings of their
-/// own), raw strings and `"""` strings are.
+/// Length of `text` up to the end of its last character of code, read by the lexical walker:
+/// trailing whitespace and comments are not code; strings (with `${…}` interpolations, which
+/// may hold strings of their own), raw strings and `"""` strings are.
 fn code_len(text: &str) -> usize {
-    #[derive(Clone, Copy)]
-    enum Mode {
-        /// Code; `braces` counts `{` opened since this mode began (an interpolation ends at
-        /// the `}` that balances its `${`).
-        Code {
-            braces: usize,
-        },
-        Str,
-        Triple,
-        Raw,
-    }
-    let bytes = text.as_bytes();
-    let mut stack = vec![Mode::Code { braces: 0 }];
-    let mut end = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let rest = &bytes[i..];
-        let top = stack.len() - 1;
-        let mut step = 1;
-        match stack[top] {
-            Mode::Code { braces } => match b {
-                b' ' | b'\t' | b'\r' | b'\n' => {}
-                b'#' => {
-                    while i + step < bytes.len() && bytes[i + step] != b'\n' {
-                        step += 1;
-                    }
-                }
-                _ => {
-                    if rest.starts_with(b"\"\"\"") {
-                        stack.push(Mode::Triple);
-                        step = 3;
-                    } else {
-                        match b {
-                            b'"' => stack.push(Mode::Str),
-                            b'\'' => stack.push(Mode::Raw),
-                            b'{' => stack[top] = Mode::Code { braces: braces + 1 },
-                            b'}' if braces == 0 && top > 0 => {
-                                stack.pop();
-                            }
-                            b'}' => {
-                                stack[top] = Mode::Code {
-                                    braces: braces.saturating_sub(1),
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
-                    end = i + step;
-                }
-            },
-            mode @ (Mode::Str | Mode::Triple) => {
-                let triple = matches!(mode, Mode::Triple);
-                if b == b'\\' {
-                    step = 2;
-                } else if rest.starts_with(b"${") {
-                    stack.push(Mode::Code { braces: 0 });
-                    step = 2;
-                } else if triple && rest.starts_with(b"\"\"\"") {
-                    stack.pop();
-                    step = 3;
-                } else if !triple && (b == b'"' || b == b'\n') {
-                    stack.pop();
-                }
-                if triple || b != b'\n' {
-                    end = (i + step).min(bytes.len());
-                }
+    let blank = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+    Lexer::new(text)
+        .filter_map(|t| match t.kind {
+            lex::Kind::Comment => None,
+            // Code other than brackets and quotes: up to its last character that is not blank.
+            lex::Kind::Code => {
+                let code = text[t.start..t.end].trim_end_matches(blank);
+                (!code.trim_start_matches(blank).is_empty()).then_some(t.start + code.len())
             }
-            Mode::Raw => {
-                if b == b'\'' || b == b'\n' {
-                    stack.pop();
-                }
-                if b != b'\n' {
-                    end = i + 1;
-                }
-            }
-        }
-        i += step;
-    }
-    end
+            // An unclosed string ends where its text did.
+            lex::Kind::Unclosed { .. } => None,
+            _ => Some(t.end),
+        })
+        .last()
+        .unwrap_or(0)
 }
+
 fn is_operator(rule: Rule) -> bool {
     matches!(
         rule,

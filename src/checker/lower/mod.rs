@@ -1,7 +1,11 @@
 //! `lower`: a checked AST → the executable `plan::Plan`. Infallible: `check` proved what this
-//! needs. Words are read through the typed readers `check` uses (`read`, `vocab`), so lower
-//! matches exhaustively on what check accepted; a name that should have resolved and did not
-//! is recorded (`domains::unlowerable`) for the fuzzing harness, never a panic.
+//! needs and hands over what it resolved (`resolved::TestRefs`: each test's workload, profile,
+//! scenarios expanded to their rules, services and SLO comparisons), so lower does not look
+//! those names up again. Words are read through the typed readers `check` uses (`read`,
+//! `vocab`), so lower matches exhaustively on what check accepted. The few shapes lower still
+//! reads inside expressions (a constant, a function, a capture) record a placeholder
+//! (`domains::unlowerable`) for the fuzzing harness if check ever let one through, never a
+//! panic.
 //! Defaults applied here (documented in docs/language.md): request timeout 30s; retry
 //! `attempts 3, on 429, 5xx, timeout, connection_error, backoff exponential(100ms, factor: 2,
 //! max: 10s), jitter full, respect retry_after`; mock `api openai, latency 0s, tokens 20..200`;
@@ -18,6 +22,7 @@ mod workloads;
 
 use super::Checked;
 use super::domains;
+use super::resolved::TestRefs;
 use crate::ast::{self, BinaryOp, ExprKind, Item, StrPart};
 use crate::plan::{self};
 use crate::units::Duration;
@@ -36,6 +41,7 @@ pub(super) struct Lowerer<'a> {
     ast: &'a ast::File,
     base_dir: Option<&'a Path>,
     items: HashMap<&'a str, &'a Item>,
+    tests: &'a [TestRefs<'a>],
 }
 
 /// Names a workload expression can see, beyond the file's declarations.
@@ -47,7 +53,7 @@ pub(super) struct Names {
 }
 
 impl<'a> Lowerer<'a> {
-    pub(super) fn new(checked: &Checked<'a>) -> Self {
+    pub(super) fn new(checked: &'a Checked<'a>) -> Self {
         let mut items = HashMap::new();
         for item in &checked.ast.items {
             let name = match item {
@@ -68,6 +74,7 @@ impl<'a> Lowerer<'a> {
             ast: checked.ast,
             base_dir: checked.base_dir,
             items,
+            tests: &checked.tests,
         }
     }
 
@@ -92,11 +99,13 @@ impl<'a> Lowerer<'a> {
                 _ => {}
             }
         }
-        for item in &self.ast.items {
-            if let Item::Test(t) = item {
-                let test = self.test(t, &plan);
-                plan.tests.push(test);
-            }
+        for refs in self.tests {
+            let test = self.test(refs, &plan);
+            plan.tests.push(test);
+        }
+        let tests = self.ast.items.iter().filter(|i| matches!(i, Item::Test(_)));
+        if tests.count() != self.tests.len() {
+            domains::unlowerable("a test whose references did not resolve");
         }
         plan
     }
@@ -124,17 +133,7 @@ impl<'a> Lowerer<'a> {
             },
             ExprKind::Binary { op, lhs, rhs } => {
                 let (a, b) = (self.num(lhs), self.num(rhs));
-                let percent = |x: &ast::Expr| matches!(x.kind, ExprKind::Percent(_));
-                match op {
-                    BinaryOp::Add => a + b,
-                    BinaryOp::Sub => a - b,
-                    BinaryOp::Mul if percent(lhs) => a / 100.0 * b,
-                    BinaryOp::Mul if percent(rhs) => a * b / 100.0,
-                    BinaryOp::Mul => a * b,
-                    BinaryOp::Div if b != 0.0 => a / b,
-                    BinaryOp::Mod if b != 0.0 => a % b,
-                    _ => 0.0,
-                }
+                domains::arithmetic(*op, (lhs, a), (rhs, b)).unwrap_or(0.0)
             }
             ExprKind::Str(_)
             | ExprKind::RawStr(_)
@@ -152,7 +151,8 @@ impl<'a> Lowerer<'a> {
     }
 
     /// A placeholder for a number `check` should have refused; recorded, see
-    /// [`domains::unlowerable`].
+    /// [`domains::unlowerable`]. Stays: constants are read where they stand (a `let` by its
+    /// name), as `check` typed them in place.
     pub(super) fn not_constant(&self, e: &ast::Expr) -> f64 {
         domains::unlowerable(&format!(
             "not a numeric constant: {}",

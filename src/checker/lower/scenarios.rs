@@ -1,55 +1,22 @@
-//! `lower` for scenarios: compositions flattened, fault rules and faults from their typed
-//! readings (`read::rule`, `read::fault`).
+//! `lower` for scenarios (compositions already expanded by `check`): fault rules and faults
+//! from their typed readings (`read::rule`, `read::fault`).
 
 use super::{Lowerer, Names};
-use crate::ast::{self, Item};
+use crate::ast;
 use crate::checker::domains;
 use crate::checker::read::{self, FaultRead, RuleRead};
+use crate::checker::resolved::ScenarioUse;
 use crate::plan::{self};
 use crate::vocab::{self};
 
 impl Lowerer<'_> {
-    pub(super) fn scenario_expr(&self, e: &ast::ScenarioExpr) -> plan::Scenario {
-        if let [only] = e.parts.as_slice() {
-            return self.scenario_named(&only.text);
-        }
-        let parts: Vec<String> = e.parts.iter().map(|p| p.text.clone()).collect();
-        let mut rules = Vec::new();
-        for part in &parts {
-            rules.extend(self.scenario_named(part).rules);
-        }
+    /// A scenario of a test, with the rules `check` expanded.
+    pub(super) fn scenario(&self, s: &ScenarioUse<'_>) -> plan::Scenario {
         plan::Scenario {
-            name: parts.join("+"),
-            parts,
-            rules,
-        }
-    }
-
-    pub(super) fn scenario_named(&self, name: &str) -> plan::Scenario {
-        let (parts, rules) = match self.items.get(name) {
-            Some(Item::Scenario(s)) => match &s.body {
-                ast::ScenarioBody::Rules(rules) => (
-                    vec![name.to_string()],
-                    // Rules that do not read were refused by check.
-                    rules.iter().filter_map(|r| self.rule(r)).collect(),
-                ),
-                ast::ScenarioBody::Compose(parts) => {
-                    let mut rules = Vec::new();
-                    for part in &parts.parts {
-                        rules.extend(self.scenario_named(&part.text).rules);
-                    }
-                    (parts.parts.iter().map(|p| p.text.clone()).collect(), rules)
-                }
-            },
-            _ => {
-                domains::unlowerable(&format!("unknown scenario `{name}`"));
-                (vec![name.to_string()], vec![])
-            }
-        };
-        plan::Scenario {
-            name: name.to_string(),
-            parts,
-            rules,
+            name: s.name.clone(),
+            parts: s.parts.clone(),
+            // Rules that do not read were refused by check.
+            rules: s.rules.iter().filter_map(|r| self.rule(r)).collect(),
         }
     }
 

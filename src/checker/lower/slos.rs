@@ -1,14 +1,17 @@
-//! `lower` for SLOs and abort conditions: comparisons of metrics (filtered by step and
-//! phase) with bounds.
+//! `lower` for SLOs and abort conditions: comparisons (resolved by `check`) of metrics
+//! (filtered by step and phase, read from `vocab::MetricName` and `vocab::MetricFn`) with
+//! bounds.
 
 use super::{Lowerer, Names};
 use crate::ast::{self, BinaryOp, ExprKind, Item};
 use crate::checker::domains;
-use crate::checker::read::{self};
+use crate::checker::resolved::SloRefs;
 use crate::plan::{self};
+use crate::vocab::{self, MetricFn, MetricName};
 
 impl Lowerer<'_> {
-    pub(super) fn slo(&self, slo: &ast::SloStmt, captures: &[String], test: &mut plan::Test) {
+    pub(super) fn slo(&self, refs: &SloRefs<'_>, captures: &[String], test: &mut plan::Test) {
+        let slo = refs.stmt;
         let text = self
             .file
             .slice(slo.span)
@@ -18,9 +21,7 @@ impl Lowerer<'_> {
         let line = self.file.line_of(slo.span);
         match &slo.kind {
             ast::SloStmtKind::Assert {
-                prefixes,
-                expr,
-                every,
+                prefixes, every, ..
             } => {
                 let mut scenario = None;
                 let mut step = None;
@@ -30,9 +31,7 @@ impl Lowerer<'_> {
                         ast::SloPrefixKind::Step => step = Some(p.name.text.clone()),
                     }
                 }
-                let Some((lhs, op, rhs)) = self.comparison(expr, step.as_ref(), captures) else {
-                    return;
-                };
+                let (lhs, op, rhs) = self.comparison(refs, step.as_ref(), captures);
                 test.slos.push(plan::Slo {
                     text,
                     origin: slo.span,
@@ -44,10 +43,8 @@ impl Lowerer<'_> {
                     every: every.as_ref().map(|d| self.duration(d)),
                 });
             }
-            ast::SloStmtKind::Abort { condition, over } => {
-                let Some((lhs, op, rhs)) = self.comparison(condition, None, captures) else {
-                    return;
-                };
+            ast::SloStmtKind::Abort { over, .. } => {
+                let (lhs, op, rhs) = self.comparison(refs, None, captures);
                 test.aborts.push(plan::Abort {
                     text,
                     origin: slo.span,
@@ -63,41 +60,19 @@ impl Lowerer<'_> {
 
     pub(super) fn comparison(
         &self,
-        e: &ast::Expr,
+        refs: &SloRefs<'_>,
         step: Option<&String>,
         captures: &[String],
-    ) -> Option<(plan::SloExpr, plan::CmpOp, plan::SloExpr)> {
-        let Some((lhs, op, rhs)) = read::comparison(e) else {
-            domains::unlowerable(&format!("not a comparison: {}", self.file.slice(e.span)));
-            return None;
-        };
-        let op = match op {
-            BinaryOp::Lt => plan::CmpOp::Lt,
-            BinaryOp::Le => plan::CmpOp::Le,
-            BinaryOp::Gt => plan::CmpOp::Gt,
-            BinaryOp::Ge => plan::CmpOp::Ge,
-            BinaryOp::Eq => plan::CmpOp::Eq,
-            BinaryOp::Ne => plan::CmpOp::Ne,
-            BinaryOp::Range
-            | BinaryOp::Or
-            | BinaryOp::And
-            | BinaryOp::Add
-            | BinaryOp::Sub
-            | BinaryOp::Mul
-            | BinaryOp::Div
-            | BinaryOp::Mod => {
-                domains::unlowerable(&format!("not a comparison: {}", self.file.slice(e.span)));
-                return None;
-            }
-        };
+    ) -> (plan::SloExpr, plan::CmpOp, plan::SloExpr) {
+        let (lhs, op, rhs) = (refs.lhs, refs.op, refs.rhs);
         let filter = plan::Filter {
             step: step.cloned(),
             phase: None,
         };
         let mut l = self.slo_expr(lhs, &filter, captures);
         let mut r = self.slo_expr(rhs, &filter, captures);
-        // §9.11: a qualifier at the end of an assertion whose bound is a literal applies to
-        // the metric(s) on the left.
+        // A qualifier at the end of an assertion whose bound is a literal applies to the
+        // metric(s) on the left.
         if let ExprKind::Phase { base, phase, name } = &rhs.kind {
             if !has_metric(base) {
                 let phase = plan::PhaseRef {
@@ -112,7 +87,7 @@ impl Lowerer<'_> {
         if unit_of(&r) == Some(plan::Unit::Percent) {
             set_relative(&mut l);
         }
-        Some((l, op, r))
+        (l, op, r)
     }
 
     pub(super) fn slo_expr(
@@ -160,98 +135,109 @@ impl Lowerer<'_> {
                     }
                 }
             }
-            ExprKind::Name(n) => match n.text.as_str() {
-                "error_rate" => metric(plan::Metric::ErrorRate, filter),
-                "success_rate" => metric(plan::Metric::SuccessRate, filter),
-                "throughput" => metric(plan::Metric::Throughput, filter),
-                "dropped" => metric(plan::Metric::Dropped, filter),
-                "budget_exceeded" => metric(plan::Metric::BudgetExceeded, filter),
-                "budget_exceeded_during_retry" => {
-                    metric(plan::Metric::BudgetExceededDuringRetry, filter)
-                }
-                _ => self.constant(e),
+            ExprKind::Name(n) => match MetricName::from_name(&n.text) {
+                Some(m) => metric(
+                    match m {
+                        MetricName::ErrorRate => plan::Metric::ErrorRate,
+                        MetricName::SuccessRate => plan::Metric::SuccessRate,
+                        MetricName::Throughput => plan::Metric::Throughput,
+                        MetricName::Dropped => plan::Metric::Dropped,
+                        MetricName::BudgetExceeded => plan::Metric::BudgetExceeded,
+                        MetricName::BudgetExceededDuringRetry => {
+                            plan::Metric::BudgetExceededDuringRetry
+                        }
+                    },
+                    filter,
+                ),
+                None => self.constant(e),
             },
             ExprKind::Call { callee, args } => {
-                let f = callee
-                    .as_name()
-                    .map(|n| n.text.as_str())
-                    .unwrap_or_default();
-                let Some(arg) = args.first().map(|a| &a.value) else {
-                    domains::unlowerable(&format!("metric without argument: {f}"));
+                // Stays, like the function of a workload call: `check` let through only metric
+                // functions with one argument here, read again from the vocabulary.
+                let func = callee.as_name().and_then(|n| MetricFn::from_name(&n.text));
+                let (Some(func), [arg]) = (func, args.as_slice()) else {
+                    domains::unlowerable(&format!("not a metric: {}", self.file.slice(e.span)));
                     return self.constant(e);
                 };
-                let stat = match f {
-                    "p50" => Some(plan::Stat::Percentile(50.0)),
-                    "p90" => Some(plan::Stat::Percentile(90.0)),
-                    "p95" => Some(plan::Stat::Percentile(95.0)),
-                    "p99" => Some(plan::Stat::Percentile(99.0)),
-                    "p999" => Some(plan::Stat::Percentile(99.9)),
-                    "max" => Some(plan::Stat::Max),
-                    "min" => Some(plan::Stat::Min),
-                    "mean" => Some(plan::Stat::Mean),
-                    _ => None,
-                };
-                let record = Names {
-                    record: true,
-                    ..Names::default()
-                };
-                let m = if let Some(stat) = stat {
-                    let name = arg.as_name().map(|n| n.text.as_str()).unwrap_or_default();
-                    let of = match name {
-                        "latency" => plan::Quantity::Latency,
-                        "duration" => plan::Quantity::Duration,
-                        "retries" => plan::Quantity::Retries,
-                        "cost" if !captures.iter().any(|c| c == "cost") => plan::Quantity::Cost,
-                        "cost" => plan::Quantity::Cost,
-                        other => match captures.iter().position(|c| c == other) {
-                            Some(i) => plan::Quantity::Capture(i),
-                            None => {
-                                domains::unlowerable(&format!("unknown capture `{other}`"));
-                                plan::Quantity::Latency
-                            }
-                        },
-                    };
-                    plan::Metric::Stat { stat, of }
-                } else {
-                    match f {
-                        "count" => plan::Metric::Count(self.expr(arg, &record)),
-                        "rate" => plan::Metric::Rate(self.expr(arg, &record)),
-                        "outcome" => {
-                            plan::Metric::Outcome(match arg.as_name().map(|n| n.text.as_str()) {
-                                Some("success") => plan::Outcome::Success,
-                                Some("failed") => plan::Outcome::Failed,
-                                Some("budget_exceeded") => plan::Outcome::BudgetExceeded,
-                                _ => plan::Outcome::Timeout,
-                            })
-                        }
-                        "retries_by" => plan::Metric::RetriesBy(self.retry_on(arg)),
-                        "memory_growth" => plan::Metric::MemoryGrowth {
-                            service: self.string(arg),
-                            relative: false,
-                        },
-                        "max_rss" => plan::Metric::MaxRss {
-                            service: self.string(arg),
-                        },
-                        "rss" | "max_cpu" | "fds" | "threads" | "restarts" => {
-                            plan::Metric::Service {
-                                service: self.string(arg),
-                                stat: match f {
-                                    "rss" => plan::ServiceStat::Rss,
-                                    "max_cpu" => plan::ServiceStat::MaxCpu,
-                                    "fds" => plan::ServiceStat::Fds,
-                                    "threads" => plan::ServiceStat::Threads,
-                                    _ => plan::ServiceStat::Restarts,
-                                },
-                            }
-                        }
-                        _ => plan::Metric::Cpu {
-                            service: self.string(arg),
-                        },
-                    }
-                };
-                metric(m, filter)
+                metric(self.metric_call(func, &arg.value, captures), filter)
             }
             _ => self.constant(e),
+        }
+    }
+
+    /// A metric function applied to its argument.
+    fn metric_call(&self, func: MetricFn, arg: &ast::Expr, captures: &[String]) -> plan::Metric {
+        let record = Names {
+            record: true,
+            ..Names::default()
+        };
+        let stat = |stat| plan::Metric::Stat {
+            stat,
+            of: self.quantity(arg, captures),
+        };
+        let service = |stat| plan::Metric::Service {
+            service: self.string(arg),
+            stat,
+        };
+        match func {
+            MetricFn::P50 => stat(plan::Stat::Percentile(50.0)),
+            MetricFn::P90 => stat(plan::Stat::Percentile(90.0)),
+            MetricFn::P95 => stat(plan::Stat::Percentile(95.0)),
+            MetricFn::P99 => stat(plan::Stat::Percentile(99.0)),
+            MetricFn::P999 => stat(plan::Stat::Percentile(99.9)),
+            MetricFn::Max => stat(plan::Stat::Max),
+            MetricFn::Min => stat(plan::Stat::Min),
+            MetricFn::Mean => stat(plan::Stat::Mean),
+            MetricFn::Count => plan::Metric::Count(self.expr(arg, &record)),
+            MetricFn::Rate => plan::Metric::Rate(self.expr(arg, &record)),
+            MetricFn::Outcome => plan::Metric::Outcome(
+                match arg
+                    .as_name()
+                    .and_then(|n| vocab::Outcome::from_name(&n.text))
+                {
+                    Some(vocab::Outcome::Success) => plan::Outcome::Success,
+                    Some(vocab::Outcome::Failed) => plan::Outcome::Failed,
+                    Some(vocab::Outcome::BudgetExceeded) => plan::Outcome::BudgetExceeded,
+                    Some(vocab::Outcome::Timeout) | None => plan::Outcome::Timeout,
+                },
+            ),
+            MetricFn::RetriesBy => plan::Metric::RetriesBy(self.retry_on(arg)),
+            MetricFn::MemoryGrowth => plan::Metric::MemoryGrowth {
+                service: self.string(arg),
+                relative: false,
+            },
+            MetricFn::MaxRss => plan::Metric::MaxRss {
+                service: self.string(arg),
+            },
+            MetricFn::Cpu => plan::Metric::Cpu {
+                service: self.string(arg),
+            },
+            MetricFn::Rss => service(plan::ServiceStat::Rss),
+            MetricFn::MaxCpu => service(plan::ServiceStat::MaxCpu),
+            MetricFn::Fds => service(plan::ServiceStat::Fds),
+            MetricFn::Threads => service(plan::ServiceStat::Threads),
+            MetricFn::Restarts => service(plan::ServiceStat::Restarts),
+        }
+    }
+
+    /// What a statistic is taken of: a quantity, else one of the workload's captures.
+    fn quantity(&self, arg: &ast::Expr, captures: &[String]) -> plan::Quantity {
+        let name = arg.as_name().map(|n| n.text.as_str()).unwrap_or_default();
+        match vocab::Quantity::from_name(name) {
+            Some(vocab::Quantity::Latency) => plan::Quantity::Latency,
+            Some(vocab::Quantity::Duration) => plan::Quantity::Duration,
+            Some(vocab::Quantity::Retries) => plan::Quantity::Retries,
+            Some(vocab::Quantity::Cost) => plan::Quantity::Cost,
+            // A capture. Stays: `check` found the name in the workload's captures, but the plan
+            // numbers captures in the order lowering meets them, so the index is looked up
+            // here.
+            None => match captures.iter().position(|c| c == name) {
+                Some(i) => plan::Quantity::Capture(i),
+                None => {
+                    domains::unlowerable(&format!("unknown capture `{name}`"));
+                    plan::Quantity::Latency
+                }
+            },
         }
     }
 
@@ -298,7 +284,7 @@ fn metric(m: plan::Metric, filter: &plan::Filter) -> plan::SloExpr {
 fn has_metric(e: &ast::Expr) -> bool {
     match &e.kind {
         ExprKind::Call { .. } => true,
-        ExprKind::Name(n) => crate::checker::exprs::METRIC_NAMES.contains(&n.text.as_str()),
+        ExprKind::Name(n) => MetricName::from_name(&n.text).is_some(),
         ExprKind::Binary { lhs, rhs, .. } => has_metric(lhs) || has_metric(rhs),
         ExprKind::Paren(inner) | ExprKind::Phase { base: inner, .. } => has_metric(inner),
         _ => false,

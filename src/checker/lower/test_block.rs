@@ -2,53 +2,29 @@
 //! chaos windows.
 
 use super::{DEFAULT_MAX_USERS, Lowerer, Names, index_of};
-use crate::ast::{self, Item};
-use crate::checker::domains;
+use crate::ast;
+use crate::checker::resolved::TestRefs;
 use crate::plan::{self};
 
 impl Lowerer<'_> {
-    pub(super) fn test(&self, t: &ast::Test, plan: &plan::Plan) -> plan::Test {
+    pub(super) fn test(&self, refs: &TestRefs<'_>, plan: &plan::Plan) -> plan::Test {
+        let t = refs.test;
         let name = t.name.as_plain_str().unwrap_or_default();
+        let (workload, _) = refs.workload;
         let mut out = plan::Test {
             name,
-            workload: 0,
-            profile: plan::Profile {
-                stages: vec![],
-                phases: vec![],
-            },
-            scenarios: vec![],
+            workload,
+            profile: self.profile(refs.profile),
+            scenarios: refs.scenarios.iter().map(|s| self.scenario(s)).collect(),
             inject: plan::Inject::Client,
             seed: None,
-            services: vec![],
+            services: refs.services.clone(),
             chaos: None,
             slos: vec![],
             aborts: vec![],
         };
-        let mut workload_name = String::new();
         for stmt in &t.stmts {
             match &stmt.kind {
-                ast::TestStmtKind::Workload(w) => {
-                    workload_name = w.text.clone();
-                    match plan.workloads.iter().position(|x| x.name == w.text) {
-                        Some(i) => out.workload = i,
-                        None => domains::unlowerable(&format!("unknown workload `{}`", w.text)),
-                    }
-                }
-                ast::TestStmtKind::Profile(p) => {
-                    out.profile = match p {
-                        ast::ProfileRef::Named(n) => match self.items.get(n.text.as_str()) {
-                            Some(Item::Profile(profile)) => self.profile(&profile.stages),
-                            _ => {
-                                domains::unlowerable(&format!("unknown profile `{}`", n.text));
-                                self.profile(&[])
-                            }
-                        },
-                        ast::ProfileRef::Inline(stages) => self.profile(stages),
-                    };
-                }
-                ast::TestStmtKind::Scenarios(list) => {
-                    out.scenarios = list.iter().map(|e| self.scenario_expr(e)).collect()
-                }
                 ast::TestStmtKind::Inject(at) => {
                     out.inject = match at {
                         ast::InjectAt::Client => plan::Inject::Client,
@@ -56,25 +32,17 @@ impl Lowerer<'_> {
                     };
                 }
                 ast::TestStmtKind::Seed(s) => out.seed = Some(self.count(s)),
-                ast::TestStmtKind::Services(list) => {
-                    out.services = list
-                        .iter()
-                        .filter_map(|n| plan.services.iter().position(|s| s.name == n.text))
-                        .collect();
-                }
                 ast::TestStmtKind::Chaos(c) => {
                     let mut chaos = plan::Chaos {
                         from: self.duration(&c.from),
                         to: self.duration(&c.to),
-                        scenarios: vec![],
+                        scenarios: refs.chaos.iter().map(|s| self.scenario(s)).collect(),
                         start: vec![],
                         stop: vec![],
                     };
                     for cs in &c.stmts {
                         match &cs.kind {
-                            ast::ChaosStmtKind::Faults(list) => chaos
-                                .scenarios
-                                .extend(list.iter().map(|e| self.scenario_expr(e))),
+                            ast::ChaosStmtKind::Faults(_) => {}
                             ast::ChaosStmtKind::Start(a) => chaos.start.push(self.action(a)),
                             ast::ChaosStmtKind::Stop(a) => chaos.stop.push(self.action(a)),
                             ast::ChaosStmtKind::Hold { op, service } => {
@@ -98,7 +66,11 @@ impl Lowerer<'_> {
                     }
                     out.chaos = Some(chaos);
                 }
-                ast::TestStmtKind::Slo(_) => {}
+                ast::TestStmtKind::Workload(_)
+                | ast::TestStmtKind::Profile(_)
+                | ast::TestStmtKind::Scenarios(_)
+                | ast::TestStmtKind::Services(_)
+                | ast::TestStmtKind::Slo(_) => {}
             }
         }
         if out.scenarios.is_empty() {
@@ -108,14 +80,9 @@ impl Lowerer<'_> {
                 rules: vec![],
             });
         }
-        let workload = plan.workloads.iter().find(|w| w.name == workload_name);
-        let captures: Vec<String> = workload.map(|w| w.captures.clone()).unwrap_or_default();
-        for stmt in &t.stmts {
-            if let ast::TestStmtKind::Slo(slos) = &stmt.kind {
-                for slo in slos {
-                    self.slo(slo, &captures, &mut out);
-                }
-            }
+        let captures = &plan.workloads[workload].captures;
+        for slo in &refs.slos {
+            self.slo(slo, captures, &mut out);
         }
         out
     }

@@ -302,6 +302,8 @@ impl Lowerer<'_> {
                 Box::new(self.expr(index, names)),
             ),
             ExprKind::Call { callee, args } => {
+                // Stays: `check` types an expression in place and keeps no table per node, so
+                // the function is read again from the vocabulary by its name.
                 let Some(builtin) = callee.as_name().and_then(|n| Builtin::from_name(&n.text))
                 else {
                     domains::unlowerable(&format!("unknown function: {}", self.file.slice(e.span)));

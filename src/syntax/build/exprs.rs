@@ -220,44 +220,37 @@ impl Builder<'_> {
         let mut kids = Children::new(pair);
         let number = kids.presume(Rule::number);
         let integer = !number.as_str().contains('.');
-        let Some(unit) = kids.optional(Rule::unit) else {
-            return match literal::number(number.as_str()) {
-                Ok(value) => ExprKind::Number { value, integer },
-                Err(_) => {
-                    self.push(SyntaxError::BadNumber {
-                        text,
-                        span: span.into(),
-                    });
-                    ExprKind::Number {
-                        value: 0.0,
-                        integer: true,
-                    }
-                }
-            };
+        // A malformed literal reads as `0` once its error is recorded.
+        let zero = ExprKind::Number {
+            value: 0.0,
+            integer: true,
         };
-        match literal::quantity(number.as_str(), unit.as_str()) {
+        let unit = kids.optional(Rule::unit);
+        let result = match &unit {
+            None => {
+                literal::number(number.as_str()).map(|value| ExprKind::Number { value, integer })
+            }
+            Some(unit) => literal::quantity(number.as_str(), unit.as_str()),
+        };
+        match result {
             Ok(kind) => kind,
             Err(LiteralError::Number) => {
                 self.push(SyntaxError::BadNumber {
                     text,
                     span: span.into(),
                 });
-                ExprKind::Number {
-                    value: 0.0,
-                    integer: true,
-                }
+                zero
             }
             Err(LiteralError::Unit { help }) => {
+                // Only a unit can be a bad unit.
+                let unit_span = unit.as_ref().map_or(span, |u| self.span(u));
                 self.push(SyntaxError::BadUnit {
-                    unit: unit.as_str().to_string(),
+                    unit: unit.as_ref().map_or("", |u| u.as_str()).to_string(),
                     text,
-                    span: self.span(&unit).into(),
+                    span: unit_span.into(),
                     help,
                 });
-                ExprKind::Number {
-                    value: 0.0,
-                    integer: true,
-                }
+                zero
             }
         }
     }

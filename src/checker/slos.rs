@@ -1,0 +1,455 @@
+//! `check` for SLOs and abort conditions: each side of a comparison is a metric (read from the
+//! vocabulary: `vocab::MetricName`, `vocab::MetricFn`) or a constant; qualifiers (`scenario X:`,
+//! `step X:`, `during PHASE`) name what the test has; captures are typed for the statistic that
+//! reads them.
+
+use super::check::{Checker, Place, SloCtx};
+use super::error::CheckError;
+use super::scope::Kind;
+use super::types::Ty;
+use crate::ast::*;
+use crate::vocab::{self, MetricArg, MetricFn, MetricName};
+
+impl Checker<'_> {
+    pub(crate) fn slo(&mut self, slo: &SloStmt, ctx: &SloCtx<'_>) {
+        match &slo.kind {
+            SloStmtKind::Assert {
+                prefixes,
+                expr,
+                every,
+            } => {
+                let mut seen_scenario = false;
+                let mut seen_step = false;
+                for prefix in prefixes {
+                    match prefix.kind {
+                        SloPrefixKind::Scenario => {
+                            if std::mem::replace(&mut seen_scenario, true) {
+                                self.bad_value(
+                                    prefix.span,
+                                    "one `scenario X:` per assertion",
+                                    "second qualifier",
+                                    None,
+                                );
+                            }
+                            let known = ctx.scenarios.contains(&prefix.name.text);
+                            let implicit =
+                                ctx.scenarios.is_empty() && prefix.name.text == "baseline";
+                            if !known && !implicit {
+                                let help = crate::suggest::did_you_mean(
+                                    &prefix.name.text,
+                                    ctx.scenarios.iter().map(String::as_str),
+                                )
+                                .map(|s| format!("did you mean `{s}`?"))
+                                .or_else(|| {
+                                    Some(format!(
+                                        "this test runs: {}",
+                                        if ctx.scenarios.is_empty() {
+                                            "no listed scenario".to_string()
+                                        } else {
+                                            ctx.scenarios.join(", ")
+                                        }
+                                    ))
+                                });
+                                self.problems.push(CheckError::UnknownName {
+                                    kind: "scenario of this test",
+                                    name: prefix.name.text.clone(),
+                                    span: prefix.name.span.into(),
+                                    help,
+                                });
+                            }
+                        }
+                        SloPrefixKind::Step => {
+                            if std::mem::replace(&mut seen_step, true) {
+                                self.bad_value(
+                                    prefix.span,
+                                    "one `step X:` per assertion",
+                                    "second qualifier",
+                                    None,
+                                );
+                            }
+                            if !ctx.steps.contains(&prefix.name.text) && ctx.workload.is_some() {
+                                let mut steps: Vec<&str> =
+                                    ctx.steps.iter().map(String::as_str).collect();
+                                steps.sort_unstable();
+                                let help = crate::suggest::did_you_mean(
+                                    &prefix.name.text,
+                                    steps.iter().copied(),
+                                )
+                                .map(|s| format!("did you mean `{s}`?"))
+                                .or_else(|| {
+                                    Some(format!("the workload's steps are: {}", steps.join(", ")))
+                                });
+                                self.problems.push(CheckError::UnknownName {
+                                    kind: "step",
+                                    name: prefix.name.text.clone(),
+                                    span: prefix.name.span.into(),
+                                    help,
+                                });
+                            }
+                        }
+                    }
+                }
+                self.assertion(expr, ctx, "an SLO");
+                if let Some(d) = every {
+                    let ty = self.expr(d, &Place::Const);
+                    self.expect_ty(d, &ty, &Ty::Duration);
+                }
+            }
+            SloStmtKind::Abort { condition, over } => {
+                self.assertion(condition, ctx, "`abort if`");
+                if let Some(d) = over {
+                    let ty = self.expr(d, &Place::Const);
+                    self.expect_ty(d, &ty, &Ty::Duration);
+                }
+            }
+        }
+    }
+
+    fn assertion(&mut self, expr: &Expr, ctx: &SloCtx<'_>, what: &str) {
+        let ExprKind::Binary { op, lhs, rhs } = &expr.kind else {
+            self.problems.push(CheckError::BadSlo {
+                message: format!("{what} compares a metric with a bound"),
+                span: expr.span.into(),
+                label: "not a comparison".into(),
+                help: Some("write e.g. `p95(latency) < 500ms`".into()),
+            });
+            return;
+        };
+        if !op.is_comparison() {
+            self.problems.push(CheckError::BadSlo {
+                message: format!("{what} compares a metric with a bound"),
+                span: expr.span.into(),
+                label: format!("`{}` is not a comparison", op.symbol()),
+                help: Some("use <, <=, >, >=, == or !=".into()),
+            });
+            return;
+        }
+        let before = self.problems.len();
+        let (l, l_metric) = self.slo_side(lhs, ctx);
+        let (r, r_metric) = self.slo_side(rhs, ctx);
+        if self.problems.len() > before {
+            return;
+        }
+        if !l_metric && !r_metric {
+            self.problems.push(CheckError::BadSlo {
+                message: format!("{what} needs a metric"),
+                span: expr.span.into(),
+                label: "only constants here".into(),
+                help: Some("metrics are p95(latency), error_rate, success_rate, throughput, count(…), rate(…), …".into()),
+            });
+            return;
+        }
+        if !l.compatible(&r) {
+            self.incomparable(lhs, &l, rhs, &r);
+        }
+    }
+
+    /// The type of one side of an SLO, and whether it reads a metric.
+    fn slo_side(&mut self, e: &Expr, ctx: &SloCtx<'_>) -> (Ty, bool) {
+        match &e.kind {
+            ExprKind::Name(n) if MetricName::from_name(&n.text).is_some() => (
+                MetricName::from_name(&n.text).map_or(Ty::Any, metric_name_ty),
+                true,
+            ),
+            ExprKind::Name(n) if self.scope.get(&n.text).is_some() => {
+                (self.expr(e, &Place::Const), false)
+            }
+            ExprKind::Name(n) => {
+                let all: Vec<&str> = MetricName::names().chain(MetricFn::names()).collect();
+                let help = crate::suggest::did_you_mean(&n.text, all.iter().copied())
+                    .map(|s| format!("did you mean `{s}`?"));
+                let help = help.or_else(|| {
+                    Some(format!(
+                        "metrics are {}, and p95(x), count(…), rate(…), …",
+                        MetricName::names().collect::<Vec<_>>().join(", ")
+                    ))
+                });
+                self.problems.push(CheckError::UnknownName {
+                    kind: "metric",
+                    name: n.text.clone(),
+                    span: n.span.into(),
+                    help,
+                });
+                (Ty::Any, true)
+            }
+            ExprKind::Call { callee, args } => match callee.as_name() {
+                Some(f) => match MetricFn::from_name(&f.text) {
+                    Some(func) => (self.metric_call(e, f, func, args, ctx), true),
+                    None => {
+                        let help = crate::suggest::did_you_mean(&f.text, MetricFn::names())
+                            .map(|s| format!("did you mean `{s}`?"));
+                        self.problems.push(CheckError::UnknownName {
+                            kind: "metric",
+                            name: f.text.clone(),
+                            span: f.span.into(),
+                            help,
+                        });
+                        (Ty::Any, true)
+                    }
+                },
+                None => (self.expr(e, &Place::Const), false),
+            },
+            ExprKind::Phase { base, phase, name } => {
+                self.phase_ref(*phase, name, ctx);
+                let (ty, metric) = self.slo_side(base, ctx);
+                (ty, metric)
+            }
+            ExprKind::Paren(inner) => self.slo_side(inner, ctx),
+            ExprKind::Binary { op, lhs, rhs }
+                if matches!(
+                    op,
+                    BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div
+                ) =>
+            {
+                let (l, lm) = self.slo_side(lhs, ctx);
+                let (r, rm) = self.slo_side(rhs, ctx);
+                (self.binary_ty(*op, lhs, &l, rhs, &r), lm || rm)
+            }
+            ExprKind::Binary { op, .. } => {
+                self.problems.push(CheckError::BadSlo {
+                    message: format!("`{}` cannot appear inside a side of an SLO", op.symbol()),
+                    span: e.span.into(),
+                    label: "one comparison per assertion".into(),
+                    help: Some("write each condition as its own assertion".into()),
+                });
+                (Ty::Any, false)
+            }
+            _ => (self.expr(e, &Place::Const), false),
+        }
+    }
+
+    fn phase_ref(&mut self, _phase: PhaseKind, name: &Name, ctx: &SloCtx<'_>) {
+        if name.text == "chaos" {
+            if !ctx.has_chaos {
+                self.problems.push(CheckError::UnknownPhase {
+                    name: name.text.clone(),
+                    span: name.span.into(),
+                    help: Some("this test has no `chaos from … to … { }` window".into()),
+                });
+            }
+            return;
+        }
+        if !ctx.phases.iter().any(|(p, _)| *p == name.text) {
+            let help = crate::suggest::did_you_mean(&name.text, ctx.phases.iter().map(|(p, _)| p.as_str()))
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| Some(if ctx.phases.is_empty() {
+                    "name a stage of the profile with `as NAME`, e.g. `hold 150 users for 5s as overload`".to_string()
+                } else {
+                    format!("named stages: {}", ctx.phases.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", "))
+                }));
+            self.problems.push(CheckError::UnknownPhase {
+                name: name.text.clone(),
+                span: name.span.into(),
+                help,
+            });
+        }
+    }
+
+    fn metric_call(
+        &mut self,
+        e: &Expr,
+        f: &Name,
+        func: MetricFn,
+        args: &[Arg],
+        ctx: &SloCtx<'_>,
+    ) -> Ty {
+        let arity_ok = args.len() == 1 && args[0].name.is_none();
+        if !arity_ok {
+            self.problems.push(CheckError::BadArguments {
+                message: format!("`{}` takes one argument", f.text),
+                span: e.span.into(),
+                label: "here".into(),
+                help: None,
+            });
+            return Ty::Any;
+        }
+        let arg = &args[0].value;
+        match func.arg() {
+            MetricArg::Quantity => match arg.as_name() {
+                Some(n) => match vocab::Quantity::from_name(&n.text) {
+                    Some(vocab::Quantity::Latency | vocab::Quantity::Duration) => Ty::Duration,
+                    Some(vocab::Quantity::Retries) => Ty::Number,
+                    Some(vocab::Quantity::Cost) => Ty::Money,
+                    None => self.capture_stat(f, n, ctx),
+                },
+                None => {
+                    self.bad_value(
+                        arg.span,
+                        &format!("`{}` takes a quantity", f.text),
+                        "expected `latency`, `duration`, `retries`, `cost` or a capture",
+                        None,
+                    );
+                    Ty::Any
+                }
+            },
+            MetricArg::Condition => {
+                if func == MetricFn::Rate {
+                    if let Some(n) = arg.as_name() {
+                        if let Some((ty, defined)) = ctx.captures.get(&n.text) {
+                            if *ty != Ty::Bool {
+                                self.problems.push(CheckError::CaptureType {
+                                    name: n.text.clone(),
+                                    found: "a number",
+                                    wanted: "`rate(…)`".into(),
+                                    expected: "a boolean (like `header(\"x-cache\") == \"HIT\"`)",
+                                    span: n.span.into(),
+                                    defined: (*defined).into(),
+                                });
+                            }
+                            return Ty::Percent;
+                        }
+                        if !vocab::RECORD.contains(&n.text.as_str())
+                            && self.scope.get(&n.text).is_none()
+                            && !matches!(n.text.as_str(), "true" | "false")
+                        {
+                            self.unknown_capture(n, ctx, vocab::RECORD);
+                            return Ty::Percent;
+                        }
+                    }
+                }
+                let ty = self.expr(
+                    arg,
+                    &Place::Record {
+                        captures: Some(ctx.captures),
+                    },
+                );
+                // The record's numbers are typed loosely (`status` may be `none`), but alone
+                // they are never a condition: `count(status)`.
+                let number_field = arg.as_name().is_some_and(|n| {
+                    matches!(
+                        n.text.as_str(),
+                        "status" | "call" | "attempt" | "user" | "iteration"
+                    ) && !ctx.captures.contains_key(&n.text)
+                });
+                if number_field || !matches!(ty, Ty::Bool | Ty::Any) {
+                    let found = if number_field {
+                        "a number".to_string()
+                    } else {
+                        ty.noun()
+                    };
+                    self.problems.push(CheckError::UnitMismatch {
+                        expected: "a condition".into(),
+                        found,
+                        span: arg.span.into(),
+                        help: Some(format!("`{}(…)` counts request attempts for which a condition holds, like `status == 200`", f.text)),
+                    });
+                }
+                if func == MetricFn::Count {
+                    Ty::Number
+                } else {
+                    Ty::Percent
+                }
+            }
+            MetricArg::Outcome => {
+                match arg.as_name() {
+                    Some(n) if vocab::Outcome::from_name(&n.text).is_some() => {}
+                    Some(n) => {
+                        let outcomes: Vec<&str> = vocab::Outcome::names().collect();
+                        self.unknown_setting("outcome", &n.text, n.span, &outcomes)
+                    }
+                    None => self.bad_value(
+                        arg.span,
+                        "`outcome` takes an outcome name",
+                        "expected success, failed, budget_exceeded or timeout",
+                        None,
+                    ),
+                }
+                Ty::Percent
+            }
+            MetricArg::RetryReason => {
+                match &arg.kind {
+                    ExprKind::Number {
+                        value,
+                        integer: true,
+                    } if (400.0..600.0).contains(value) => {}
+                    ExprKind::StatusClass(4 | 5) => {}
+                    ExprKind::Name(n) if n.text == "timeout" || n.text == "connection_error" => {}
+                    _ => self.bad_value(
+                        arg.span,
+                        "`retries_by` takes a retry reason",
+                        "expected a status (`429`), `5xx`, `timeout` or `connection_error`",
+                        None,
+                    ),
+                }
+                Ty::Number
+            }
+            MetricArg::Service => {
+                match arg.as_name() {
+                    Some(n) => {
+                        self.mark(&n.text);
+                        self.scope.expect(n, Kind::Service, &mut self.problems);
+                    }
+                    None => self.bad_value(
+                        arg.span,
+                        &format!("`{}` takes a service name", f.text),
+                        "expected a service",
+                        None,
+                    ),
+                }
+                match func {
+                    MetricFn::MemoryGrowth => Ty::Growth,
+                    MetricFn::MaxRss | MetricFn::Rss => Ty::Size,
+                    MetricFn::Fds | MetricFn::Threads | MetricFn::Restarts => Ty::Number,
+                    _ => Ty::Percent,
+                }
+            }
+        }
+    }
+
+    /// A statistic of a capture: a number or money, not a boolean.
+    fn capture_stat(&mut self, f: &Name, n: &Name, ctx: &SloCtx<'_>) -> Ty {
+        match ctx.captures.get(&n.text) {
+            Some((Ty::Bool, defined)) => {
+                self.problems.push(CheckError::CaptureType {
+                    name: n.text.clone(),
+                    found: "a boolean",
+                    wanted: format!("`{}(…)`", f.text),
+                    expected: "a number",
+                    span: n.span.into(),
+                    defined: (*defined).into(),
+                });
+                Ty::Any
+            }
+            Some((ty, _)) => {
+                if *ty == Ty::Money {
+                    Ty::Money
+                } else {
+                    Ty::Number
+                }
+            }
+            None => {
+                let quantities: Vec<&str> = vocab::Quantity::names().collect();
+                self.unknown_capture(n, ctx, &quantities);
+                Ty::Any
+            }
+        }
+    }
+
+    fn unknown_capture(&mut self, n: &Name, ctx: &SloCtx<'_>, builtins: &[&str]) {
+        let Some(workload) = ctx.workload.clone() else {
+            return;
+        };
+        let mut all: Vec<&str> = ctx.captures.keys().map(String::as_str).collect();
+        all.sort_unstable();
+        all.extend(builtins);
+        let help = crate::suggest::did_you_mean(&n.text, all.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"));
+        self.problems.push(CheckError::UnknownCapture {
+            name: n.text.clone(),
+            span: n.span.into(),
+            workload,
+            help,
+        });
+    }
+}
+
+fn metric_name_ty(name: MetricName) -> Ty {
+    match name {
+        MetricName::Throughput => Ty::Rate,
+        MetricName::Dropped => Ty::Number,
+        MetricName::ErrorRate
+        | MetricName::SuccessRate
+        | MetricName::BudgetExceeded
+        | MetricName::BudgetExceededDuringRetry => Ty::Percent,
+    }
+}
