@@ -99,8 +99,10 @@ enum Command {
     Run(RunArgs),
     /// Merge runs of the same file (shards, `stress run --out DIR`) into one report.
     Merge(MergeArgs),
-    /// Compare two runs (`--out` folders): latency, error rate and throughput per step, base
-    /// vs new; exit 1 when a regression exceeds `--max-regression` / `--max-error-increase`.
+    /// Compare two runs (`--out` folders) step by step: exit 1 on a regression.
+    ///
+    /// Latency p50/p95/p99, error rate and throughput per test × scenario × step, base vs new;
+    /// exit 1 when one is worse than `--max-regression` / `--max-error-increase` allow.
     Compare(CompareArgs),
     /// Run an embedded mock service on its own.
     Mock {
