@@ -403,7 +403,7 @@ fn cells(r: &Row, judged: bool) -> [String; 5] {
     let change = match (r.metric, r.change_pct, r.delta) {
         ("error_rate", _, Some(d)) => format!("{d:+.2} pt"),
         (_, Some(c), _) => format!("{c:+.1}%"),
-        (_, None, Some(d)) if d == 0.0 => "±0".to_string(),
+        (_, None, Some(0.0)) => "±0".to_string(),
         (_, None, Some(_)) => "new".to_string(),
         _ => "–".to_string(),
     };

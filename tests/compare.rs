@@ -2,7 +2,7 @@
 //! runs are copies of the quickstart run's summary.json with numbers set by hand, so every
 //! ratio and verdict below is computed on paper.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use serde_json::{Value, json};
@@ -41,7 +41,7 @@ fn pair(name: &str, edit: impl FnOnce(&mut Value)) -> (PathBuf, PathBuf) {
     (base, new)
 }
 
-fn compare(base: &PathBuf, new: &PathBuf, flags: &[&str]) -> Output {
+fn compare(base: &Path, new: &Path, flags: &[&str]) -> Output {
     let mut args = vec!["compare", base.to_str().unwrap(), new.to_str().unwrap()];
     args.extend_from_slice(flags);
     stress(&args, &[])
