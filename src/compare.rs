@@ -243,7 +243,8 @@ struct Row {
     change_pct: Option<f64>,
     /// `new − base` in the metric's unit (µs, percentage points, per second).
     delta: Option<f64>,
-    /// `true` beyond the tolerance, `false` within it, `null` when not judged.
+    /// `true` beyond the tolerance, `false` within it, `null` when not judged (no tolerance
+    /// for this metric, or no data on one side).
     regression: Option<bool>,
 }
 
@@ -352,13 +353,13 @@ fn step_rows(key: &Key, b: &Numbers, n: &Numbers, t: &Tolerance) -> Vec<Row> {
         }
     };
     let latency = |metric, base: Option<u64>, new: Option<u64>| {
-        let regression = t.max_regression_pct.map(|max| match (base, new) {
-            (Some(b), Some(n)) => {
+        let regression = t
+            .max_regression_pct
+            .zip(base.zip(new))
+            .map(|(max, (b, n))| {
                 n.saturating_sub(b) >= t.min_latency_delta_us.max(1)
                     && (b == 0 || (n as f64 / b as f64 - 1.0) * 100.0 > max + EPSILON)
-            }
-            _ => false,
-        });
+            });
         row(
             metric,
             base.map(|v| v as f64),
@@ -366,18 +367,15 @@ fn step_rows(key: &Key, b: &Numbers, n: &Numbers, t: &Tolerance) -> Vec<Row> {
             regression,
         )
     };
-    let errors =
-        t.max_error_increase_points
-            .map(|max| match (b.error_rate_pct, n.error_rate_pct) {
-                (Some(b), Some(n)) => n - b > max + EPSILON,
-                _ => false,
-            });
-    let throughput =
-        t.max_regression_pct
-            .map(|max| match (b.throughput_per_s, n.throughput_per_s) {
-                (Some(b), Some(n)) if b > 0.0 => (1.0 - n / b) * 100.0 > max + EPSILON,
-                _ => false,
-            });
+    // A metric without data on one side is not judged (`regression: null`).
+    let errors = t
+        .max_error_increase_points
+        .zip(b.error_rate_pct.zip(n.error_rate_pct))
+        .map(|(max, (b, n))| n - b > max + EPSILON);
+    let throughput = t
+        .max_regression_pct
+        .zip(b.throughput_per_s.zip(n.throughput_per_s))
+        .map(|(max, (b, n))| b > 0.0 && (1.0 - n / b) * 100.0 > max + EPSILON);
     vec![
         latency("p50", b.p50_us, n.p50_us),
         latency("p95", b.p95_us, n.p95_us),
@@ -404,7 +402,7 @@ fn cells(r: &Row, judged: bool) -> [String; 5] {
         ("error_rate", _, Some(d)) => format!("{d:+.2} pt"),
         (_, Some(c), _) => format!("{c:+.1}%"),
         (_, None, Some(0.0)) => "±0".to_string(),
-        (_, None, Some(_)) => "new".to_string(),
+        (_, None, Some(_)) => "from 0".to_string(),
         _ => "–".to_string(),
     };
     let marker = match r.regression {
@@ -660,6 +658,18 @@ mod tests {
             regressions(b, numbers(100_000, 1.01, 89.9), &tol(10.0)),
             ["error_rate", "throughput"]
         );
+    }
+
+    #[test]
+    fn a_metric_without_data_on_one_side_is_not_judged() {
+        let b = numbers(100_000, 0.0, 100.0);
+        let mut n = b;
+        n.p95_us = None;
+        n.error_rate_pct = None;
+        let key = ("t".into(), "s".into(), "x".into());
+        let rows = step_rows(&key, &b, &n, &tol(10.0));
+        let judged: Vec<Option<bool>> = rows.iter().map(|r| r.regression).collect();
+        assert_eq!(judged, [Some(false), None, Some(false), None, Some(false)]);
     }
 
     #[test]
