@@ -1,4 +1,4 @@
-//! The arguments of `stress run` and `stress merge` (clap), apart from the command line's
+//! The arguments of `stress run`, `stress merge` and `stress compare` (clap), apart from the command line's
 //! dispatch in `crate::cli` so that `run` and `merge`, which read them, sit below it.
 
 use std::path::PathBuf;
@@ -114,6 +114,58 @@ pub struct MergeArgs {
     pub allow_partial: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline: a folder written by `stress run --out` (or `stress merge --out`).
+    pub base: PathBuf,
+    /// The run to judge against it: another such folder.
+    pub new: PathBuf,
+    /// Fail (exit 1) when a latency percentile (p50/p95/p99) grows, or a throughput shrinks,
+    /// by more than this relative change (`10%`); exactly at the tolerance passes. Without
+    /// it (and without `--max-error-increase`) the comparison only reports.
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub max_regression: Option<f64>,
+    /// Fail when an error rate grows by more than this many percentage points (`1%`: 0.5 % →
+    /// 1.6 % fails). Default 1 point once `--max-regression` is given.
+    #[arg(long, value_name = "POINTS", value_parser = parse_percent)]
+    pub max_error_increase: Option<f64>,
+    /// A latency that grows by less than this (absolute) is never a regression, so that noise
+    /// on fast steps (1.2ms → 1.5ms is +25 %) does not fail CI.
+    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_micros)]
+    pub min_latency_delta: u64,
+    /// Output: an aligned text table, a Markdown table, or JSON (for dashboards).
+    #[arg(long, value_enum, default_value_t = CompareFormat::Text)]
+    pub format: CompareFormat,
+}
+
+/// How `stress compare` prints its table.
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum CompareFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+/// `10%` or `10` → 10.0 (a non-negative number of percent).
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%').trim();
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a percentage such as `10%`")),
+    }
+}
+
+/// A duration in the language's units (`1ms`, `500us`, `0`) → microseconds.
+fn parse_micros(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    if !text.is_empty() && text.bytes().all(|b| b == b'0' || b == b'.') {
+        return Ok(0);
+    }
+    crate::units::parse_duration(text)
+        .map(crate::units::Duration::as_micros)
+        .map_err(|e| format!("`{text}` is not a duration such as `1ms`: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +208,17 @@ mod tests {
         assert_eq!(c.shard_from(Some("3".into())), Ok(Shard::WHOLE));
         assert!(args(&["f.stress", "--shard", "4/4"]).is_err());
         assert!(args(&["f.stress", "--shard", "1/4", "--shards", "4"]).is_err());
+    }
+
+    #[test]
+    fn compare_tolerances_parse_as_percent_and_durations() {
+        assert_eq!(parse_percent("10%"), Ok(10.0));
+        assert_eq!(parse_percent("2.5"), Ok(2.5));
+        assert!(parse_percent("-1%").is_err());
+        assert!(parse_percent("ten").is_err());
+        assert_eq!(parse_micros("1ms"), Ok(1000));
+        assert_eq!(parse_micros("0"), Ok(0));
+        assert!(parse_micros("fast").is_err());
     }
 
     #[test]

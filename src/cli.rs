@@ -1,4 +1,4 @@
-//! The command line (clap): `check`, `plan`, `fmt`, `run`, `merge`, `mock llm`, `lsp`,
+//! The command line (clap): `check`, `plan`, `fmt`, `run`, `merge`, `compare`, `mock llm`, `lsp`,
 //! `completions`, `man`. The top of the stack: it parses arguments, calls the command and
 //! turns its [`Exit`] into the process's exit code.
 
@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::args::{MergeArgs, RunArgs};
+use crate::args::{CompareArgs, MergeArgs, RunArgs};
 use crate::diag::{InputError, Problem};
 use crate::exit::Exit;
 use crate::frontend::{load, read_source};
@@ -99,6 +99,11 @@ enum Command {
     Run(RunArgs),
     /// Merge runs of the same file (shards, `stress run --out DIR`) into one report.
     Merge(MergeArgs),
+    /// Compare two runs (`--out` folders) step by step: exit 1 on a regression.
+    ///
+    /// Latency p50/p95/p99, error rate and throughput per test × scenario × step, base vs new;
+    /// exit 1 when one is worse than `--max-regression` / `--max-error-increase` allow.
+    Compare(CompareArgs),
     /// Run an embedded mock service on its own.
     Mock {
         #[command(subcommand)]
@@ -187,6 +192,7 @@ pub fn main() -> ExitCode {
         }
         Command::Run(args) => crate::run::run(&ui, &args),
         Command::Merge(args) => crate::merge::merge(&ui, &args),
+        Command::Compare(args) => crate::compare::compare(&ui, &args),
         Command::Mock {
             kind: MockKind::Llm(args),
         } => mock_llm(args),

@@ -100,6 +100,7 @@ pub const CODES: &[&str] = &[
     "stress::check::unused",
     "stress::check::wire_fault_at_client",
     "stress::check::wrong_kind",
+    "stress::compare::input",
     "stress::input::bad_set",
     "stress::input::not_utf8",
     "stress::io::read",

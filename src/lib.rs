@@ -30,7 +30,7 @@
 //!
 //! ```text
 //! cli                          the command line: arguments → command → exit code
-//! run merge lsp                the commands that run, merge and serve
+//! run merge compare lsp        the commands that run, merge, compare and serve
 //! ui frontend fmt args         printing; read → --set → parse → check → lower; formatting
 //! annotations                  GitHub workflow commands for problems
 //! diag                         every problem of every stage as one type, rendered
@@ -55,6 +55,7 @@ pub mod artifacts;
 pub mod ast;
 pub mod checker;
 pub mod cli;
+mod compare;
 pub mod diag;
 mod diag_window;
 pub mod engine;

@@ -3,6 +3,7 @@
 mod action;
 mod artifacts;
 mod cli;
+mod compare;
 mod deploy;
 mod docs;
 mod engine;
