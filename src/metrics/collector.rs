@@ -532,7 +532,10 @@ impl Collector {
         }
         s.end_us = s.end_us.max(i.done_us);
         s.ran = true;
-        if let Some(c) = i.ended_by_check.and_then(|(step, index)| s.check_mut(step, index)) {
+        if let Some(c) = i
+            .ended_by_check
+            .and_then(|(step, index)| s.check_mut(step, index))
+        {
             c.ended_iterations += 1;
         }
         if let Some(recent) = &mut self.recent {

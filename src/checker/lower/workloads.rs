@@ -150,7 +150,8 @@ impl Lowerer<'_> {
                 ast::RequestStmtKind::Form(e) => out.body = plan::Body::Form(self.expr(e, names)),
                 ast::RequestStmtKind::Timeout(t) => out.timeout = self.duration(t),
                 ast::RequestStmtKind::Check(c) => {
-                    out.check_texts.push(self.file.slice(c.span).trim().to_string());
+                    out.check_texts
+                        .push(self.file.slice(c.span).trim().to_string());
                     out.checks.push(self.expr(c, names));
                 }
                 ast::RequestStmtKind::Capture { name, value } => {
