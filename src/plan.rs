@@ -157,6 +157,9 @@ pub struct Request {
     pub body: Body,
     pub timeout: Duration,
     pub checks: Vec<Expr>,
+    /// The source text of each of `checks`, as written: how reports name a check.
+    #[serde(skip)]
+    pub check_texts: Vec<String>,
     /// (index into `Workload::captures`, expression)
     pub captures: Vec<(usize, Expr)>,
     pub retry: Option<RetryPolicy>,

@@ -70,6 +70,12 @@ pub struct Attempt {
     pub injected: Option<Injected>,
     /// (index into `Workload::captures`, value)
     pub captures: Vec<(usize, CaptureValue)>,
+    /// How many of the request's `check`s held, in order, before one failed or all held (0
+    /// when the checks were not evaluated: no response).
+    pub checks_passed: u32,
+    /// The index (into `Request::checks`) of the check that failed: false, or could not be
+    /// evaluated. Later checks were not evaluated.
+    pub check_failed: Option<u32>,
 }
 
 impl Attempt {
@@ -104,4 +110,7 @@ pub struct Iteration {
     pub budget_exceeded_during_retry: bool,
     /// Per step (index into `step_names`): the step's own time (all attempts, backoffs, polls).
     pub step_durations_us: Vec<(usize, u64)>,
+    /// The failed check that ended the iteration: (index into `step_names`, index into the
+    /// request's `checks`); steps after it did not run.
+    pub ended_by_check: Option<(usize, usize)>,
 }

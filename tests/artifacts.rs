@@ -259,7 +259,8 @@ fn junit_xml_has_one_testcase_per_slo_and_scenario() {
             "baseline: success_rate == 100%",
             "baseline: p95(latency) < 500ms",
             "baseline: p99(latency) < 1s",
-            "baseline: throughput > 20/s"
+            "baseline: throughput > 20/s",
+            "baseline: check status == 200 (step complete)"
         ]
     );
     assert!(cases.iter().all(|c| c.0 == "smoke" && c.2.is_none()));
@@ -293,7 +294,7 @@ fn a_failing_slo_is_a_junit_failure_with_its_file_line_measured_and_bound() {
     assert_exit(&run, 1);
     let (suites, cases) = junit_cases(&out.join("junit.xml"));
     assert_eq!(suites, ["smoke <&> \"quoted\""], "escaped and read back");
-    assert_eq!(cases.len(), 4);
+    assert_eq!(cases.len(), 5); // four SLOs and the check
     let failed: Vec<_> = cases.iter().filter(|c| c.2.is_some()).collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].1, "baseline: p95(latency) < 5ms");

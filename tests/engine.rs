@@ -131,6 +131,7 @@ fn request(name: &str, step: usize, path: &str) -> Request {
         body: Body::None,
         timeout: Duration::from_millis(5000),
         checks: vec![],
+        check_texts: vec![],
         captures: vec![],
         retry: None,
         on_failure: OnFailure::Stop,

@@ -2,6 +2,7 @@
 
 mod action;
 mod artifacts;
+mod checks;
 mod cli;
 mod compare;
 mod deploy;

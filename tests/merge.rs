@@ -87,7 +87,7 @@ fn merging_two_quickstart_runs_gives_the_percentiles_of_all_their_samples() {
     assert_eq!(p95_slo["measured"].as_f64(), latency["p95_us"].as_f64());
 
     let (_, cases) = junit_cases(&merged.join("junit.xml"));
-    assert_eq!(cases.len(), 4);
+    assert_eq!(cases.len(), 5); // four SLOs and the check
     let md = std::fs::read_to_string(merged.join("report.md")).unwrap();
     assert!(md.contains("merged from 2 runs"), "{md}");
     assert!(

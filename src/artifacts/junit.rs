@@ -2,7 +2,8 @@
 //! (`classname` = the test, `name` = `scenario: SLO as written`); a failed, no-data or
 //! not-measured result is a `<failure>` whose message gives the measured value, the bound
 //! and `file:line`. An `abort if` that stopped the run is one more failed test case, and a
-//! test that could not run is an errored `could not run` case. Built from the report model
+//! test that could not run is an errored `could not run` case. Each `check` of each scenario
+//! is one more case (`scenario: check EXPR (step S)`), failed when it failed at least once. Built from the report model
 //! (`model::TestRecord`) by `files::write_all`; `quick-junit` writes the XML.
 
 use std::fmt::Write as _;
@@ -99,7 +100,47 @@ fn suite(rec: &TestRecord) -> TestSuite {
     for s in &r.slos {
         suite.add_test_case(slo_case(rec, s));
     }
+    for sc in &r.scenarios {
+        for c in &sc.checks {
+            suite.add_test_case(check_case(rec, &sc.name, c));
+        }
+    }
     suite
+}
+
+/// One `check` of one scenario: failed when it failed at least once, the counts in the
+/// message.
+fn check_case(rec: &TestRecord, scenario: &str, c: &crate::report::CheckReport) -> TestCase {
+    let r = &rec.report;
+    let name = format!("{scenario}: check {} (step {})", c.check, c.step);
+    let status = if c.failed == 0 {
+        TestCaseStatus::success()
+    } else {
+        let times = if c.failed == 1 { "time" } else { "times" };
+        let message = format!(
+            "check `{}` at step `{}` failed {} {times} of {} ({}); it ended {} iterations",
+            c.check,
+            c.step,
+            c.failed,
+            c.passed + c.failed,
+            crate::report::format::PLAIN.pct(c.failed_pct),
+            c.ended_iterations
+        );
+        let details = format!(
+            "scenario: {scenario}\nstep: {}\ncheck: {}\npassed: {}\nfailed: {}\nended iterations: {}",
+            c.step, c.check, c.passed, c.failed, c.ended_iterations
+        );
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status
+            .set_message(xml(&message))
+            .set_type("check")
+            .set_description(xml(&details));
+        status
+    };
+    let mut case = TestCase::new(xml(&name), status);
+    case.set_classname(xml(&r.test)).set_time(Duration::ZERO);
+    case.extra.insert("file".into(), xml(&r.file));
+    case
 }
 
 fn slo_case(rec: &TestRecord, s: &SloResult) -> TestCase {

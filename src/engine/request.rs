@@ -40,6 +40,7 @@ pub(crate) async fn request_step(
     req: &Request,
 ) -> Flow {
     let start = Instant::now();
+    it.last_check_failed = None;
     let done = send_with_retries(ctx, env, it, req, None).await;
     it.step_durations_us.push((req.step, elapsed_us(start)));
     match done {
@@ -49,7 +50,10 @@ pub(crate) async fn request_step(
             it.fail(failure);
             match req.on_failure {
                 OnFailure::Continue => Flow::Next,
-                OnFailure::Stop => Flow::Stop,
+                OnFailure::Stop => {
+                    it.ended_by_check = it.last_check_failed;
+                    Flow::Stop
+                }
             }
         }
     }
@@ -355,28 +359,35 @@ async fn one_attempt(
     if let Some(slot) = env.last.get_mut(req.step) {
         *slot = Some(response);
     }
+    // Checks run in order; the first that fails (false, or cannot be evaluated) fails the
+    // attempt and the ones after it are not evaluated.
+    let mut checks_passed = 0u32;
+    let mut check_failed = None;
     if error.is_none() {
         if req.checks.is_empty() {
             if status.is_some_and(|s| s >= 400) {
                 error = Some(ErrorClass::Status);
             }
         } else {
-            for check in &req.checks {
+            for (index, check) in req.checks.iter().enumerate() {
                 match eval(check, env) {
-                    Ok(v) if v.truthy() => {}
+                    Ok(v) if v.truthy() => checks_passed += 1,
                     Ok(_) => {
                         error = Some(ErrorClass::Check);
+                        check_failed = Some(index);
                         break;
                     }
                     Err(e) => {
                         ctx.eval_error(format!("request {} check: {e}", req.name));
                         error = Some(ErrorClass::Check);
+                        check_failed = Some(index);
                         break;
                     }
                 }
             }
         }
     }
+    it.last_check_failed = check_failed.map(|i| (req.step, i));
     // A capture that reads `json` from a body that is not JSON fails the attempt as
     // `body_parse`: a `200` with an HTML error page is not a success with nothing captured.
     if error.is_none()
@@ -428,6 +439,8 @@ async fn one_attempt(
             fault: d.fault,
         }),
         captures,
+        checks_passed,
+        check_failed: check_failed.and_then(|i| u32::try_from(i).ok()),
     }));
     Tried {
         failed,

@@ -55,6 +55,10 @@ pub(crate) struct IterState {
     /// A retry is pending or in flight (for `budget_exceeded_during_retry`).
     pub in_retry: bool,
     pub step_durations_us: Vec<(usize, u64)>,
+    /// The check that failed the latest attempt: (step, check index); `None` when it held.
+    pub last_check_failed: Option<(usize, usize)>,
+    /// The failed check that stopped the iteration (see `Iteration::ended_by_check`).
+    pub ended_by_check: Option<(usize, usize)>,
     /// The `think` steps a failed step made the iteration skip (see [`Ended`]).
     pub skipped_think: std::time::Duration,
 }
@@ -84,6 +88,8 @@ impl IterState {
             budget_exceeded_during_retry: false,
             in_retry: false,
             step_durations_us: Vec::new(),
+            last_check_failed: None,
+            ended_by_check: None,
             skipped_think: std::time::Duration::ZERO,
         }
     }
@@ -167,6 +173,7 @@ pub(crate) async fn iteration(
         cost: it.cost,
         budget_exceeded_during_retry: it.budget_exceeded_during_retry,
         step_durations_us: it.step_durations_us,
+        ended_by_check: it.ended_by_check,
     }));
     ended
 }

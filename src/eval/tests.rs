@@ -306,6 +306,8 @@ fn attempt(status: Option<u16>, fault: Option<Fault>) -> Attempt {
             fault: Some(f),
         }),
         captures: vec![(1, CaptureValue::Bool(true))],
+        checks_passed: 0,
+        check_failed: None,
     }
 }
 

@@ -45,6 +45,73 @@ pub struct ScenarioMetrics {
     pub end_us: u64,
     /// The scenario ran (started, or sent any sample); `false` for one `--scenario` skipped.
     pub ran: bool,
+    /// Each `check` of each request, in the workload's order.
+    #[serde(default)]
+    pub checks: Vec<CheckCount>,
+}
+
+/// One `check` of one request step: how often it held, failed, and ended an iteration.
+/// Counted per attempt (a retried request evaluates its checks again).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CheckCount {
+    /// Index into `Metrics::step_names`.
+    pub step: usize,
+    /// Index into the request's checks.
+    pub index: usize,
+    /// The check's expression as written.
+    pub text: String,
+    pub passed: u64,
+    /// False, or could not be evaluated.
+    pub failed: u64,
+    /// Iterations this check's failure stopped (the steps after it did not run).
+    pub ended_iterations: u64,
+}
+
+impl CheckCount {
+    /// Failed over evaluated, 0 when never evaluated.
+    pub fn failed_fraction(&self) -> f64 {
+        let total = self.passed + self.failed;
+        if total == 0 {
+            0.0
+        } else {
+            self.failed as f64 / total as f64
+        }
+    }
+}
+
+/// The checks of `steps` (nested blocks included), in order.
+fn checks_of(steps: &[crate::plan::Step], out: &mut Vec<CheckCount>) {
+    use crate::plan::Step;
+    let add = |r: &crate::plan::Request, out: &mut Vec<CheckCount>| {
+        for index in 0..r.checks.len() {
+            if out.iter().any(|c| c.step == r.step && c.index == index) {
+                continue;
+            }
+            out.push(CheckCount {
+                step: r.step,
+                index,
+                text: r
+                    .check_texts
+                    .get(index)
+                    .cloned()
+                    .unwrap_or_else(|| format!("check #{}", index + 1)),
+                ..CheckCount::default()
+            });
+        }
+    };
+    for step in steps {
+        match step {
+            Step::Request(r) => add(r, out),
+            Step::Poll(p) => add(&p.request, out),
+            Step::Repeat { steps, .. } | Step::Probability { steps, .. } => checks_of(steps, out),
+            Step::Choose { arms } => {
+                for (_, steps) in arms {
+                    checks_of(steps, out);
+                }
+            }
+            Step::Think { .. } | Step::Set { .. } => {}
+        }
+    }
 }
 
 impl ScenarioMetrics {
@@ -93,6 +160,26 @@ impl ScenarioMetrics {
         }
         self.end_us = self.end_us.max(o.end_us);
         self.ran |= o.ran;
+        for theirs in &o.checks {
+            match self
+                .checks
+                .iter_mut()
+                .find(|c| c.step == theirs.step && c.index == theirs.index)
+            {
+                Some(mine) => {
+                    mine.passed += theirs.passed;
+                    mine.failed += theirs.failed;
+                    mine.ended_iterations += theirs.ended_iterations;
+                }
+                None => self.checks.push(theirs.clone()),
+            }
+        }
+    }
+
+    fn check_mut(&mut self, step: usize, index: usize) -> Option<&mut CheckCount> {
+        self.checks
+            .iter_mut()
+            .find(|c| c.step == step && c.index == index)
     }
 }
 
@@ -332,11 +419,16 @@ impl Collector {
                     rings: vec![VecDeque::new(); t.scenarios.len()],
                 }
             });
+        let mut checks = Vec::new();
+        if let Some(w) = workload {
+            checks_of(&w.steps, &mut checks);
+        }
         let scenarios = t
             .scenarios
             .iter()
             .map(|s| ScenarioMetrics {
                 name: s.name.clone(),
+                checks: checks.clone(),
                 ..ScenarioMetrics::default()
             })
             .collect();
@@ -397,6 +489,17 @@ impl Collector {
         }
         s.end_us = s.end_us.max(a.done_us);
         s.ran = true;
+        let failed_at = a.check_failed.map(|i| i as usize);
+        let evaluated = a.checks_passed as usize + usize::from(failed_at.is_some());
+        for index in 0..evaluated {
+            if let Some(c) = s.check_mut(a.step, index) {
+                if Some(index) == failed_at {
+                    c.failed += 1;
+                } else {
+                    c.passed += 1;
+                }
+            }
+        }
         if let Some(recent) = &mut self.recent {
             let needs = recent.needs;
             if let Some(b) = recent.slot(a.scenario, a.done_us) {
@@ -429,6 +532,12 @@ impl Collector {
         }
         s.end_us = s.end_us.max(i.done_us);
         s.ran = true;
+        if let Some(c) = i
+            .ended_by_check
+            .and_then(|(step, index)| s.check_mut(step, index))
+        {
+            c.ended_iterations += 1;
+        }
         if let Some(recent) = &mut self.recent {
             let needs = recent.needs;
             if let Some(b) = recent.slot(i.scenario, i.done_us) {

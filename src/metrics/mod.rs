@@ -31,7 +31,7 @@ mod tests;
 pub use crate::samples::{Attempt, CaptureValue, ErrorClass, Injected, Iteration};
 pub use bucket::{Bucket, ERROR_CLASSES, IterationAgg, LATE_AFTER_US, Needs, OUTCOMES, RequestAgg};
 pub use collector::{
-    AbortRecord, Collector, MergeError, Metrics, ScenarioMetrics, WindowKey, needs_of,
+    AbortRecord, CheckCount, Collector, MergeError, Metrics, ScenarioMetrics, WindowKey, needs_of,
 };
 pub use histogram::{CAPTURE_SCALE, COUNT_SCALE, Histogram, MAX_TRACKABLE, MONEY_SCALE, SIGFIG};
 pub use hlog::{IntervalLog, IntervalLogWriter, LoggedInterval, read_interval_log};

@@ -90,6 +90,8 @@ pub(crate) fn attempt(scenario: usize, step: usize, at_us: u64, latency_us: u64)
         failed: false,
         injected: None,
         captures: vec![],
+        checks_passed: 0,
+        check_failed: None,
     }
 }
 
@@ -109,6 +111,7 @@ pub(crate) fn iteration(scenario: usize, at_us: u64, duration_us: u64) -> Iterat
         cost: 0.0,
         budget_exceeded_during_retry: false,
         step_durations_us: vec![],
+        ended_by_check: None,
     }
 }
 

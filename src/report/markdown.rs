@@ -295,6 +295,37 @@ fn write_scenario(out: &mut String, s: &ScenarioReport) {
             &rows,
         );
     }
+    if !s.checks.is_empty() {
+        let rows: Vec<Vec<String>> = s
+            .checks
+            .iter()
+            .map(|c| {
+                vec![
+                    super::text::check_mark(c).to_string(),
+                    code(&c.step),
+                    code(&c.check),
+                    c.passed.to_string(),
+                    c.failed.to_string(),
+                    PLAIN.pct(c.failed_pct),
+                    c.ended_iterations.to_string(),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            &[
+                "",
+                "step",
+                "check",
+                "passed",
+                "failed",
+                "failed %",
+                "ended iterations",
+            ],
+            &[false, false, false, true, true, true, true],
+            &rows,
+        );
+    }
     if !s.phases.is_empty() {
         let rows: Vec<Vec<String>> = s
             .phases

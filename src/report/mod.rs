@@ -81,6 +81,24 @@ pub struct ScenarioReport {
     pub captures: Vec<CaptureSummary>,
     /// One per fault rule of the scenario.
     pub faults: Vec<Count>,
+    /// One per `check` of each request step, in the workload's order; empty without checks.
+    pub checks: Vec<CheckReport>,
+}
+
+/// One `check` of one request step: how often it held and failed (per attempt), and how many
+/// iterations its failure stopped.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CheckReport {
+    pub step: String,
+    /// The check's expression as written.
+    pub check: String,
+    pub passed: u64,
+    /// False, or could not be evaluated.
+    pub failed: u64,
+    /// `failed` over evaluations; `None` when never evaluated.
+    pub failed_pct: Option<f64>,
+    /// Iterations this check's failure stopped (the steps after it did not run).
+    pub ended_iterations: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -475,6 +493,18 @@ fn scenario(
         }),
         captures,
         faults,
+        checks: sm
+            .checks
+            .iter()
+            .map(|c| CheckReport {
+                step: step_name(c.step),
+                check: c.text.clone(),
+                passed: c.passed,
+                failed: c.failed,
+                failed_pct: pct(c.failed, c.passed + c.failed),
+                ended_iterations: c.ended_iterations,
+            })
+            .collect(),
     }
 }
 

@@ -14,7 +14,7 @@ use super::format::{
     PLAIN, TIMING_HEADER, bound, capture_name, capture_values, count_item, dur, timing_row,
     worst_window,
 };
-use super::{ComparisonRow, Count, Report, ScenarioReport, Timing};
+use super::{CheckReport, ComparisonRow, Count, Report, ScenarioReport, Timing};
 
 const WIDTH: usize = 100;
 
@@ -247,6 +247,69 @@ fn write_scenario(out: &mut Out, s: &ScenarioReport) {
             .collect();
         out.table(rows, &[left(2, 18), left(2, 0), right(1, 6), left(3, 0)]);
     }
+    write_checks(out, &s.checks);
+}
+
+fn write_checks(out: &mut Out, checks: &[CheckReport]) {
+    if checks.is_empty() {
+        return;
+    }
+    out.heading("Checks");
+    let mut rows = vec![
+        ["", "step", "check", "passed", "failed", "failed %"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    rows.extend(checks.iter().map(|c| {
+        vec![
+            check_mark(c).to_string(),
+            c.step.clone(),
+            c.check.clone(),
+            c.passed.to_string(),
+            c.failed.to_string(),
+            PLAIN.pct(c.failed_pct),
+        ]
+    }));
+    let cols = [
+        left(2, 1),
+        left(2, 10),
+        left(2, 0).at_most(48),
+        right(0, 7),
+        right(0, 7),
+        right(0, 9),
+    ];
+    for (i, line) in table(rows, &cols).into_iter().enumerate() {
+        // Rows are one line each (the check column is cut, not wrapped): row `i` is check
+        // `i - 1`.
+        let painted = match i.checked_sub(1).and_then(|k| checks.get(k)) {
+            Some(c) if c.failed > 0 => out.paint("31", &line),
+            Some(_) => out.paint("32", &line),
+            None => line,
+        };
+        out.line(&painted);
+    }
+    for c in checks.iter().filter(|c| c.ended_iterations > 0) {
+        out.line(&ended_sentence(c));
+    }
+}
+
+/// `✓` when a check never failed, `✗` otherwise.
+pub(super) fn check_mark(c: &CheckReport) -> &'static str {
+    if c.failed > 0 { "✗" } else { "✓" }
+}
+
+/// "check `X` at step `s` failed N times and ended M iterations (…)".
+pub(super) fn ended_sentence(c: &CheckReport) -> String {
+    let times = if c.failed == 1 { "time" } else { "times" };
+    let its = if c.ended_iterations == 1 {
+        "iteration"
+    } else {
+        "iterations"
+    };
+    format!(
+        "  check `{}` at step `{}` failed {} {times} and ended {} {its} (steps after it did not run)",
+        c.check, c.step, c.failed, c.ended_iterations
+    )
 }
 
 fn write_requests(out: &mut Out, s: &ScenarioReport) {

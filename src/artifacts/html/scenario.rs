@@ -174,7 +174,36 @@ fn facts(sc: &ScenarioReport) -> Markup {
             }
             @if sc.iterations > 0 { (iterations(sc)) }
             @if !sc.captures.is_empty() || !sc.faults.is_empty() { (faults_and_captures(sc)) }
+            @if !sc.checks.is_empty() { (checks(sc)) }
             @if !sc.phases.is_empty() { (phases(sc)) }
+        }
+    }
+}
+
+/// The table of `check`s: ✓/✗, step, expression, passed, failed, ended iterations.
+fn checks(sc: &ScenarioReport) -> Markup {
+    html! {
+        div.sub-card.span2 {
+            h3.hh { "Checks" }
+            div.tbl { table.slo {
+                thead { tr {
+                    th { "" } th { "step" } th { "check" } th.num { "passed" }
+                    th.num { "failed" } th.num { "failed %" } th.num { "ended iterations" }
+                } }
+                tbody {
+                    @for c in &sc.checks {
+                        tr class=(if c.failed > 0 { "bad" } else { "ok" }) {
+                            td.mark { (if c.failed > 0 { "✗" } else { "✓" }) }
+                            td.wrap { (c.step) }
+                            td.wrap { code { (c.check) } }
+                            td.num { (c.passed) }
+                            td.num { (c.failed) }
+                            td.num { (TYPESET.pct(c.failed_pct)) }
+                            td.num { (c.ended_iterations) }
+                        }
+                    }
+                }
+            } }
         }
     }
 }

@@ -134,6 +134,7 @@ impl Lowerer<'_> {
             body: plan::Body::None,
             timeout: DEFAULT_TIMEOUT,
             checks: vec![],
+            check_texts: vec![],
             captures: vec![],
             retry: None,
             on_failure: plan::OnFailure::Stop,
@@ -148,7 +149,11 @@ impl Lowerer<'_> {
                 ast::RequestStmtKind::Body(e) => out.body = plan::Body::Text(self.expr(e, names)),
                 ast::RequestStmtKind::Form(e) => out.body = plan::Body::Form(self.expr(e, names)),
                 ast::RequestStmtKind::Timeout(t) => out.timeout = self.duration(t),
-                ast::RequestStmtKind::Check(c) => out.checks.push(self.expr(c, names)),
+                ast::RequestStmtKind::Check(c) => {
+                    out.check_texts
+                        .push(self.file.slice(c.span).trim().to_string());
+                    out.checks.push(self.expr(c, names));
+                }
                 ast::RequestStmtKind::Capture { name, value } => {
                     let index = index_of(&mut w.captures, &name.text);
                     if w.money_captures.len() < w.captures.len() {
