@@ -154,6 +154,32 @@ enum Event {
     Iteration(Iteration),
 }
 
+/// Events not yet delivered, in completion order (ties in the order they were made).
+#[derive(Default)]
+struct Pending {
+    heap: BinaryHeap<Reverse<(u64, u64)>>,
+    events: std::collections::HashMap<u64, Event>,
+    made: u64,
+}
+
+impl Pending {
+    fn push(&mut self, done_us: u64, event: Event) {
+        self.made += 1;
+        self.heap.push(Reverse((done_us, self.made)));
+        self.events.insert(self.made, event);
+    }
+
+    /// The next event done by `upto`.
+    fn pop_until(&mut self, upto: u64) -> Option<Event> {
+        let Reverse((done, id)) = *self.heap.peek()?;
+        if done > upto {
+            return None;
+        }
+        self.heap.pop();
+        self.events.remove(&id)
+    }
+}
+
 /// Lognormal with the given median: median · e^(σ·N(0,1)) (Box–Muller).
 fn lognormal(rng: &mut ChaCha8Rng, median: f64) -> u64 {
     let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-300), rng.random());
@@ -191,48 +217,17 @@ fn shard(
     collector.scenario_started(0);
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ (index as u64).wrapping_mul(0x9E37_79B9));
     let duration_us = args.minutes * 60_000_000;
-    // Completion order: (done_us, sequence) → event.
-    let mut pending: BinaryHeap<Reverse<(u64, u64, usize)>> = BinaryHeap::new();
-    let mut events: Vec<Option<Event>> = Vec::new();
-    let mut free: Vec<usize> = Vec::new();
-    let mut seq = 0u64;
-    let mut deliver = |upto: u64,
-                       pending: &mut BinaryHeap<Reverse<(u64, u64, usize)>>,
-                       events: &mut Vec<Option<Event>>,
-                       free: &mut Vec<usize>| {
-        while let Some(Reverse((done, _, slot))) = pending.peek().copied() {
-            if done > upto {
-                break;
-            }
-            pending.pop();
-            match events[slot].take() {
-                Some(Event::Attempt(a)) => {
+    let mut pending = Pending::default();
+    let mut deliver = |upto: u64, pending: &mut Pending| {
+        while let Some(event) = pending.pop_until(upto) {
+            match event {
+                Event::Attempt(a) => {
                     stream.attempt(&a, &mut log);
                     collector.attempt(a);
                 }
-                Some(Event::Iteration(i)) => collector.iteration(i),
-                None => {}
+                Event::Iteration(i) => collector.iteration(i),
             }
-            free.push(slot);
         }
-    };
-    let mut push = |e: Event,
-                    done: u64,
-                    pending: &mut BinaryHeap<Reverse<(u64, u64, usize)>>,
-                    events: &mut Vec<Option<Event>>,
-                    free: &mut Vec<usize>| {
-        let slot = match free.pop() {
-            Some(s) => {
-                events[s] = Some(e);
-                s
-            }
-            None => {
-                events.push(Some(e));
-                events.len() - 1
-            }
-        };
-        seq += 1;
-        pending.push(Reverse((done, seq, slot)));
     };
     let mut k = index as u64;
     loop {
@@ -241,7 +236,7 @@ fn shard(
         if intended >= duration_us {
             break;
         }
-        deliver(intended, &mut pending, &mut events, &mut free);
+        deliver(intended, &mut pending);
         // A slowdown of 20 s at half-time: latencies ×3.
         let half = duration_us / 2;
         let slow = if (half..half + 20_000_000).contains(&intended) {
@@ -283,13 +278,7 @@ fn shard(
                 injected: None,
                 captures: vec![],
             };
-            push(
-                Event::Attempt(a),
-                done,
-                &mut pending,
-                &mut events,
-                &mut free,
-            );
+            pending.push(done, Event::Attempt(a));
             steps.push((step, done - at));
             at = done;
             if failed {
@@ -312,17 +301,10 @@ fn shard(
             budget_exceeded_during_retry: false,
             step_durations_us: steps,
         };
-        push(
-            Event::Iteration(i),
-            at,
-            &mut pending,
-            &mut events,
-            &mut free,
-        );
+        pending.push(at, Event::Iteration(i));
         k += n;
     }
-    deliver(u64::MAX, &mut pending, &mut events, &mut free);
-    drop(deliver);
+    deliver(u64::MAX, &mut pending);
     stream.scenario_finished(0, duration_us);
     collector.scenario_finished(0, duration_us);
     let (series, hlogs, error) = stream.finish();
