@@ -111,6 +111,8 @@ pub(crate) const DOMAINS: &[Domain] = &[
     // durations that must pass time
     duration("a timeout", true),
     duration("`every`", true),
+    duration("an `in every` window", true),
+    duration("an `over` window", true),
     duration("`within`", true),
     duration("a time budget", true),
     duration("a backoff delay", true),

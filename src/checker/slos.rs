@@ -91,15 +91,13 @@ impl Checker<'_> {
                 }
                 self.assertion(expr, ctx, "an SLO");
                 if let Some(d) = every {
-                    let ty = self.expr(d, &Place::Const);
-                    self.expect_ty(d, &ty, &Ty::Duration);
+                    self.positive_duration(d, "an `in every` window");
                 }
             }
             SloStmtKind::Abort { condition, over } => {
                 self.assertion(condition, ctx, "`abort if`");
                 if let Some(d) = over {
-                    let ty = self.expr(d, &Place::Const);
-                    self.expect_ty(d, &ty, &Ty::Duration);
+                    self.positive_duration(d, "an `over` window");
                 }
             }
         }
