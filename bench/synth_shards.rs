@@ -277,6 +277,8 @@ fn shard(
                 failed,
                 injected: None,
                 captures: vec![],
+                checks_passed: 0,
+                check_failed: None,
             };
             pending.push(done, Event::Attempt(a));
             steps.push((step, done - at));
@@ -300,6 +302,7 @@ fn shard(
             cost: 0.0,
             budget_exceeded_during_retry: false,
             step_durations_us: steps,
+            ended_by_check: None,
         };
         pending.push(at, Event::Iteration(i));
         k += n;
@@ -335,6 +338,9 @@ fn shard(
         started_at: Some(rfc3339_us(started)),
         finished_at: Some(rfc3339_us(started + Duration::from_micros(duration_us))),
         merged_from: vec![],
+        // Filled in by `add_shard_record` below, with the offset this generator makes up.
+        shard: None,
+        shards: None,
     };
     write_all(
         &dir,
