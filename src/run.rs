@@ -424,39 +424,13 @@ async fn run_test(
             Some(Ok(s)) => Some(s),
             Some(Err(e)) => {
                 eprintln!("error[stress::run::service]: {e}");
-                proxies.shutdown().await;
-                for mock in mocks {
-                    mock.shutdown().await;
-                }
-                return TestOutcome {
-                    code: Exit::CouldNotRun,
-                    ..TestOutcome::default()
-                };
+                return stopped_before_load(Exit::CouldNotRun, None, proxies, mocks).await;
             }
-            None => {
-                proxies.shutdown().await;
-                for mock in mocks {
-                    mock.shutdown().await;
-                }
-                return TestOutcome {
-                    code: Exit::Interrupted,
-                    ..TestOutcome::default()
-                };
-            }
+            None => return stopped_before_load(Exit::Interrupted, None, proxies, mocks).await,
         }
     };
     if !launch.wait(&cancel).await {
-        if let Some(s) = &services {
-            s.stop().await;
-        }
-        proxies.shutdown().await;
-        for mock in mocks {
-            mock.shutdown().await;
-        }
-        return TestOutcome {
-            code: Exit::Interrupted,
-            ..TestOutcome::default()
-        };
+        return stopped_before_load(Exit::Interrupted, services.as_ref(), proxies, mocks).await;
     }
     eprintln!(
         "{}running test `{}` of {} (seed {seed})…",
@@ -616,6 +590,26 @@ async fn run_test(
         artifacts,
         hlogs,
         write_error,
+    }
+}
+
+/// Stops what a test started (services, proxies, mocks) when it ends before its load runs.
+async fn stopped_before_load(
+    code: Exit,
+    services: Option<&crate::service::Services>,
+    proxies: crate::proxy::Proxies,
+    mocks: Vec<crate::mock::MockServer>,
+) -> TestOutcome {
+    if let Some(s) = services {
+        s.stop().await;
+    }
+    proxies.shutdown().await;
+    for mock in mocks {
+        mock.shutdown().await;
+    }
+    TestOutcome {
+        code,
+        ..TestOutcome::default()
     }
 }
 
