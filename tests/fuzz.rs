@@ -282,15 +282,17 @@ fn mutate(rng: &mut Rng, text: &str, other: &str) -> String {
 }
 
 /// The plan as JSON with every source position removed (they move when text is reformatted),
-/// and the source text of SLOs without its spaces (`a==1` is shown as written).
+/// and the source text of SLOs and fault rules without its spaces (`a==1` is shown as written).
 fn plan_json(plan: &stress::plan::Plan) -> serde_json::Value {
     fn strip(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(map) => {
                 map.remove("origin");
                 map.remove("line");
-                if let Some(serde_json::Value::String(text)) = map.get_mut("text") {
-                    text.retain(|c| !c.is_whitespace());
+                for key in ["text", "label"] {
+                    if let Some(serde_json::Value::String(text)) = map.get_mut(key) {
+                        text.retain(|c| !c.is_whitespace());
+                    }
                 }
                 map.values_mut().for_each(strip);
             }
@@ -443,11 +445,16 @@ fn mutation_loop() {
         match probe(&text) {
             Ok(t) => slowest = slowest.max(t),
             Err(broken) => {
+                // The whole input, to reproduce it: target/fuzz-failures/N.stress.
+                let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-failures");
+                let saved = dir.join(format!("{}.stress", failures.len()));
+                let _ = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&saved, &text));
                 let broken: String = broken.chars().take(2000).collect();
                 let shown: String = text.chars().take(300).collect();
                 failures.push(format!(
-                    "{broken}\n--- input ({} bytes), starting:\n{shown:?}",
-                    text.len()
+                    "{broken}\n--- input ({} bytes, saved to {}), starting:\n{shown:?}",
+                    text.len(),
+                    saved.display()
                 ));
             }
         }
