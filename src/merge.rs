@@ -25,15 +25,15 @@ use serde_json::Value;
 
 use crate::args::MergeArgs;
 use crate::artifacts::files::{
-    MetricsFile, PlanEntry, PlanFile, StoredTest, TestArtifacts, read_metrics_file, read_plan_file,
-    write_all,
+    PlanEntry, PlanFile, StoredTest, TestArtifacts, read_metrics_file, read_metrics_seeds,
+    read_plan_file, write_all,
 };
 use crate::artifacts::model::{ScenarioSeries, SeriesPoint, TestRecord};
 use crate::artifacts::stream::HlogRef;
 use crate::artifacts::summary::{RunInfo, ShardRecord, ShardSet};
 use crate::diag::Problem;
 use crate::exit::Exit;
-use crate::metrics::{Histogram, IntervalLogWriter, Metrics, read_interval_log};
+use crate::metrics::{Histogram, IntervalLogWriter, Metrics};
 use crate::plan::Plan;
 use crate::report::MergedFrom;
 use crate::source::SourceFile;
@@ -66,8 +66,10 @@ fn invalid(code: &str, message: String) -> Failure {
 struct Run {
     dir: PathBuf,
     plans: PlanFile,
-    metrics: MetricsFile,
     hlogs: Vec<HlogRef>,
+    /// The seeds of its tests (metrics.json), for [`check_shards`]; the metrics themselves are
+    /// read one run at a time while merging, so that 100 shards do not sit in memory at once.
+    seeds: Vec<u64>,
     /// `--shard I/N` of the run (from summary.json), when it was one of several.
     shard: Option<ShardRecord>,
 }
@@ -83,7 +85,7 @@ fn read_run(dir: &Path) -> Result<Run, Failure> {
         )
     };
     let plans = read_plan_file(dir).map_err(not_a_run)?;
-    let metrics = read_metrics_file(dir).map_err(not_a_run)?;
+    let seeds = read_metrics_seeds(dir).map_err(not_a_run)?;
     // The interval logs listed in summary.json (optional: without them, the merged series
     // has no per-second percentiles and no logs are written).
     let summary = std::fs::read_to_string(dir.join("summary.json"))
@@ -112,8 +114,8 @@ fn read_run(dir: &Path) -> Result<Run, Failure> {
     Ok(Run {
         dir: dir.to_path_buf(),
         plans,
-        metrics,
         hlogs,
+        seeds,
         shard,
     })
 }
@@ -171,13 +173,7 @@ fn check_shards(runs: &[Run], allow_partial: bool) -> Result<Option<ShardSet>, F
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let seed_of = |r: &Run| -> Vec<u64> {
-        r.metrics
-            .tests
-            .iter()
-            .flat_map(|t| t.seeds.iter().copied())
-            .collect()
-    };
+    let seed_of = |r: &Run| -> Vec<u64> { r.seeds.clone() };
     let first_seeds = seed_of(first);
     if let Some(odd) = runs.iter().find(|r| {
         let seeds = seed_of(r);
@@ -409,8 +405,8 @@ struct Merged {
     metrics: Metrics,
     seeds: Vec<u64>,
     interrupted: bool,
-    /// (run index, stored test) in merge order, for the series.
-    parts: Vec<(usize, StoredTest)>,
+    /// (run index, its series) in merge order.
+    parts: Vec<(usize, Vec<ScenarioSeries>)>,
 }
 
 fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
@@ -430,7 +426,16 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
         .collect::<Result<_, _>>()?;
     let mut merged: Vec<Merged> = Vec::new();
     for (ri, run) in runs.iter().enumerate() {
-        for stored in &run.metrics.tests {
+        let file = read_metrics_file(&run.dir).map_err(|e| {
+            invalid(
+                "input",
+                format!(
+                    "`{}` is not a folder written by `stress run --out`: {e}",
+                    run.dir.display()
+                ),
+            )
+        })?;
+        for stored in file.tests {
             let Some(fi) = run
                 .plans
                 .files
@@ -459,24 +464,31 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
                     ),
                 ));
             };
-            let metrics = Metrics::from_stored(plan, ti, stored.metrics.clone())
+            let StoredTest {
+                metrics: stored_metrics,
+                series,
+                seeds,
+                interrupted,
+                ..
+            } = stored;
+            let metrics = Metrics::from_stored(plan, ti, stored_metrics)
                 .map_err(|e| invalid("input", format!("`{}`: {e}", run.dir.display())))?;
             match merged.iter_mut().find(|m| m.file == fi && m.test == ti) {
                 Some(m) => {
                     m.metrics.merge(&metrics).map_err(|e| {
                         invalid("different_plans", format!("`{}`: {e}", run.dir.display()))
                     })?;
-                    m.seeds.extend(&stored.seeds);
-                    m.interrupted |= stored.interrupted;
-                    m.parts.push((ri, stored.clone()));
+                    m.seeds.extend(&seeds);
+                    m.interrupted |= interrupted;
+                    m.parts.push((ri, series));
                 }
                 None => merged.push(Merged {
                     file: fi,
                     test: ti,
                     metrics,
-                    seeds: stored.seeds.clone(),
-                    interrupted: stored.interrupted,
-                    parts: vec![(ri, stored.clone())],
+                    seeds,
+                    interrupted,
+                    parts: vec![(ri, series)],
                 }),
             }
         }
@@ -587,61 +599,115 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
 #[derive(Default)]
 struct MergedHlogs {
     written: Vec<HlogRef>,
-    /// Per scenario name, per second: every step's latency of every run.
-    per_second: BTreeMap<String, BTreeMap<u64, Histogram>>,
+    /// Per scenario name, per second: p50, p90, p99 of every step's latency of every run.
+    per_second: BTreeMap<String, BTreeMap<u64, [u64; 3]>>,
 }
 
-/// Adds up each step's interval logs over the runs, second by second (offsets from each
-/// run's scenario start), and writes one log per step under `out`.
-fn merge_hlogs(
-    out: &Path,
-    runs: &[Run],
-    parts: &[(usize, StoredTest)],
-    test: &str,
-    errors: &mut Vec<String>,
-) -> MergedHlogs {
-    let mut result = MergedHlogs::default();
-    // (scenario, step) → (path of the first run's log, earliest BaseTime, second → histogram)
-    type Step = (String, Option<Duration>, BTreeMap<u64, Histogram>);
-    let mut steps: BTreeMap<(String, String), Step> = BTreeMap::new();
-    for (ri, _) in parts {
-        let run = &runs[*ri];
-        for h in run.hlogs.iter().filter(|h| h.test == test) {
-            let path = run.dir.join(&h.path);
-            let log = match std::fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| read_interval_log(&b))
-            {
-                Ok(log) => log,
+/// One run's interval log of one step, read line by line.
+struct LogSource {
+    key: usize,
+    lines: std::io::Lines<std::io::BufReader<std::fs::File>>,
+    base: Option<Duration>,
+    path: PathBuf,
+}
+
+impl LogSource {
+    /// The next interval: (second since this log's BaseTime, histogram).
+    fn next(&mut self) -> Option<(u64, Histogram)> {
+        loop {
+            let line = match self.lines.next()? {
+                Ok(l) => l + "\n",
                 Err(e) => {
-                    eprintln!(
-                        "warning: `{}`: {e}; its seconds are left out of the merged interval log",
-                        path.display()
-                    );
-                    continue;
+                    eprintln!("warning: `{}`: {e}", self.path.display());
+                    return None;
                 }
             };
-            let entry = steps
-                .entry((h.scenario.clone(), h.step.clone()))
-                .or_insert_with(|| (h.path.clone(), None, BTreeMap::new()));
-            if let Some(base) = log.base_time {
-                entry.1 = Some(entry.1.map_or(base, |b| b.min(base)));
-            }
-            for i in log.intervals {
-                let t = i.start.as_secs();
-                entry.2.entry(t).or_default().merge(&i.histogram);
-                result
-                    .per_second
-                    .entry(h.scenario.clone())
-                    .or_default()
-                    .entry(t)
-                    .or_default()
-                    .merge(&i.histogram);
+            match crate::metrics::read_interval_log(line.as_bytes()) {
+                Ok(log) => {
+                    if let Some(b) = log.base_time {
+                        self.base.get_or_insert(b);
+                    }
+                    if let Some(i) = log.intervals.into_iter().next() {
+                        return Some((i.start.as_secs(), i.histogram));
+                    }
+                }
+                Err(e) => {
+                    eprintln!(
+                        "warning: `{}`: {e}; its remaining seconds are left out of the merged interval log",
+                        self.path.display()
+                    );
+                    return None;
+                }
             }
         }
     }
-    for ((scenario, step), (rel, base, seconds)) in steps {
-        let path = out.join(&rel);
+}
+
+/// Adds up each step's interval logs over the runs, second by second (offsets from each
+/// run's scenario start), streaming: every log is read once, all advanced together, and each
+/// second is written as soon as every log has passed it.
+fn merge_hlogs(
+    out: &Path,
+    runs: &[Run],
+    parts: &[(usize, Vec<ScenarioSeries>)],
+    test: &str,
+    errors: &mut Vec<String>,
+) -> MergedHlogs {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    use std::io::BufRead as _;
+    let mut result = MergedHlogs::default();
+    // (scenario, step) → the first run's log path
+    let mut keys: Vec<(String, String, String)> = Vec::new();
+    let mut sources: Vec<LogSource> = Vec::new();
+    for (ri, _) in parts {
+        let run = &runs[*ri];
+        for h in run.hlogs.iter().filter(|h| h.test == test) {
+            let key = match keys
+                .iter()
+                .position(|(sc, st, _)| *sc == h.scenario && *st == h.step)
+            {
+                Some(k) => k,
+                None => {
+                    keys.push((h.scenario.clone(), h.step.clone(), h.path.clone()));
+                    keys.len() - 1
+                }
+            };
+            let path = run.dir.join(&h.path);
+            match std::fs::File::open(&path) {
+                Ok(f) => sources.push(LogSource {
+                    key,
+                    lines: std::io::BufReader::new(f).lines(),
+                    base: None,
+                    path,
+                }),
+                Err(e) => eprintln!(
+                    "warning: `{}`: {e}; its seconds are left out of the merged interval log",
+                    path.display()
+                ),
+            }
+        }
+    }
+    let mut pending: Vec<Option<Histogram>> = Vec::with_capacity(sources.len());
+    let mut heap = BinaryHeap::new();
+    for (i, s) in sources.iter_mut().enumerate() {
+        match s.next() {
+            Some((t, h)) => {
+                heap.push(Reverse((t, i)));
+                pending.push(Some(h));
+            }
+            None => pending.push(None),
+        }
+    }
+    // Every header has been read: the earliest BaseTime per step.
+    let mut writers: Vec<Option<IntervalLogWriter<std::io::BufWriter<std::fs::File>>>> = Vec::new();
+    for (k, (scenario, step, rel)) in keys.iter().enumerate() {
+        let base = sources
+            .iter()
+            .filter(|s| s.key == k)
+            .filter_map(|s| s.base)
+            .min();
+        let path = out.join(rel);
         let start = SystemTime::UNIX_EPOCH + base.unwrap_or_default();
         let comments = [
             format!(
@@ -651,30 +717,81 @@ fn merge_hlogs(
             ),
             "latency from the intended start in microseconds; one interval per second since each run's scenario start (BaseTime: the earliest run's)".to_string(),
         ];
-        let written = path
+        let writer = path
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)
             .and_then(|()| std::fs::File::create(&path))
             .and_then(|f| {
-                let mut log = IntervalLogWriter::begin(
+                IntervalLogWriter::begin(
                     std::io::BufWriter::new(f),
                     start,
                     &crate::artifacts::rfc3339_us(start),
                     &comments,
-                )?;
-                for (t, h) in &seconds {
-                    log.interval(h, Duration::from_secs(*t), Duration::from_secs(1), None)?;
-                }
-                log.flush()
+                )
             });
-        match written {
+        match writer {
+            Ok(w) => writers.push(Some(w)),
+            Err(e) => {
+                errors.push(format!("cannot write `{}`: {e}", path.display()));
+                writers.push(None);
+            }
+        }
+    }
+    let mut last: BTreeMap<String, u64> = BTreeMap::new();
+    let mut failed: Vec<Option<String>> = vec![None; keys.len()];
+    while let Some(Reverse((t, _))) = heap.peek().copied() {
+        let mut steps: BTreeMap<usize, Histogram> = BTreeMap::new();
+        while let Some(Reverse((u, i))) = heap.peek().copied() {
+            if u != t {
+                break;
+            }
+            heap.pop();
+            if let Some(h) = pending[i].take() {
+                steps.entry(sources[i].key).or_default().merge(&h);
+            }
+            if let Some((u, h)) = sources[i].next() {
+                pending[i] = Some(h);
+                heap.push(Reverse((u, i)));
+            }
+        }
+        let mut scenarios: BTreeMap<&str, Histogram> = BTreeMap::new();
+        for (k, h) in &steps {
+            if let Some(w) = writers[*k].as_mut() {
+                if let Err(e) = w.interval(h, Duration::from_secs(t), Duration::from_secs(1), None)
+                {
+                    failed[*k].get_or_insert(e.to_string());
+                }
+            }
+            scenarios.entry(keys[*k].0.as_str()).or_default().merge(h);
+        }
+        for (scenario, h) in scenarios {
+            // A second seen again (a late interval) keeps its first percentiles.
+            let seen = last.get(scenario).is_some_and(|l| t <= *l);
+            if !seen && !h.is_empty() {
+                last.insert(scenario.to_string(), t);
+                let q = |q: f64| h.percentile(q).unwrap_or(0);
+                result
+                    .per_second
+                    .entry(scenario.to_string())
+                    .or_default()
+                    .insert(t, [q(0.5), q(0.9), q(0.99)]);
+            }
+        }
+    }
+    for (k, w) in writers.iter_mut().enumerate() {
+        let Some(w) = w else { continue };
+        let (scenario, step, rel) = &keys[k];
+        match failed[k]
+            .take()
+            .map_or_else(|| w.flush().map_err(|e| e.to_string()), Err)
+        {
             Ok(()) => result.written.push(HlogRef {
                 test: test.to_string(),
-                scenario,
-                step,
-                path: rel,
+                scenario: scenario.clone(),
+                step: step.clone(),
+                path: rel.clone(),
             }),
-            Err(e) => errors.push(format!("cannot write `{}`: {e}", path.display())),
+            Err(e) => errors.push(format!("cannot write `{}`: {e}", out.join(rel).display())),
         }
     }
     result
@@ -683,12 +800,12 @@ fn merge_hlogs(
 /// Series of the merged runs: counts added per second; percentiles from the merged interval
 /// logs (without them, the highest of the runs' values); phases of the first run.
 fn merge_series(
-    parts: &[(usize, StoredTest)],
-    per_second: &BTreeMap<String, BTreeMap<u64, Histogram>>,
+    parts: &[(usize, Vec<ScenarioSeries>)],
+    per_second: &BTreeMap<String, BTreeMap<u64, [u64; 3]>>,
 ) -> Vec<ScenarioSeries> {
     let mut out: Vec<ScenarioSeries> = Vec::new();
-    for (_, stored) in parts {
-        for s in &stored.series {
+    for (_, series) in parts {
+        for s in series {
             let i = match out.iter().position(|o| o.scenario == s.scenario) {
                 Some(i) => i,
                 None => {
@@ -728,10 +845,8 @@ fn merge_series(
     for s in &mut out {
         if let Some(seconds) = per_second.get(&s.scenario) {
             for p in &mut s.points {
-                if let Some(h) = seconds.get(&p.t_s).filter(|h| !h.is_empty()) {
-                    p.p50_us = h.percentile(0.5).unwrap_or(0);
-                    p.p90_us = h.percentile(0.9).unwrap_or(0);
-                    p.p99_us = h.percentile(0.99).unwrap_or(0);
+                if let Some([p50, p90, p99]) = seconds.get(&p.t_s) {
+                    (p.p50_us, p.p90_us, p.p99_us) = (*p50, *p90, *p99);
                 }
             }
         }
@@ -843,26 +958,13 @@ mod tests {
             p99_us: p50_us,
             max_us: p50_us,
         };
-        let stored = |points: Vec<SeriesPoint>| StoredTest {
-            file: "t.stress".into(),
-            test: "t".into(),
-            seeds: vec![0],
-            interrupted: false,
-            metrics: Metrics::from_stored(
-                &plan(&["s"], vec![], &[]),
-                0,
-                Collector::new(&plan(&["s"], vec![], &[]), 0)
-                    .finish()
-                    .to_stored(),
-            )
-            .unwrap()
-            .to_stored(),
-            series: vec![ScenarioSeries {
+        let stored = |points: Vec<SeriesPoint>| {
+            vec![ScenarioSeries {
                 scenario: "s".into(),
                 started_at: Some("x".into()),
                 points,
                 phases: vec![],
-            }],
+            }]
         };
         let parts = vec![
             (0, stored(vec![point(0, 2, 10), point(1, 3, 20)])),
@@ -872,7 +974,11 @@ mod tests {
         for v in [1000, 2000, 3000] {
             h.record(v);
         }
-        let per_second = BTreeMap::from([("s".to_string(), BTreeMap::from([(0, h.clone())]))]);
+        let q = |q: f64| h.percentile(q).unwrap();
+        let per_second = BTreeMap::from([(
+            "s".to_string(),
+            BTreeMap::from([(0, [q(0.5), q(0.9), q(0.99)])]),
+        )]);
         let series = merge_series(&parts, &per_second);
         assert_eq!(series.len(), 1);
         let p = &series[0].points;

@@ -443,7 +443,14 @@ fn mutation_loop() {
             text = mutate(&mut rng, &text, other);
         }
         match probe(&text) {
-            Ok(t) => slowest = slowest.max(t),
+            Ok(t) if t > slowest => {
+                slowest = t;
+                // The slowest input so far, to profile it: target/tmp/fuzz-slowest.stress.
+                let path =
+                    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-slowest.stress");
+                let _ = std::fs::write(path, &text);
+            }
+            Ok(_) => {}
             Err(broken) => {
                 // The whole input, to reproduce it: target/fuzz-failures/N.stress.
                 let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-failures");
@@ -462,7 +469,7 @@ fn mutation_loop() {
     }
     std::panic::set_hook(hook);
     eprintln!(
-        "fuzz: {done} mutated inputs + {} seeds, slowest {slowest:?}, {} failures",
+        "fuzz: {done} mutated inputs + {} seeds, slowest {slowest:?} (saved to target/tmp/fuzz-slowest.stress), {} failures",
         seeds.len(),
         failures.len()
     );

@@ -270,6 +270,32 @@ pub fn read_metrics_file(dir: &Path) -> Result<MetricsFile, String> {
     Ok(m)
 }
 
+/// Only the seeds of each test in a run's metrics.json (checked like [`read_metrics_file`]):
+/// the histograms are parsed over, not kept, so `stress merge` can look at 100 runs first and
+/// read their metrics one at a time afterwards.
+pub fn read_metrics_seeds(dir: &Path) -> Result<Vec<u64>, String> {
+    #[derive(Deserialize)]
+    struct Header {
+        format: String,
+        version: u32,
+        tests: Vec<TestSeeds>,
+    }
+    #[derive(Deserialize)]
+    struct TestSeeds {
+        #[serde(default)]
+        seeds: Vec<u64>,
+    }
+    let path = dir.join("metrics.json");
+    let h: Header = read_json(&path)?;
+    if h.format != METRICS_FORMAT || h.version != STORE_VERSION {
+        return Err(format!(
+            "`{}` is not a version {STORE_VERSION} stress metrics file",
+            path.display()
+        ));
+    }
+    Ok(h.tests.into_iter().flat_map(|t| t.seeds).collect())
+}
+
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("`{}`: {e}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("`{}`: {e}", path.display()))
