@@ -44,9 +44,7 @@ impl Ui {
     /// Prints problems (sorted) to stderr.
     pub(crate) fn problems(&self, file: Option<&SourceFile>, problems: &[Problem]) {
         let mut err = std::io::stderr().lock();
-        // Rendering finds each problem's line in the file: cap the count so a huge file with
-        // thousands of problems still answers at once.
-        const SHOWN: usize = 200;
+        const SHOWN: usize = crate::diag::MAX_SHOWN;
         if problems.len() > SHOWN && !self.json {
             let _ = writeln!(
                 err,

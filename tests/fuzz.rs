@@ -328,7 +328,8 @@ fn invariants(text: &str) -> Result<(), String> {
     let original = front_end(text);
     if let Err(problems) = &original {
         let file = SourceFile::new("fuzz.stress", text);
-        for p in problems {
+        // As the CLI does: the first MAX_SHOWN are rendered, the rest counted.
+        for p in problems.iter().take(stress::diag::MAX_SHOWN) {
             let _ = render(p, Some(&file), RenderOptions::plain());
         }
     }
