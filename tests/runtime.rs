@@ -383,6 +383,7 @@ fn a_set_secret_reaches_the_request_and_nothing_else() {
 /// (`PTRACE_O_TRACEEXIT`). Not `wait4`'s `ru_maxrss`: Linux folds into that the high-water
 /// mark of the address space the child had before `exec` — the test process's own, when it
 /// is spawned by vfork — which made this test fail (246 MiB) while the whole suite ran.
+#[allow(clippy::zombie_processes, reason = "reaped by the waitpid loop below")]
 fn run_with_peak_rss(mut cmd: Command) -> (i32, u64) {
     use std::os::unix::process::CommandExt;
     // SAFETY: only ptrace(PTRACE_TRACEME), async-signal-safe, between fork and exec.
