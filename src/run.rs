@@ -438,6 +438,7 @@ async fn run_test(
         t.name,
         path.display()
     );
+    let live_users = std::sync::Arc::<std::sync::atomic::AtomicU64>::default();
     let options = RunOptions {
         seed: Some(seed),
         scenario_filter: args.scenario.clone(),
@@ -447,6 +448,7 @@ async fn run_test(
         max_duration: None,
         services: services.as_ref().map(crate::service::Services::control),
         shard: launch.shard,
+        live_users: live_users.clone(),
     };
     let mut sink = CollectorSink {
         plan,
@@ -457,6 +459,7 @@ async fn run_test(
             plan,
             test,
             crate::progress::Mode::detect(args.quiet),
+            live_users,
         ),
         services: services.as_ref(),
         proxies: &proxies,

@@ -8,8 +8,8 @@
 //! Also the signal names a service may be stopped with (`stop signal SIGINT`), for the checker
 //! and the service runner.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
@@ -56,6 +56,38 @@ pub fn signal_name(n: i32) -> &'static str {
         libc::SIGHUP => "SIGHUP",
         libc::SIGPIPE => "SIGPIPE",
         _ => "signal",
+    }
+}
+
+/// Prints a message about a signal.
+type Printer = Box<dyn Fn(&str) + Send>;
+
+/// Who prints the signal messages: the live view registers itself while it draws, so that a
+/// message does not land in the middle of its line and no stale line stays on screen.
+static PRINTER: Mutex<Option<Printer>> = Mutex::new(None);
+
+/// Routes signal messages through `printer` until [`clear_printer`].
+pub fn set_printer(printer: Printer) {
+    *PRINTER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(printer);
+}
+
+/// Signal messages go straight to stderr again.
+pub fn clear_printer() {
+    *PRINTER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+}
+
+fn say(message: &str) {
+    match PRINTER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+    {
+        Some(print) => print(message),
+        None => eprintln!("\n{message}"),
     }
 }
 
@@ -111,12 +143,12 @@ pub(crate) fn install(runtime: &tokio::runtime::Runtime, cancel: CancellationTok
                 .is_ok()
             {
                 let name = if exit == Exit::Terminated { "SIGTERM" } else { "interrupted" };
-                eprintln!(
-                    "\n{name}: stopping the load and writing the partial report… (signal again to stop at once)"
-                );
+                say(&format!(
+                        "{name}: stopping the load and writing the partial report… (signal again to stop at once)"
+                ));
                 cancel.cancel();
             } else {
-                eprintln!("\nstopped at once: no report or artifacts written after this point");
+                say("stopped at once: no report or artifacts written after this point");
                 std::process::exit(i32::from(exit.code()));
             }
         }

@@ -33,7 +33,7 @@ use crate::plan::StageKind;
 
 use super::pacing::Pacing;
 use super::schedule::{Limiter, Pacer, arrivals, closed_targets};
-use super::{Ctx, LATE_START_US, RunError, Shard, worker};
+use super::{Ctx, LATE_START_US, LiveUser, RunError, Shard, worker};
 
 /// Runs every stage, then waits for in-flight iterations.
 pub(crate) async fn run_profile(ctx: Arc<Ctx>, cancel: CancellationToken) -> Result<(), RunError> {
@@ -218,6 +218,13 @@ struct Control {
     stop: bool,
 }
 
+impl Control {
+    /// Whether VU `user` runs now.
+    fn active(&self, user: u32) -> bool {
+        !self.stop && user < self.target
+    }
+}
+
 /// A VU of `users N, iterations M`.
 struct FixedVu {
     user: u32,
@@ -237,6 +244,7 @@ impl FixedVu {
         // back: the scenario is over). The same for `ClosedVu`.
         let work = async {
             let mut env = store.take(&ctx, self.user).await;
+            let _live = LiveUser::new(&ctx);
             let mut pacing = Pacing::default();
             for _ in 0..self.iterations {
                 wait_limit(limiter.as_deref()).await;
@@ -268,7 +276,11 @@ impl ClosedVu {
         let work = async {
             let mut env = store.take(&ctx, user).await;
             let mut pacing = Pacing::default();
+            let mut live = None;
             loop {
+                if !self.control.borrow().active(user) {
+                    live = None;
+                }
                 let active = self
                     .control
                     .wait_for(|c| c.stop || user < c.target)
@@ -277,6 +289,7 @@ impl ClosedVu {
                 if !active {
                     break;
                 }
+                live.get_or_insert_with(|| LiveUser::new(&ctx));
                 // A VU waiting for a `limit` token stops when its stage ends, as an idle one
                 // does: the stage lasts what it says.
                 if until_stop(&mut self.control, wait_limit(limiter.as_deref()))
@@ -331,6 +344,7 @@ impl Arrival {
         cancel: CancellationToken,
     ) {
         let mut env = store.take_any(&ctx);
+        let _live = LiveUser::new(&ctx);
         let lateness = Instant::now().saturating_duration_since(self.at);
         if lateness.as_micros() > u128::from(LATE_START_US) {
             ctx.counters.late_starts.fetch_add(1, Ordering::Relaxed);

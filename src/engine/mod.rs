@@ -106,6 +106,10 @@ pub struct RunOptions {
     pub services: Option<Arc<dyn ServiceControl>>,
     /// `--shard I/N`: run this shard's part of the load (see `shard.rs`).
     pub shard: Shard,
+    /// Active VUs right now, kept by the engine for the live view: closed VUs between their
+    /// start and their stage's end (think time included), open arrivals from their start to
+    /// their end.
+    pub live_users: Arc<AtomicU64>,
 }
 
 impl Default for RunOptions {
@@ -119,6 +123,7 @@ impl Default for RunOptions {
             max_duration: None,
             services: None,
             shard: Shard::WHOLE,
+            live_users: Arc::default(),
         }
     }
 }
@@ -232,6 +237,8 @@ pub(crate) struct Ctx {
     pub shard: Shard,
     /// The scenario run's `next(…)` round robins.
     pub cursors: Arc<Cursors>,
+    /// Active VUs ([`RunOptions::live_users`]).
+    pub live_users: Arc<AtomicU64>,
     pub counters: Arc<Counters>,
     /// Index of the `cost` capture, summed per iteration.
     pub cost_capture: Option<usize>,
@@ -239,6 +246,23 @@ pub(crate) struct Ctx {
     pub read_headers: bool,
     /// Something in the workload reads `body` or `json`: keep response bodies.
     pub read_body: bool,
+}
+
+/// One active VU while it lives: counted in [`Ctx::live_users`] from `new` to its drop
+/// (cancellation included).
+pub(crate) struct LiveUser(Arc<AtomicU64>);
+
+impl LiveUser {
+    pub(crate) fn new(ctx: &Ctx) -> LiveUser {
+        ctx.live_users.fetch_add(1, Ordering::Relaxed);
+        LiveUser(ctx.live_users.clone())
+    }
+}
+
+impl Drop for LiveUser {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Ctx {
@@ -492,6 +516,7 @@ async fn run_scenario(
             u64::from(shared.shard.count),
         )),
         counters: counters.clone(),
+        live_users: opts.live_users.clone(),
         cost_capture: shared.cost_capture,
         read_headers: shared.read_headers,
         read_body: shared.read_body,
