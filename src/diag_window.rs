@@ -22,7 +22,11 @@ pub(crate) fn windowed(
     d: &dyn Diagnostic,
     file: &SourceFile,
 ) -> (NamedSource<Arc<str>>, Option<Vec<LabeledSpan>>) {
-    let text: &str = &file.text;
+    // miette ends a line at `\n` and `\r\n` only; a lone `\r` ends one in this language (and in
+    // our line numbers). Shown as `\n` (same length: every offset holds), a CR-only file is
+    // drawn line by line, not as one line miette cannot place a label in.
+    let normalized: Option<Arc<str>> = has_lone_cr(&file.text).then(|| lone_cr_to_lf(&file.text));
+    let text: &str = normalized.as_deref().unwrap_or(&file.text);
     let labels: Vec<LabeledSpan> = d.labels().map(|l| l.collect()).unwrap_or_default();
     // The long lines miette would draw (each label's lines and one line of context on either
     // side), with the window to keep of each.
@@ -67,7 +71,11 @@ pub(crate) fn windowed(
         }
     }
     if cuts.is_empty() {
-        return (file.named_source(), None);
+        let source = match normalized {
+            Some(text) => NamedSource::new(file.name.clone(), text),
+            None => file.named_source(),
+        };
+        return (source, None);
     }
     cuts.sort_unstable();
     let mut out = String::with_capacity(text.len().min(1 << 20));
@@ -129,6 +137,26 @@ pub(crate) fn windowed(
         NamedSource::new(file.name.clone(), Arc::<str>::from(out)),
         Some(moved),
     )
+}
+
+/// Whether `text` has a `\r` not followed by `\n`.
+fn has_lone_cr(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+}
+
+/// `text` with every lone `\r` made a `\n` (`\r\n` kept).
+fn lone_cr_to_lf(text: &str) -> Arc<str> {
+    let mut bytes = text.as_bytes().to_vec();
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            bytes[i] = b'\n';
+        }
+    }
+    Arc::from(String::from_utf8(bytes).expect("one ASCII byte replaced by another"))
 }
 
 /// The line (without its ending) around byte `at`; `\n`, `\r\n` and `\r` end lines.
@@ -255,5 +283,20 @@ mod tests {
         let (source, labels) = windowed(&problems[0], &file);
         assert!(labels.is_none());
         assert_eq!(source.inner().as_ref(), "let a = 1 @\n");
+    }
+
+    /// A CR-only file is drawn line by line: a label 70,000 columns into the file (but on
+    /// line 3 of it) made miette panic when the whole file was one line to it.
+    #[test]
+    fn cr_only_files_are_drawn_line_by_line() {
+        let text = format!("# c\r{}\rlet a = 1 @\r", "#x\r".repeat(20_000));
+        let problems = problems(&text);
+        assert!(!problems.is_empty());
+        let file = SourceFile::new("t.stress", text.as_str());
+        let shown = render(&problems[0], Some(&file), RenderOptions::plain());
+        assert!(shown.contains("let a = 1 @"), "{shown}");
+        assert!(shown.len() < 2000, "{}", shown.len());
+        assert!(has_lone_cr("a\rb") && !has_lone_cr("a\r\nb"));
+        assert_eq!(&*lone_cr_to_lf("a\rb\r\nc\r"), "a\nb\r\nc\n");
     }
 }

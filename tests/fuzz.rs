@@ -352,9 +352,10 @@ fn invariants(text: &str) -> Result<(), String> {
     }
     let after = front_end(&formatted);
     match (&original, &after) {
-        (Ok(a), Ok(b)) if a != b => {
-            Err(format!("fmt changed the plan\n--- formatted:\n{formatted}"))
-        }
+        (Ok(a), Ok(b)) if a != b => Err(format!(
+            "fmt changed the plan at {}\n--- formatted:\n{formatted}",
+            first_difference(a, b, "")
+        )),
         (Ok(_), Err(p)) => Err(format!("fmt made an accepted file fail: {p:?}")),
         (Err(_), Ok(_)) => Err("fmt made a rejected file pass".into()),
         _ => Ok(()),
@@ -403,6 +404,66 @@ fn thread_cpu_time() -> Duration {
     // SAFETY: clock_gettime writes one timespec through a valid pointer.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Where two JSON values first differ: `tests[0].slos[1].text: "a" vs "b"`.
+fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> String {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, va) in x {
+                let here = format!("{path}.{k}");
+                match y.get(k) {
+                    Some(vb) if va != vb => return first_difference(va, vb, &here),
+                    None => return format!("{here}: only before fmt"),
+                    _ => {}
+                }
+            }
+            format!("{path}: keys added by fmt")
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find(|(_, (va, vb))| va != vb)
+            .map_or_else(String::new, |(i, (va, vb))| {
+                first_difference(va, vb, &format!("{path}[{i}]"))
+            }),
+        _ => format!("{path}: {a} vs {b}"),
+    }
+}
+
+/// `STRESS_FUZZ_REPLAY=DIR_OR_FILE cargo test --release --test tests fuzz::replay -- --nocapture`
+/// probes saved inputs again (e.g. target/tmp/fuzz-failures/) and prints what each breaks.
+#[test]
+fn replay() {
+    let Some(path) = std::env::var_os("STRESS_FUZZ_REPLAY") else {
+        return;
+    };
+    let path = PathBuf::from(path);
+    let files: Vec<PathBuf> = if path.is_dir() {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&path)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        v
+    } else {
+        vec![path]
+    };
+    let mut broken = 0;
+    for file in files {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        match probe(&text) {
+            Ok(t) => eprintln!("{}: ok ({t:?})", file.display()),
+            Err(e) => {
+                broken += 1;
+                let e: String = e.chars().take(600).collect();
+                eprintln!("{}: {e}", file.display());
+            }
+        }
+    }
+    assert_eq!(broken, 0, "{broken} input(s) still break an invariant");
 }
 
 fn env_number(name: &str) -> Option<u64> {
