@@ -188,8 +188,8 @@ pub fn render_json(diagnostic: &dyn Diagnostic, file: Option<&SourceFile>) -> St
     use serde_json::{Map, Value, json};
     let position = |offset: usize, len: usize| -> Option<(usize, usize, usize, usize)> {
         let text = &file?.text;
-        let (line, column) = crate::annotations::line_col(text, offset);
-        let (end_line, end_column) = crate::annotations::line_col(text, offset + len);
+        let (line, column) = crate::source::line_col(text, offset);
+        let (end_line, end_column) = crate::source::line_col(text, offset + len);
         Some((line, column, end_line, end_column))
     };
     let labels: Vec<miette::LabeledSpan> = diagnostic
