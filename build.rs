@@ -1,5 +1,5 @@
-//! Records the git commit that `stress --version` prints (nothing when not built from a git
-//! checkout, e.g. from a crates.io package).
+//! Records the git commit that `stress --version` prints (`unknown` when not built from a git
+//! checkout, e.g. from a crates.io package or a source tarball).
 
 use std::path::Path;
 use std::process::Command;
@@ -13,9 +13,14 @@ fn main() {
         .and_then(|out| String::from_utf8(out.stdout).ok())
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-    if let Some(commit) = commit {
-        println!("cargo:rustc-env=STRESS_GIT_COMMIT={commit}");
-    }
+    // Always set, so that the crate builds the same from a git checkout, a crate tarball or a
+    // source archive: "unknown" when there is no git (or no repository).
+    let commit = commit.unwrap_or_else(|| "unknown".to_string());
+    println!("cargo:rustc-env=STRESS_GIT_COMMIT={commit}");
+    println!(
+        "cargo:rustc-env=STRESS_VERSION={} ({commit})",
+        std::env::var("CARGO_PKG_VERSION").unwrap_or_default()
+    );
     // Re-run when HEAD moves: HEAD itself (a checkout) and the branch it points at (a commit).
     let head = Path::new(".git/HEAD");
     if head.is_file() {

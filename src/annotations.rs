@@ -8,7 +8,7 @@
 use miette::Diagnostic;
 
 use crate::diag::Problem;
-use crate::source::SourceFile;
+use crate::source::{SourceFile, line_col};
 
 /// One problem as a GitHub workflow command line (without the trailing newline).
 pub fn github(problem: &Problem, file: Option<&SourceFile>) -> String {
@@ -47,19 +47,6 @@ pub fn github(problem: &Problem, file: Option<&SourceFile>) -> String {
         message.push_str(&format!("\nhelp: {help}"));
     }
     format!("::{command} {}::{}", properties.join(","), data(&message))
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
-    let line = 1 + before.matches('\n').count() + before.matches('\r').count()
-        - before.matches("\r\n").count();
-    (line, before[line_start..].chars().count() + 1)
 }
 
 /// Escapes a workflow command's message.

@@ -7,6 +7,15 @@ use clap::Args;
 
 use crate::engine::Shard;
 
+/// What `stress run` prints on stdout.
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum RunFormat {
+    /// The report for people.
+    Human,
+    /// `summary.json`, as written to `--out`.
+    Json,
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The .stress files to run.
@@ -31,6 +40,10 @@ pub struct RunArgs {
     /// Write artifacts (reports, logs) to this folder.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// What stdout carries: the human report (`human`), or `summary.json` (`json`; the human
+    /// report then goes to stderr). Same exit codes either way.
+    #[arg(long, value_enum, default_value_t = RunFormat::Human)]
+    pub format: RunFormat,
     /// Run shard I of N (0-based, e.g. `--shard 2/4`): this process runs its part of the load
     /// (every N-th VU, arrival and call number); `stress merge` the N `--out` folders for the
     /// whole test's report and verdict. See docs/scale-out.md.

@@ -133,15 +133,11 @@ enum PlanFormat {
     Json,
 }
 
-/// The version with the commit it was built from (`0.1.0 (1fc7a31)`), when built from a git
-/// checkout (see build.rs).
-const VERSION: &str = match option_env!("STRESS_GIT_COMMIT") {
-    Some(_) => concat!(
-        env!("CARGO_PKG_VERSION"),
-        " (",
-        env!("STRESS_GIT_COMMIT"),
-        ")"
-    ),
+/// The version with the commit it was built from (`0.1.0 (1fc7a31)`, or `0.1.0 (unknown)` when
+/// not built from a git checkout; see build.rs). `option_env!`, so that a build without the
+/// build script's variable (another build system) still compiles.
+const VERSION: &str = match option_env!("STRESS_VERSION") {
+    Some(version) => version,
     None => env!("CARGO_PKG_VERSION"),
 };
 

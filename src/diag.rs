@@ -1,7 +1,7 @@
 //! All problems of every stage in one type, "did you mean", and rendering (human or JSON).
 //! miette's rendering lives here, in `cli.rs` and `main.rs` only.
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, JSONReportHandler};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 use thiserror::Error;
 
 use crate::checker::CheckError;
@@ -120,6 +120,7 @@ pub const CODES: &[&str] = &[
     "stress::parse::missing_comma",
     "stress::parse::too_deep",
     "stress::parse::too_long",
+    "stress::parse::unclosed",
     "stress::parse::unexpected",
     "stress::parse::unknown_statement",
     "stress::parse::unterminated_string",
@@ -183,15 +184,73 @@ pub fn render(
     out
 }
 
-/// One diagnostic as a JSON object (miette's JSON handler), for editors and CI.
+/// One diagnostic as one line of JSON, for editors and CI: `file`, `line`, `column`,
+/// `end_line`, `end_column` (1-based, columns in characters, the end one past the last
+/// character) of its primary label, `severity`, `code`, `message`, `help`, and every label with
+/// its text, positions and byte `span` (`offset`, `length`). Positions are absent for a
+/// problem with no place in a file (`--set`, a missing file).
 pub fn render_json(diagnostic: &dyn Diagnostic, file: Option<&SourceFile>) -> String {
-    let handler = JSONReportHandler::new();
-    let mut out = String::new();
-    let result = with_source(diagnostic, file, |d| handler.render_report(&mut out, d));
-    if result.is_err() {
-        out = serde_json::json!({ "message": diagnostic.to_string() }).to_string();
+    use serde_json::{Map, Value, json};
+    let position = |offset: usize, len: usize| -> Option<(usize, usize, usize, usize)> {
+        let text = &file?.text;
+        let (line, column) = crate::source::line_col(text, offset);
+        let (end_line, end_column) = crate::source::line_col(text, offset + len);
+        Some((line, column, end_line, end_column))
+    };
+    let labels: Vec<miette::LabeledSpan> = diagnostic
+        .labels()
+        .map(Iterator::collect)
+        .unwrap_or_default();
+    let primary = labels.iter().find(|l| l.primary()).or(labels.first());
+    let mut out = Map::new();
+    out.insert("file".into(), json!(file.map(|f| f.name.as_str())));
+    if let Some((line, column, end_line, end_column)) =
+        primary.and_then(|l| position(l.offset(), l.len()))
+    {
+        out.insert("line".into(), json!(line));
+        out.insert("column".into(), json!(column));
+        out.insert("end_line".into(), json!(end_line));
+        out.insert("end_column".into(), json!(end_column));
     }
-    out
+    let severity = match diagnostic.severity() {
+        Some(miette::Severity::Warning) => "warning",
+        Some(miette::Severity::Advice) => "advice",
+        Some(miette::Severity::Error) | None => "error",
+    };
+    out.insert("severity".into(), json!(severity));
+    out.insert(
+        "code".into(),
+        json!(diagnostic.code().map(|c| c.to_string())),
+    );
+    out.insert("message".into(), json!(diagnostic.to_string()));
+    out.insert(
+        "help".into(),
+        json!(diagnostic.help().map(|h| h.to_string())),
+    );
+    let labels: Vec<Value> = labels
+        .iter()
+        .map(|l| {
+            let mut label = Map::new();
+            label.insert("label".into(), json!(l.label()));
+            label.insert(
+                "primary".into(),
+                json!(std::ptr::eq(l, primary.expect("a label"))),
+            );
+            if let Some((line, column, end_line, end_column)) = position(l.offset(), l.len()) {
+                label.insert("line".into(), json!(line));
+                label.insert("column".into(), json!(column));
+                label.insert("end_line".into(), json!(end_line));
+                label.insert("end_column".into(), json!(end_column));
+            }
+            label.insert(
+                "span".into(),
+                json!({ "offset": l.offset(), "length": l.len() }),
+            );
+            Value::Object(label)
+        })
+        .collect();
+    out.insert("labels".into(), Value::Array(labels));
+    Value::Object(out).to_string()
 }
 
 /// Calls `render` with the diagnostic, its file's text attached when there is one.

@@ -179,7 +179,16 @@ pub fn apply_overrides(
         };
         // A literal (number, duration, …, string, list, object) is inserted as written; any
         // other text, such as `sk-abc` (which would parse as a subtraction), as a string.
-        let is_expr = crate::secrets::classify(value) != crate::secrets::SetValue::Text;
+        // A `let` declared as a string takes any value as its text (`--set token=12345`).
+        let wants_text = matches!(
+            target.value.kind,
+            ast::ExprKind::Str(_) | ast::ExprKind::RawStr(_)
+        );
+        let is_expr = match crate::secrets::classify(value) {
+            crate::secrets::SetValue::Text => false,
+            crate::secrets::SetValue::Literal => !wants_text,
+            crate::secrets::SetValue::Code => true,
+        };
         let text = if is_expr {
             value.to_string()
         } else {
@@ -187,6 +196,9 @@ pub fn apply_overrides(
                 .expect("a string serializes")
                 .replace('$', "\\$")
         };
+        if let Some(problem) = kind_mismatch(name, target, &text) {
+            return Err(problem);
+        }
         edits.push((target.value.span, text));
     }
     edits.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));
@@ -195,4 +207,52 @@ pub fn apply_overrides(
         text.replace_range(span.start as usize..span.end as usize, &value);
     }
     Ok(SourceFile::new(file.name.clone(), text))
+}
+
+/// What a `let` literal is, in words, with the example a `--set` of it could give: `None` for a
+/// value that is not a plain literal (an expression, a list), whose use the checker judges.
+fn literal_kind(kind: &ast::ExprKind) -> Option<&'static str> {
+    Some(match kind {
+        ast::ExprKind::Number { integer: true, .. } => "a whole number (like `--set NAME=10`)",
+        ast::ExprKind::Number { .. } => "a number (like `--set NAME=1.5`)",
+        ast::ExprKind::Duration(_) => "a duration (like `--set NAME=30s`)",
+        ast::ExprKind::Percent(_) => "a percentage (like `--set NAME=5%`)",
+        ast::ExprKind::Rate(_) => "a rate (like `--set NAME=10/s`)",
+        ast::ExprKind::Size(_) => "a size (like `--set NAME=64KiB`)",
+        ast::ExprKind::Bandwidth(_) => "a bandwidth (like `--set NAME=64KiB/s`)",
+        ast::ExprKind::Money(_) => "an amount of money (like `--set NAME=$0.01`)",
+        ast::ExprKind::StatusClass(_) => "a status class (like `--set NAME=5xx`)",
+        ast::ExprKind::Str(_) | ast::ExprKind::RawStr(_) => "a string",
+        ast::ExprKind::Name(n) if n.text == "true" || n.text == "false" => "`true` or `false`",
+        ast::ExprKind::Unary { operand, .. } => return literal_kind(&operand.kind),
+        ast::ExprKind::Paren(inner) => return literal_kind(&inner.kind),
+        _ => return None,
+    })
+}
+
+/// `--set users=abc` where the file has `let users = 10`: an error that names `--set users`
+/// and the kind of value it takes. The value itself is never shown: it may be a secret.
+fn kind_mismatch(name: &str, target: &ast::Let, value_text: &str) -> Option<InputError> {
+    let wanted = literal_kind(&target.value.kind)?;
+    let probe = SourceFile::new("--set", format!("let x = {value_text}"));
+    let given = match crate::syntax::parse(&probe).ok()?.items.first()? {
+        ast::Item::Let(l) => literal_kind(&l.value.kind),
+        _ => None,
+    };
+    // A whole number and a fraction are both numbers: which a use takes is the checker's call.
+    let numeric = |k: &str| k.starts_with("a whole number") || k.starts_with("a number");
+    let same = |a: &str, b: &str| a == b || (numeric(a) && numeric(b));
+    if given.is_some_and(|g| same(wanted, g)) {
+        return None;
+    }
+    let found = given.map_or("text that is none of these", |g| {
+        g.split(" (like").next().unwrap_or(g)
+    });
+    Some(InputError::BadSet {
+        message: format!(
+            "`--set {name}` expects {}, as `let {name}` is declared; found {found}",
+            wanted.split(" (like").next().unwrap_or(wanted)
+        ),
+        help: format!("give {}", wanted.replace("NAME", name)),
+    })
 }

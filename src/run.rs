@@ -17,7 +17,7 @@ use crate::artifacts::model::TestRecord;
 use crate::artifacts::stream::{HlogRef, RequestLog, TestStream};
 use crate::artifacts::summary::RunInfo;
 
-use crate::args::RunArgs;
+use crate::args::{RunArgs, RunFormat};
 use crate::diag::Problem;
 use crate::engine::{self, RunOptions, Sink};
 use crate::exit::Exit;
@@ -25,7 +25,7 @@ use crate::frontend::load;
 use crate::metrics::{Attempt, Collector, Iteration};
 use crate::plan::{Plan, TargetKind};
 use crate::source::SourceFile;
-use crate::ui::Ui;
+use crate::ui::{Ui, say};
 
 /// Runs every test of every file; returns the exit code.
 pub(crate) fn run(ui: &Ui, args: &RunArgs) -> Exit {
@@ -121,7 +121,16 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> Exit {
         }
     }
     let started_at = SystemTime::now();
-    let mut out = match &args.out {
+    // `--format json` without `--out`: the artifacts go to a private folder, removed once its
+    // summary.json is printed.
+    let scratch = (args.format == RunFormat::Json && args.out.is_none()).then(|| {
+        let nanos = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        std::env::temp_dir().join(format!("stress-run-{}-{nanos}", std::process::id()))
+    });
+    let mut out = match args.out.as_ref().or(scratch.as_ref()) {
         Some(dir) => {
             match crate::artifacts::files::prepare_out(dir)
                 .and_then(|()| RequestLog::create(&dir.join("requests.jsonl")))
@@ -214,6 +223,18 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> Exit {
         }
         for e in &write_errors {
             eprintln!("error[stress::run::out]: {e}");
+        }
+        if args.format == RunFormat::Json {
+            match std::fs::read_to_string(out.dir.join("summary.json")) {
+                Ok(summary) => say(format_args!("{summary}")),
+                Err(e) => {
+                    eprintln!("error[stress::run::out]: cannot read back summary.json: {e}");
+                    code = code.worst(Exit::CouldNotRun);
+                }
+            }
+        }
+        if let Some(dir) = &scratch {
+            let _ = std::fs::remove_dir_all(dir);
         }
         if !write_errors.is_empty() {
             code = code.worst(Exit::CouldNotRun);
@@ -522,7 +543,12 @@ async fn run_test(
         plain.push_str(&section);
     }
     let redact = crate::secrets::redact;
-    let mut stdout = std::io::stdout().lock();
+    // With `--format json`, stdout carries summary.json only: the report goes to stderr.
+    let mut stdout: Box<dyn Write> = if args.format == RunFormat::Json {
+        Box::new(std::io::stderr().lock())
+    } else {
+        Box::new(std::io::stdout().lock())
+    };
     let _ = writeln!(stdout, "{}", redact(&report));
     for warning in &summary.warnings {
         let _ = writeln!(stdout, "warning: {}", redact(warning));

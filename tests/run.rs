@@ -116,6 +116,47 @@ fn set_overrides_a_constant() {
 }
 
 #[test]
+fn a_set_of_the_wrong_kind_names_set_and_never_the_value() {
+    let path = temp_file(
+        "set_kind.stress",
+        "target llm mock { api openai }\nlet users = 2\nlet token = \"t\"\n\
+         workload w { request r: post llm \"/v1/chat/completions\" { header \"x-token\" = token, json { messages: [] } } }\n\
+         test \"t\" { workload w  profile { users users, iterations 1 } }\n",
+    );
+    let file = path.to_str().unwrap();
+    let out = stress(&["run", file, "--set", "users=s3cr3tvalue"]);
+    assert_exit(&out, 2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`--set users` expects a whole number"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cr3tvalue"), "{stderr}");
+    // A string `let` takes any value as its text, digits included.
+    assert_exit(
+        &stress(&["run", file, "--quiet", "--set", "token=12345"]),
+        0,
+    );
+}
+
+#[test]
+fn format_json_prints_the_summary_on_stdout_and_the_report_on_stderr() {
+    let path = temp_file(
+        "format_json.stress",
+        "target llm mock { api openai }\nworkload w { request r: post llm \"/v1/chat/completions\" { json { messages: [] } } }\n\
+         test \"t\" { workload w  profile { users 2, iterations 3 }  slo { p99.9(latency) < 10s } }\n",
+    );
+    let out = stress(&["run", path.to_str().unwrap(), "--quiet", "--format", "json"]);
+    assert_exit(&out, 0);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is summary.json alone");
+    assert_eq!(summary["kind"], "run");
+    assert_eq!(summary["tests"][0]["test"], "t");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("=== scenario baseline ==="), "{stderr}");
+}
+
+#[test]
 fn an_unreachable_target_exits_3() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

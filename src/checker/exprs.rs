@@ -317,7 +317,7 @@ impl Checker<'_> {
         let Some(builtin) = Builtin::from_name(&func.text) else {
             let help = match crate::suggest::did_you_mean(&func.text, Builtin::names()) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None if vocab::MetricFn::from_name(&func.text).is_some() => {
+                None if vocab::MetricFn::lookup(&func.text).is_some() => {
                     format!("`{}(…)` is a metric: use it in an `slo` block", func.text)
                 }
                 None => format!(

@@ -138,6 +138,21 @@ impl Checker<'_> {
             return;
         }
         if !l.compatible(&r) {
+            // A bare number against a latency is a latency in ms far more often than in s.
+            for (bound, ty, metric, metric_ty) in [(rhs, &r, lhs, &l), (lhs, &l, rhs, &r)] {
+                if *ty == Ty::Number
+                    && *metric_ty == Ty::Duration
+                    && matches!(bound.kind, ExprKind::Number { .. })
+                {
+                    let text = self.text(bound.span);
+                    self.problems.push(CheckError::MissingUnit {
+                        expected: Ty::Duration.noun(),
+                        span: bound.span.into(),
+                        help: duration_bound_fix(&text, metric),
+                    });
+                    return;
+                }
+            }
             self.incomparable(lhs, &l, rhs, &r);
         }
     }
@@ -171,11 +186,10 @@ impl Checker<'_> {
                 (Ty::Any, true)
             }
             ExprKind::Call { callee, args } => match callee.as_name() {
-                Some(f) => match MetricFn::from_name(&f.text) {
+                Some(f) => match MetricFn::lookup(&f.text) {
                     Some(func) => (self.metric_call(e, f, func, args, ctx), true),
                     None => {
-                        let help = crate::suggest::did_you_mean(&f.text, MetricFn::names())
-                            .map(|s| format!("did you mean `{s}`?"));
+                        let help = Some(unknown_metric_fn_help(&f.text));
                         self.problems.push(CheckError::UnknownName {
                             kind: "metric",
                             name: f.text.clone(),
@@ -251,6 +265,25 @@ impl Checker<'_> {
         args: &[Arg],
         ctx: &SloCtx<'_>,
     ) -> Ty {
+        // `p(99.9, latency)`: the percentile first, then what it is taken of.
+        let args = if func == MetricFn::Percentile && f.text == MetricFn::Percentile.name() {
+            match args {
+                [q, x] if q.name.is_none() && percentile_arg(&q.value).is_some() => {
+                    std::slice::from_ref(x)
+                }
+                _ => {
+                    self.problems.push(CheckError::BadArguments {
+                        message: "`p` takes a percentile and a quantity".into(),
+                        span: e.span.into(),
+                        label: "here".into(),
+                        help: Some("write `p(99.9, latency)`, or `p99.9(latency)`".into()),
+                    });
+                    return Ty::Any;
+                }
+            }
+        } else {
+            args
+        };
         let arity_ok = args.len() == 1 && args[0].name.is_none();
         if !arity_ok {
             self.problems.push(CheckError::BadArguments {
@@ -449,5 +482,70 @@ fn metric_name_ty(name: MetricName) -> Ty {
         | MetricName::SuccessRate
         | MetricName::BudgetExceeded
         | MetricName::BudgetExceededDuringRetry => Ty::Percent,
+    }
+}
+
+/// The percentile `p(q, x)` names: `99.9` or `99.9%` (`check` proved it one of these, in
+/// (0, 100]).
+pub(crate) fn percentile_arg(q: &Expr) -> Option<f64> {
+    let value = match &q.kind {
+        ExprKind::Number { value, .. } => *value,
+        ExprKind::Percent(p) => p.0,
+        _ => return None,
+    };
+    (value > 0.0 && value <= 100.0).then_some(value)
+}
+
+/// Help for an unknown metric function: the known one another tool's name means (`avg` →
+/// `mean`), else a close spelling, then every metric function.
+fn unknown_metric_fn_help(name: &str) -> String {
+    let listed = MetricFn::ALL
+        .iter()
+        .filter(|f| **f != MetricFn::Percentile)
+        .map(|f| format!("{}(…)", f.name()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let all = format!("metric functions are {listed}, and any percentile like p75(…) or p99.9(…)");
+    if name.starts_with('p') && name[1..].starts_with(|c: char| c.is_ascii_digit()) {
+        return format!(
+            "a percentile is above 0 and at most 100, like `p95`, `p99.9` or `p999` (99.9); {all}"
+        );
+    }
+    let aliases = vocab::METRIC_FN_ALIASES.iter().map(|(alias, _)| *alias);
+    let guess = MetricFn::alias(name).or_else(|| {
+        let close = crate::suggest::did_you_mean(name, MetricFn::names().chain(aliases))?;
+        Some(MetricFn::alias(close).unwrap_or(close))
+    });
+    match guess {
+        Some("p") => format!(
+            "write a percentile as `pN`, like `p99.9(latency)`, or as `p(99.9, latency)`; {all}"
+        ),
+        Some(known) => format!("did you mean `{known}`? {all}"),
+        None => all,
+    }
+}
+
+/// The unit a bare bound on a duration metric most likely meant: `ms` for a request latency
+/// (`p95(latency) < 500` → `500ms`) or a bound of 100 or more, else `s` (`max(duration) < 5`).
+fn duration_bound_fix(number_text: &str, metric: &Expr) -> String {
+    let n: f64 = number_text.replace('_', "").parse().unwrap_or(0.0);
+    if reads_latency(metric) || n >= 100.0 {
+        format!("write `{number_text}ms` (or us, s)")
+    } else {
+        format!("write `{number_text}s` (or ms, m)")
+    }
+}
+
+/// Whether an SLO side takes a statistic of `latency`.
+fn reads_latency(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Call { args, .. } => args.iter().any(|a| {
+            a.value
+                .as_name()
+                .is_some_and(|n| n.text == vocab::Quantity::Latency.name())
+        }),
+        ExprKind::Paren(inner) | ExprKind::Phase { base: inner, .. } => reads_latency(inner),
+        ExprKind::Binary { lhs, rhs, .. } => reads_latency(lhs) || reads_latency(rhs),
+        _ => false,
     }
 }

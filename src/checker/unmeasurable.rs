@@ -171,7 +171,7 @@ fn test(t: &TestRefs<'_>, out: &mut Vec<Unmeasurable>) {
 fn metric_calls<'e>(e: &'e Expr, out: &mut Vec<(MetricFn, &'e [Arg], crate::source::Span)>) {
     match &e.kind {
         ExprKind::Call { callee, args } => {
-            if let Some(f) = callee.as_name().and_then(|n| MetricFn::from_name(&n.text)) {
+            if let Some(f) = callee.as_name().and_then(|n| MetricFn::lookup(&n.text)) {
                 out.push((f, args.as_slice(), e.span));
             }
         }

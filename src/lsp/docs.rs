@@ -263,6 +263,9 @@ fn metric_fn(f: MetricFn) -> Option<&'static str> {
         MetricFn::P95 => "`p95(x)`: 95th percentile.",
         MetricFn::P99 => "`p99(x)`: 99th percentile.",
         MetricFn::P999 => "`p999(x)`: 99.9th percentile.",
+        MetricFn::Percentile => {
+            "`pN(x)`: any percentile: `p75(x)`, `p99.9(x)`, `p9999(x)` (99.99th), or `p(99.9, x)`."
+        }
         MetricFn::Min => "`min(x)`: smallest value.",
         MetricFn::Mean => "`mean(x)`: arithmetic mean.",
         MetricFn::Count => {

@@ -78,12 +78,17 @@ pub struct MockConfig {
     pub seed: u64,
 }
 
+/// The latency of a mock when none is given, on the command line (`stress mock llm`) and in a
+/// file (`target NAME mock { }`) alike: none, so a test measures stress and the target, not a
+/// made-up delay. Give `latency 40ms..120ms` for a realistic provider.
+pub const DEFAULT_LATENCY: &str = "0s";
+
 impl Default for MockConfig {
     /// OpenAI shape, no latency, 20..200 tokens, unlimited capacity, no cache, seed 0.
     fn default() -> Self {
         MockConfig {
             api: MockApi::OpenAi,
-            latency_us: (0, 0),
+            latency_us: parse_latency(DEFAULT_LATENCY).expect("the default latency parses"),
             tokens: (20, 200),
             capacity: None,
             cache: false,
@@ -134,8 +139,8 @@ pub struct MockLlmArgs {
     pub api: MockApi,
 
     /// Response latency: one duration ("80ms") or a range picked uniformly per request
-    /// ("40ms..120ms"). Units: us, ms, s, m.
-    #[arg(long, default_value = "50ms..150ms")]
+    /// ("40ms..120ms"). Units: us, ms, s, m. Default: none (0s), as for a mock in a file.
+    #[arg(long, default_value = DEFAULT_LATENCY)]
     pub latency: String,
 
     /// Output tokens (words) per response: one count ("100") or a range ("20..200"); a request's
@@ -343,17 +348,10 @@ mod tests {
         let cli = Cli::try_parse_from(["mock"]).expect("defaults parse");
         assert_eq!(cli.args.listen, "127.0.0.1:8080".parse().expect("addr"));
         let config = cli.args.to_config().expect("defaults are valid");
-        assert_eq!(
-            config,
-            MockConfig {
-                api: MockApi::OpenAi,
-                latency_us: (50_000, 150_000),
-                tokens: (20, 200),
-                capacity: None,
-                cache: false,
-                seed: 0,
-            }
-        );
+        // One set of defaults: the command line's are a file mock's (`target x mock { }`).
+        assert_eq!(config, MockConfig::default());
+        assert_eq!(config.latency_us, (0, 0));
+        assert_eq!(config.tokens, (20, 200));
         let cli = Cli::try_parse_from([
             "mock",
             "--api",

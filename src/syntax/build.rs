@@ -310,6 +310,7 @@ impl<'s> Builder<'s> {
         }
         match rule {
             Some(rule) => self.reparse(rule, span),
+            None if self.spaced_unit(word, word_span) => {}
             None => {
                 let known = keywords.iter().map(|(k, _)| *k);
                 let help = match crate::suggest::did_you_mean(word, known) {
@@ -337,21 +338,67 @@ impl<'s> Builder<'s> {
         }
     }
 
+    /// `timeout 300 msec`, `think 2 s`: a word after a number on its line is its unit, written
+    /// apart (the statement ended at the number, so the word read as the next one). Reports it
+    /// and returns true when it is a unit or looks like one.
+    fn spaced_unit(&self, word: &str, word_span: Span) -> bool {
+        let before = &self.src[..word_span.start as usize];
+        let gap = before.len() - before.trim_end_matches([' ', '\t']).len();
+        let before = &before[..before.len() - gap];
+        let number_len = before
+            .bytes()
+            .rev()
+            .take_while(|b| b.is_ascii_digit() || *b == b'.' || *b == b'_')
+            .count();
+        let number = &before[before.len() - number_len..];
+        let starts_a_name = before[..before.len() - number_len]
+            .bytes()
+            .next_back()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+        if gap == 0 || !number.starts_with(|c: char| c.is_ascii_digit()) || starts_a_name {
+            return false;
+        }
+        let number_span = Span::new(before.len() - number_len, before.len());
+        if super::literal::is_unit(word) {
+            self.push(SyntaxError::SpacedUnit {
+                number: number.to_string(),
+                unit: word.to_string(),
+                span: Span::new(number_span.start as usize, word_span.end as usize).into(),
+                help: format!("write `{number}{word}`"),
+            });
+            return true;
+        }
+        let Some(guess) = super::literal::guess_unit(word) else {
+            return false;
+        };
+        self.push(SyntaxError::BadUnit {
+            unit: word.to_string(),
+            guess: exprs::did_you_mean(Some(guess)),
+            span: word_span.into(),
+            help: format!("write `{number}{guess}`, with no space"),
+        });
+        true
+    }
+
     fn reparse(&self, rule: Rule, span: Span) {
         let start = span.start as usize;
         let text = &self.src[start..span.end as usize];
         let problem = match super::pest_parse(rule, text) {
             Err(err) => {
                 let failure = SyntaxError::from_pest(&err, &self.src[start..], start);
-                // As for the whole file: a string left open before the failure caused it.
-                for at in super::unterminated_strings(text) {
-                    if start + at < failure.span().offset() {
-                        self.push(SyntaxError::UnterminatedString {
-                            span: Span::new(start + at, start + at + 1).into(),
-                        });
-                    }
+                // As for the whole file: a string left open before the failure caused it, and
+                // so may a bracket left open.
+                let strings: Vec<usize> = super::unterminated_strings(text)
+                    .into_iter()
+                    .map(|at| start + at)
+                    .filter(|at| *at < failure.span().offset())
+                    .collect();
+                for &at in &strings {
+                    self.push(SyntaxError::UnterminatedString {
+                        span: Span::new(at, at + 1).into(),
+                    });
                 }
-                failure
+                super::unclosed(self.src, start, text, &strings, &failure).unwrap_or(failure)
             }
             Ok(pairs) => {
                 let consumed = pairs.last().map_or(0, |p| p.as_span().end());

@@ -32,12 +32,24 @@ pub enum SyntaxError {
         help: String,
     },
 
-    #[error("unknown unit `{unit}` in `{text}`")]
+    #[error("unknown unit `{unit}`{guess}")]
     #[diagnostic(code(stress::parse::bad_unit))]
     BadUnit {
         unit: String,
-        text: String,
+        /// ", did you mean `ms`?" or nothing.
+        guess: String,
         #[label("unknown unit")]
+        span: SourceSpan,
+        #[help]
+        help: String,
+    },
+
+    #[error("a space between the number `{number}` and its unit `{unit}`")]
+    #[diagnostic(code(stress::parse::bad_unit))]
+    SpacedUnit {
+        number: String,
+        unit: String,
+        #[label("no space before a unit")]
         span: SourceSpan,
         #[help]
         help: String,
@@ -98,6 +110,21 @@ pub enum SyntaxError {
         span: SourceSpan,
     },
 
+    #[error("unclosed `{delimiter}`")]
+    #[diagnostic(code(stress::parse::unclosed))]
+    Unclosed {
+        delimiter: char,
+        #[label(primary, "unclosed `{delimiter}` opened here")]
+        open: SourceSpan,
+        #[label("{end_label}")]
+        end: SourceSpan,
+        end_label: &'static str,
+        #[label("this closes it by position, but is indented like an outer block")]
+        taken_by: Option<SourceSpan>,
+        #[help]
+        help: String,
+    },
+
     #[error("object fields need a `,` or a new line between them")]
     #[diagnostic(
         code(stress::parse::missing_comma),
@@ -115,12 +142,14 @@ impl SyntaxError {
             SyntaxError::Unexpected { span, .. }
             | SyntaxError::UnknownStatement { span, .. }
             | SyntaxError::BadUnit { span, .. }
+            | SyntaxError::SpacedUnit { span, .. }
             | SyntaxError::BadNumber { span, .. }
             | SyntaxError::BadEscape { span, .. }
             | SyntaxError::UnterminatedString { span }
             | SyntaxError::MissingComma { span }
             | SyntaxError::TooLong { span, .. }
             | SyntaxError::TooDeep { span, .. } => *span,
+            SyntaxError::Unclosed { open, .. } => *open,
         }
     }
 
@@ -164,9 +193,7 @@ impl SyntaxError {
                 }
             }
         }
-        expected.retain(|e| e != "input" && e != "whitespace");
-        expected.sort_unstable();
-        expected.dedup();
+        let expected = in_words(expected);
         let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
         let expected = join_alternatives(&expected);
         let (found, width) = found_token(&text[pos.min(text.len())..]);
@@ -185,6 +212,93 @@ impl SyntaxError {
             help,
         }
     }
+}
+
+impl SyntaxError {
+    /// The diagnostic for a bracket left open (see [`super::delimiters`]).
+    pub(crate) fn unclosed(text: &str, u: &super::delimiters::Unclosed) -> Self {
+        use super::delimiters::End;
+        let closer = match u.delimiter {
+            '(' => ')',
+            '[' => ']',
+            _ => '}',
+        };
+        let line_of = |i: usize| text[..i].matches('\n').count() + 1;
+        let one = |i: usize| -> SourceSpan { Span::new(i, i + 1).into() };
+        let (end, end_label, taken_by, help) = match u.end {
+            End::File { at, taken_by } => {
+                let help = match taken_by {
+                    Some(c) => format!(
+                        "add the missing `{closer}` before the `{closer}` on line {}, which is indented like an outer block",
+                        line_of(c)
+                    ),
+                    None => format!("add the missing `{closer}`"),
+                };
+                (one(at), "the file ends here", taken_by.map(one), help)
+            }
+            End::Closer { at, delimiter } => (
+                one(at),
+                "the enclosing block ends here",
+                None,
+                format!("close it with `{closer}` before this `{delimiter}`"),
+            ),
+        };
+        SyntaxError::Unclosed {
+            delimiter: u.delimiter,
+            open: one(u.open),
+            end,
+            end_label,
+            taken_by,
+            help,
+        }
+    }
+}
+
+/// The tokens pest tried, as a reader of the language names them: no grammar internals (the
+/// `_` that may start a name, a string's `\\`, "a file"), the operators that may continue an
+/// expression as one "an operator", the parts of a string as its closing quote.
+fn in_words(mut expected: Vec<String>) -> Vec<String> {
+    const OPERATORS: &[&str] = &[
+        "`!=`", "`%`", "`&&`", "`*`", "`+`", "`-`", "`..`", "`/`", "`<=`", "`<`", "`==`", "`>=`",
+        "`>`", "`||`",
+    ];
+    // What may follow an expression besides an operator, shown only when no operator is.
+    const CONTINUATIONS: &[&str] = &["`.`", "`.field`", "`[`", "`before`, `during` or `after`"];
+    const INTERNAL: &[&str] = &[
+        "input",
+        "whitespace",
+        "a file",
+        "`_`",
+        "`\\`",
+        "`'`",
+        "`${`",
+    ];
+    let in_string = expected.iter().any(|e| e == "text" || e == "an escape");
+    expected.retain(|e| !INTERNAL.contains(&e.as_str()));
+    if in_string {
+        expected.retain(|e| e != "text" && e != "an escape" && e != "`\"`");
+        expected.push("the closing `\"`".to_string());
+    }
+    let operators = expected
+        .iter()
+        .filter(|e| OPERATORS.contains(&e.as_str()))
+        .count();
+    if operators >= 3 {
+        expected
+            .retain(|e| !OPERATORS.contains(&e.as_str()) && !CONTINUATIONS.contains(&e.as_str()));
+        expected.push("an operator".to_string());
+    }
+    if expected.iter().any(|e| e == "a string") {
+        expected.retain(|e| e != "`\"`");
+    }
+    if expected.iter().any(|e| e == "`.field`") {
+        expected.retain(|e| e != "`.`");
+    }
+    // Words of the language first (keywords and punctuation, in backticks), then the kinds of
+    // thing ("a name", "an operator").
+    expected.sort_unstable_by(|a, b| (!a.starts_with('`'), a).cmp(&(!b.starts_with('`'), b)));
+    expected.dedup();
+    expected
 }
 
 /// "`a`, `b` or `c`"

@@ -9,7 +9,11 @@ use crate::units::{
 /// Why a literal is wrong, with a help line that shows the fix.
 #[derive(Debug, PartialEq)]
 pub(crate) enum LiteralError {
-    Unit { help: String },
+    /// `guess`: the known unit it most likely means (`sec` → `s`).
+    Unit {
+        guess: Option<&'static str>,
+        help: String,
+    },
     Number,
 }
 
@@ -75,11 +79,11 @@ pub(crate) fn quantity(number_text: &str, unit: &str) -> Result<ExprKind, Litera
     if unit.chars().any(|c| c.is_ascii_digit()) {
         return compound_duration(number_text, unit);
     }
-    Err(unit_error(
-        number_text,
-        unit,
-        &suggest_unit(number_text, unit),
-    ))
+    let guess = guess_unit(unit);
+    Err(LiteralError::Unit {
+        guess,
+        help: unit_help(number_text, guess),
+    })
 }
 
 /// `v` when it is a whole number (up to float noise), else the literal is refused.
@@ -108,11 +112,14 @@ fn compound_duration(number_text: &str, unit: &str) -> Result<ExprKind, LiteralE
 
 fn unit_error(_number: &str, _unit: &str, help: &str) -> LiteralError {
     LiteralError::Unit {
+        guess: None,
         help: help.to_string(),
     }
 }
 
-fn suggest_unit(number_text: &str, unit: &str) -> String {
+/// The unit a misspelt one most likely means: a spelling of it (`sec`, `msec`, `minutes`,
+/// `kb`), else the closest unit.
+pub(crate) fn guess_unit(unit: &str) -> Option<&'static str> {
     let lower = unit.to_ascii_lowercase();
     let spelled = match lower.as_str() {
         "sec" | "secs" | "second" | "seconds" => Some("s"),
@@ -129,12 +136,19 @@ fn suggest_unit(number_text: &str, unit: &str) -> String {
         "b" => Some("B"),
         _ => None,
     };
-    if let Some(fix) = spelled {
+    spelled.or_else(|| {
+        crate::suggest::did_you_mean(unit, DURATION_UNITS.iter().chain(SIZE_UNITS).copied())
+    })
+}
+
+/// Whether `word` is a unit as written after a number (`ms`, `KiB`).
+pub(crate) fn is_unit(word: &str) -> bool {
+    DURATION_UNITS.contains(&word) || SIZE_UNITS.contains(&word)
+}
+
+fn unit_help(number_text: &str, guess: Option<&str>) -> String {
+    if let Some(fix) = guess {
         return format!("write `{number_text}{fix}`");
-    }
-    let all: Vec<&str> = DURATION_UNITS.iter().chain(SIZE_UNITS).copied().collect();
-    if let Some(best) = crate::suggest::did_you_mean(unit, all.iter().copied()) {
-        return format!("did you mean `{number_text}{best}`?");
     }
     "units are durations (us, ms, s, m, h), sizes (B, KB, MB, GB, KiB, MiB, GiB), `%`, rates (`/s`, `/m`, `/h`) and `$` for money".to_string()
 }
@@ -194,14 +208,22 @@ mod tests {
 
     #[test]
     fn a_misspelled_unit_gets_the_fix() {
-        let Err(LiteralError::Unit { help }) = quantity("5", "sec") else {
+        let Err(LiteralError::Unit { guess, help }) = quantity("5", "sec") else {
             panic!()
         };
-        assert_eq!(help, "write `5s`");
-        let Err(LiteralError::Unit { help }) = quantity("5", "mss") else {
+        assert_eq!((guess, help.as_str()), (Some("s"), "write `5s`"));
+        let Err(LiteralError::Unit { guess, help }) = quantity("300", "msec") else {
             panic!()
         };
-        assert!(help.contains("did you mean `5ms`"), "{help}");
+        assert_eq!((guess, help.as_str()), (Some("ms"), "write `300ms`"));
+        let Err(LiteralError::Unit { guess, help }) = quantity("5", "mss") else {
+            panic!()
+        };
+        assert_eq!((guess, help.as_str()), (Some("ms"), "write `5ms`"));
+        let Err(LiteralError::Unit { guess, .. }) = quantity("5", "zorp") else {
+            panic!()
+        };
+        assert_eq!(guess, None);
     }
 
     #[test]

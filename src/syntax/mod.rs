@@ -5,6 +5,7 @@
 //! `bad_stmt` fallback and reported one by one, and bad literals are reported with placeholders.
 
 mod build;
+mod delimiters;
 mod error;
 mod grammar;
 pub(crate) mod lex;
@@ -37,14 +38,20 @@ pub fn parse(file: &SourceFile) -> Result<ast::File, Vec<SyntaxError>> {
             // pest stops at the first failure, which an unclosed string usually causes lines
             // later (a `{` or `}` in it became text): name every such string before it too.
             let failure = SyntaxError::from_pest(&err, text, 0);
-            let mut problems: Vec<SyntaxError> = unterminated_strings(text)
+            let strings: Vec<usize> = unterminated_strings(text)
                 .into_iter()
                 .filter(|at| *at < failure.span().offset())
-                .map(|at| SyntaxError::UnterminatedString {
+                .collect();
+            let mut problems: Vec<SyntaxError> = strings
+                .iter()
+                .map(|&at| SyntaxError::UnterminatedString {
                     span: Span::new(at, at + 1).into(),
                 })
                 .collect();
-            problems.push(failure);
+            // A bracket left open before the failure explains it better than pest's position
+            // (often lines later, or the end of the file), unless an open string came first:
+            // it swallowed the closing bracket.
+            problems.push(unclosed(text, 0, text, &strings, &failure).unwrap_or(failure));
             return Err(problems);
         }
     };
@@ -84,6 +91,22 @@ pub(crate) fn pest_parse(
             detailed
         }
     }
+}
+
+/// The bracket left open in `part` (which starts `offset` bytes into the file `text`), as the
+/// error to report instead of pest's `failure`: when it opens before the failure, and no string
+/// was left open before the failure (at `strings`, file offsets): such a string may have
+/// swallowed the closing bracket of any block around it, and is the one to report.
+fn unclosed(
+    text: &str,
+    offset: usize,
+    part: &str,
+    strings: &[usize],
+    failure: &SyntaxError,
+) -> Option<SyntaxError> {
+    let u = delimiters::unclosed(part)?.shifted(offset);
+    let explains = u.open <= failure.span().offset() && strings.is_empty();
+    explains.then(|| SyntaxError::unclosed(text, &u))
 }
 
 /// The opening quotes of the `"…"` and `'…'` strings that a line end (or the end of the text)

@@ -154,19 +154,35 @@ impl Lowerer<'_> {
             ExprKind::Call { callee, args } => {
                 // Stays, like the function of a workload call: `check` let through only metric
                 // functions with one argument here, read again from the vocabulary.
-                let func = callee.as_name().and_then(|n| MetricFn::from_name(&n.text));
-                let (Some(func), [arg]) = (func, args.as_slice()) else {
-                    domains::unlowerable(&format!("not a metric: {}", self.file.slice(e.span)));
-                    return self.constant(e);
+                let name = callee.as_name().map_or("", |n| n.text.as_str());
+                let func = MetricFn::lookup(name);
+                let (func, arg, q) = match (func, args.as_slice()) {
+                    (Some(MetricFn::Percentile), [q, arg]) => (
+                        MetricFn::Percentile,
+                        arg,
+                        crate::checker::slos::percentile_arg(&q.value),
+                    ),
+                    (Some(func), [arg]) => (func, arg, vocab::percentile(name)),
+                    _ => {
+                        domains::unlowerable(&format!("not a metric: {}", self.file.slice(e.span)));
+                        return self.constant(e);
+                    }
                 };
-                metric(self.metric_call(func, &arg.value, captures), filter)
+                metric(self.metric_call(func, &arg.value, captures, q), filter)
             }
             _ => self.constant(e),
         }
     }
 
     /// A metric function applied to its argument.
-    fn metric_call(&self, func: MetricFn, arg: &ast::Expr, captures: &[String]) -> plan::Metric {
+    /// `q` is the percentile a `pN(…)` or `p(q, …)` call reads.
+    fn metric_call(
+        &self,
+        func: MetricFn,
+        arg: &ast::Expr,
+        captures: &[String],
+        q: Option<f64>,
+    ) -> plan::Metric {
         let record = Names {
             record: true,
             ..Names::default()
@@ -185,6 +201,9 @@ impl Lowerer<'_> {
             MetricFn::P95 => stat(plan::Stat::Percentile(95.0)),
             MetricFn::P99 => stat(plan::Stat::Percentile(99.0)),
             MetricFn::P999 => stat(plan::Stat::Percentile(99.9)),
+            MetricFn::Percentile => stat(plan::Stat::Percentile(
+                q.expect("check proved that a percentile call names its percentile"),
+            )),
             MetricFn::Max => stat(plan::Stat::Max),
             MetricFn::Min => stat(plan::Stat::Min),
             MetricFn::Mean => stat(plan::Stat::Mean),

@@ -241,12 +241,12 @@ impl Builder<'_> {
                 });
                 zero
             }
-            Err(LiteralError::Unit { help }) => {
+            Err(LiteralError::Unit { guess, help }) => {
                 // Only a unit can be a bad unit.
                 let unit_span = unit.as_ref().map_or(span, |u| self.span(u));
                 self.push(SyntaxError::BadUnit {
                     unit: unit.as_ref().map_or("", |u| u.as_str()).to_string(),
-                    text,
+                    guess: did_you_mean(guess),
                     span: unit_span.into(),
                     help,
                 });
@@ -290,4 +290,9 @@ impl Builder<'_> {
         }
         parts
     }
+}
+
+/// ", did you mean `ms`?" after "unknown unit `msec`", or nothing.
+pub(super) fn did_you_mean(guess: Option<&str>) -> String {
+    guess.map_or_else(String::new, |g| format!(", did you mean `{g}`?"))
 }
