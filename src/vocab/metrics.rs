@@ -37,6 +37,8 @@ words! {
         Fds => "fds",
         Threads => "threads",
         Restarts => "restarts",
+        Metric => "metric",
+        Delta => "delta",
     }
 }
 
@@ -77,6 +79,9 @@ pub enum MetricArg {
     RetryReason,
     /// A service: `cpu(api)`.
     Service,
+    /// A scraped service or target and a series: `metric(gw, "queue_lag_seconds")` (and
+    /// `rate(gw, "requests_total")`, `rate` with two arguments).
+    Scraped,
 }
 
 impl MetricFn {
@@ -102,6 +107,7 @@ impl MetricFn {
             | MetricFn::Fds
             | MetricFn::Threads
             | MetricFn::Restarts => MetricArg::Service,
+            MetricFn::Metric | MetricFn::Delta => MetricArg::Scraped,
         }
     }
 }

@@ -155,6 +155,21 @@ impl Lowerer<'_> {
                 // Stays, like the function of a workload call: `check` let through only metric
                 // functions with one argument here, read again from the vocabulary.
                 let func = callee.as_name().and_then(|n| MetricFn::from_name(&n.text));
+                if let (Some(func), [owner, series]) = (func, args.as_slice()) {
+                    let form = match func {
+                        MetricFn::Metric => plan::ScrapeForm::Last,
+                        MetricFn::Delta => plan::ScrapeForm::Delta,
+                        _ => plan::ScrapeForm::Rate,
+                    };
+                    return metric(
+                        plan::Metric::Scraped {
+                            owner: self.string(&owner.value),
+                            series: self.string(&series.value),
+                            form,
+                        },
+                        filter,
+                    );
+                }
                 let (Some(func), [arg]) = (func, args.as_slice()) else {
                     domains::unlowerable(&format!("not a metric: {}", self.file.slice(e.span)));
                     return self.constant(e);
@@ -217,6 +232,14 @@ impl Lowerer<'_> {
             MetricFn::Fds => service(plan::ServiceStat::Fds),
             MetricFn::Threads => service(plan::ServiceStat::Threads),
             MetricFn::Restarts => service(plan::ServiceStat::Restarts),
+            MetricFn::Metric | MetricFn::Delta => {
+                domains::unlowerable("a scraped series with one argument");
+                plan::Metric::Scraped {
+                    owner: self.string(arg),
+                    series: String::new(),
+                    form: plan::ScrapeForm::Last,
+                }
+            }
         }
     }
 
