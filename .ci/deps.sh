@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real servers the tests and scenarios drive as systems under test (Debian
 # packages): nginx and HAProxy; bat for the editor grammar tests; kubectl and (from PyPI)
-# kubernetes-validate for the deploy/kubernetes tests. Idempotent: does nothing when they are
-# already there.
+# kubernetes-validate for the deploy/kubernetes tests; prometheus-client (PyPI) for the scrape
+# tests. Idempotent: does nothing when they are already there.
 set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
@@ -26,6 +26,13 @@ if [ ${#need[@]} -gt 0 ]; then
   systemctl stop nginx haproxy 2>/dev/null || service nginx stop 2>/dev/null || true
   pkill -x nginx 2>/dev/null || true
   pkill -x haproxy 2>/dev/null || true
+fi
+# prometheus-client (PyPI) is the exporter of the scrape tests (tests/fixtures/prom_exporter.py):
+# a real Prometheus text exposition, as a service under test prints it.
+if ! python3 -c 'import prometheus_client' >/dev/null 2>&1; then
+  export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
+  python3 -m pip install --quiet 'prometheus-client==0.21.1' 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages 'prometheus-client==0.21.1'
 fi
 # kubernetes-validate (PyPI) checks deploy/kubernetes against the Kubernetes JSON schemas it
 # bundles, offline (tests/deploy.rs). Pinned, so the schemas do not change under the tests.

@@ -67,6 +67,16 @@ pub struct Data {
 pub struct Target {
     pub name: Name,
     pub kind: TargetKind,
+    /// `target api = "…" { scrape "/metrics" }`: the statements of the block after a URL.
+    pub scrapes: Vec<Scrape>,
+    pub span: Span,
+}
+
+/// `scrape "http://127.0.0.1:9100/metrics" every 5s`: read a Prometheus text exposition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scrape {
+    pub url: Expr,
+    pub every: Option<Expr>,
     pub span: Span,
 }
 
@@ -116,6 +126,8 @@ pub enum ServiceStmtKind {
     },
     /// `sample every 1s`
     Sample(Expr),
+    /// `scrape "URL" every 5s`
+    Scrape(Scrape),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -39,6 +39,23 @@ pub struct Proxy {
 pub struct Target {
     pub name: String,
     pub kind: TargetKind,
+    /// `target api = "…" { scrape "/metrics" }`: the URL resolved against the target's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scrape: Option<ScrapeSpec>,
+}
+
+/// `scrape "URL" every D`: where a service's or target's Prometheus metrics are read.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScrapeSpec {
+    pub url: String,
+    /// `every D` (default [`ScrapeSpec::DEFAULT_EVERY`]).
+    pub every: Duration,
+}
+
+impl ScrapeSpec {
+    /// A scrape without `every`: every 5 s (besides the first and the last, see
+    /// docs/services.md).
+    pub const DEFAULT_EVERY: Duration = Duration(5_000_000);
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -82,6 +99,9 @@ pub struct Service {
     pub grace: Duration,
     /// `sample every D` (default 1s).
     pub sample_every: Duration,
+    /// `scrape "URL" every D`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scrape: Option<ScrapeSpec>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -525,6 +545,27 @@ pub enum Metric {
         service: String,
         stat: ServiceStat,
     },
+    /// `metric(gw, "queue_lag_seconds")`, `delta(gw, "trips_total")`, `rate(gw, "requests_total")`:
+    /// a series of a service's or target's `scrape` (see `crate::metrics::scraped`).
+    Scraped {
+        /// The service or target.
+        owner: String,
+        /// The series selector as written: `name` or `name{label="value",…}`.
+        series: String,
+        form: ScrapeForm,
+    },
+}
+
+/// What an SLO reads of a scraped series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScrapeForm {
+    /// `metric(…)`: the value at the last scrape selected
+    Last,
+    /// `delta(…)`: the increase over the selection
+    Delta,
+    /// `rate(…, "…")`: the increase per second
+    Rate,
 }
 
 /// A sampled quantity of a service's process tree (see `crate::service`).

@@ -427,29 +427,30 @@ async fn run_test(
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    let services = if t.services.is_empty() {
-        None
-    } else {
-        let starting = crate::service::Services::start(
-            plan,
-            test,
-            &base_dir,
-            args.out.as_deref(),
-            load_cancel.clone(),
-        );
-        let started = tokio::select! {
-            r = starting => Some(r),
-            _ = cancel.cancelled() => None,
-        };
-        match started {
-            Some(Ok(s)) => Some(s),
-            Some(Err(e)) => {
-                eprintln!("error[stress::run::service]: {e}");
-                return stopped_before_load(Exit::CouldNotRun, None, proxies, mocks).await;
+    let services =
+        if t.services.is_empty() && crate::service::scraped_targets(plan, test).is_empty() {
+            None
+        } else {
+            let starting = crate::service::Services::start(
+                plan,
+                test,
+                &base_dir,
+                args.out.as_deref(),
+                load_cancel.clone(),
+            );
+            let started = tokio::select! {
+                r = starting => Some(r),
+                _ = cancel.cancelled() => None,
+            };
+            match started {
+                Some(Ok(s)) => Some(s),
+                Some(Err(e)) => {
+                    eprintln!("error[stress::run::service]: {e}");
+                    return stopped_before_load(Exit::CouldNotRun, None, proxies, mocks).await;
+                }
+                None => return stopped_before_load(Exit::Interrupted, None, proxies, mocks).await,
             }
-            None => return stopped_before_load(Exit::Interrupted, None, proxies, mocks).await,
-        }
-    };
+        };
     if !launch.wait(&cancel).await {
         return stopped_before_load(Exit::Interrupted, services.as_ref(), proxies, mocks).await;
     }

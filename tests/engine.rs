@@ -186,6 +186,7 @@ fn plan(url: &str, workload: Workload, stages: Vec<Stage>, scenarios: Vec<Scenar
         targets: vec![Target {
             name: "api".into(),
             kind: TargetKind::Url(url.into()),
+            scrape: None,
         }],
         data: vec![],
         services: vec![],

@@ -18,6 +18,7 @@ mod proxy;
 mod robustness;
 mod run;
 mod runtime;
+mod scrape;
 mod services;
 mod shards;
 mod support;

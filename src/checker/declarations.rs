@@ -97,6 +97,11 @@ impl<'a> Checker<'a> {
     }
 
     pub(crate) fn target(&mut self, t: &Target) {
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for s in &t.scrapes {
+            self.once(&mut seen, "scrape", s.span);
+            self.scrape(s, true);
+        }
         match &t.kind {
             TargetKind::Url(url) => {
                 let ty = self.expr(url, &Place::Const);
@@ -139,6 +144,7 @@ impl<'a> Checker<'a> {
     }
 
     pub(crate) fn service(&mut self, s: &Service) {
+        let mut seen: HashMap<String, Span> = HashMap::new();
         let mut has_exec = false;
         for stmt in &s.stmts {
             match &stmt.kind {
@@ -200,6 +206,10 @@ impl<'a> Checker<'a> {
                     }
                 }
                 ServiceStmtKind::Sample(e) => self.positive_duration(e, "`sample every`"),
+                ServiceStmtKind::Scrape(sc) => {
+                    self.once(&mut seen, "scrape", sc.span);
+                    self.scrape(sc, false);
+                }
             }
         }
         if !has_exec {
@@ -208,6 +218,43 @@ impl<'a> Checker<'a> {
                 &format!("service `{}` has no `exec`", s.name.text),
                 "needs `exec \"command\"`",
                 None,
+            );
+        }
+    }
+
+    /// `scrape "URL" every D`: an http:// URL (for a target, also a path on its origin).
+    fn scrape(&mut self, s: &Scrape, of_target: bool) {
+        let ty = self.expr(&s.url, &Place::Const);
+        self.expect_ty(&s.url, &ty, &Ty::Str);
+        if let Some(every) = &s.every {
+            self.positive_duration(every, "`scrape every`");
+        }
+        let Some(text) = s.url.as_plain_str() else {
+            return;
+        };
+        if of_target && text.starts_with('/') {
+            return;
+        }
+        let why = match url::Url::parse(&text) {
+            Ok(u) if u.scheme() != "http" => Some(format!(
+                "`{}://` is not supported: scrapes use plain http://",
+                u.scheme()
+            )),
+            Ok(u) if u.host_str().is_none_or(str::is_empty) => Some("the URL has no host".into()),
+            Ok(_) => None,
+            Err(e) => Some(format!("not a URL: {e}")),
+        };
+        if let Some(why) = why {
+            let help = if of_target {
+                "write a path on the target, `\"/metrics\"`, or a URL like `\"http://127.0.0.1:9100/metrics\"`"
+            } else {
+                "write a URL like `\"http://127.0.0.1:9100/metrics\"`"
+            };
+            self.bad_value(
+                s.url.span,
+                "`scrape` reads an http:// URL",
+                &why,
+                Some(help.into()),
             );
         }
     }

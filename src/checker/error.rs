@@ -43,6 +43,20 @@ pub enum CheckError {
         help: Option<String>,
     },
 
+    #[error("{kind} `{name}` has no `scrape`, so `{function}` has nothing to read")]
+    #[diagnostic(code(stress::check::not_scraped))]
+    NotScraped {
+        kind: &'static str,
+        name: String,
+        function: String,
+        #[label(primary, "never scraped")]
+        span: SourceSpan,
+        #[label("declared here")]
+        defined: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("`{name}` is a {found}, not a {expected}")]
     #[diagnostic(code(stress::check::wrong_kind))]
     WrongKind {

@@ -265,6 +265,9 @@ impl Checker<'_> {
         args: &[Arg],
         ctx: &SloCtx<'_>,
     ) -> Ty {
+        if func.arg() == MetricArg::Scraped || (func == MetricFn::Rate && args.len() == 2) {
+            return self.scraped_call(e, f, func, args);
+        }
         // `p(99.9, latency)`: the percentile first, then what it is taken of.
         let args = if func == MetricFn::Percentile && f.text == MetricFn::Percentile.name() {
             match args {
@@ -424,7 +427,153 @@ impl Checker<'_> {
                     _ => Ty::Percent,
                 }
             }
+            MetricArg::Scraped => Ty::Any,
         }
+    }
+
+    /// `metric(S, "series")`, `delta(S, "series")`, `rate(S, "series")`: S is a service or
+    /// target with a `scrape`; the series a selector. The unit comes from the series' name.
+    fn scraped_call(&mut self, e: &Expr, f: &Name, func: MetricFn, args: &[Arg]) -> Ty {
+        let [owner, series] = args else {
+            self.problems.push(CheckError::BadArguments {
+                message: format!("`{}` takes a service or target and a series", f.text),
+                span: e.span.into(),
+                label: "here".into(),
+                help: Some(format!(
+                    "write e.g. `{}(gateway, \"requests_total\")`",
+                    f.text
+                )),
+            });
+            return Ty::Any;
+        };
+        if owner.name.is_some() || series.name.is_some() {
+            self.problems.push(CheckError::BadArguments {
+                message: format!("`{}` takes no named arguments", f.text),
+                span: e.span.into(),
+                label: "here".into(),
+                help: Some(format!(
+                    "write e.g. `{}(gateway, \"requests_total\")`",
+                    f.text
+                )),
+            });
+            return Ty::Any;
+        }
+        let mut ok = true;
+        match owner.value.as_name() {
+            Some(n) => {
+                self.mark(&n.text);
+                ok &= self.scraped_owner(n, f);
+            }
+            None => {
+                self.bad_value(
+                    owner.value.span,
+                    &format!("`{}` reads a service or a target", f.text),
+                    "expected the name of one",
+                    None,
+                );
+                ok = false;
+            }
+        }
+        let selector = match series.value.as_plain_str() {
+            Some(text) => match crate::metrics::scraped::Selector::parse(&text) {
+                Ok(sel) => Some(sel),
+                Err(why) => {
+                    self.bad_value(
+                        series.value.span,
+                        "not a series selector",
+                        &why,
+                        Some("write `name` or `name{label=\"value\"}`".into()),
+                    );
+                    None
+                }
+            },
+            None => {
+                self.bad_value(
+                    series.value.span,
+                    "a series is named by a plain string",
+                    "expected a string like `\"requests_total\"`",
+                    None,
+                );
+                None
+            }
+        };
+        let (Some(selector), true) = (selector, ok) else {
+            return Ty::Any;
+        };
+        let form = match func {
+            MetricFn::Metric => crate::plan::ScrapeForm::Last,
+            MetricFn::Delta => crate::plan::ScrapeForm::Delta,
+            _ => crate::plan::ScrapeForm::Rate,
+        };
+        match crate::metrics::scraped::Kind::of(&selector.name)
+            .unit(form)
+            .0
+        {
+            crate::plan::Unit::Duration => Ty::Duration,
+            crate::plan::Unit::Percent => Ty::Percent,
+            crate::plan::Unit::Rate => Ty::Rate,
+            crate::plan::Unit::Size => Ty::Size,
+            _ => Ty::Number,
+        }
+    }
+
+    /// Whether `n` names a service or target that has a `scrape`; reports why not.
+    fn scraped_owner(&mut self, n: &Name, f: &Name) -> bool {
+        let Some(def) = self.scope.get(&n.text).copied() else {
+            let mut names = self.scope.names_of(Kind::Service);
+            names.extend(self.scope.names_of(Kind::Target));
+            names.sort_unstable();
+            let help = crate::suggest::did_you_mean(&n.text, names.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| {
+                    Some("declare `service NAME { … scrape \"http://…/metrics\" }`".into())
+                });
+            self.problems.push(CheckError::UnknownName {
+                kind: "service or target",
+                name: n.text.clone(),
+                span: n.span.into(),
+                help,
+            });
+            return false;
+        };
+        let scraped = match (&self.ast.items[def.item], def.kind) {
+            (Item::Service(s), Kind::Service) => s
+                .stmts
+                .iter()
+                .any(|st| matches!(st.kind, ServiceStmtKind::Scrape(_))),
+            (Item::Target(t), Kind::Target) => !t.scrapes.is_empty(),
+            _ => {
+                self.problems.push(CheckError::WrongKind {
+                    name: n.text.clone(),
+                    expected: "service or target",
+                    found: def.kind.noun(),
+                    span: n.span.into(),
+                    defined: def.span.into(),
+                    help: None,
+                });
+                return false;
+            }
+        };
+        if !scraped {
+            let example = if def.kind == Kind::Service {
+                "scrape \"http://127.0.0.1:9100/metrics\" every 5s"
+            } else {
+                "{ scrape \"/metrics\" every 5s }"
+            };
+            self.problems.push(CheckError::NotScraped {
+                kind: def.kind.noun(),
+                name: n.text.clone(),
+                function: format!("{}(…)", f.text),
+                span: n.span.into(),
+                defined: def.span.into(),
+                help: Some(if def.kind == Kind::Service {
+                    format!("add `{example}` to service `{}`", n.text)
+                } else {
+                    format!("add `{example}` after the target's URL")
+                }),
+            });
+        }
+        scraped
     }
 
     /// A statistic of a capture: a number or money, not a boolean.

@@ -698,6 +698,13 @@ fn resolve_targets(
     Ok(resolved)
 }
 
+/// The names of the targets a workload sends requests to.
+pub fn workload_targets(workload: &Workload) -> HashSet<&str> {
+    let mut used = HashSet::new();
+    targets_of(&workload.steps, &mut used);
+    used
+}
+
 fn targets_of<'a>(steps: &'a [Step], out: &mut HashSet<&'a str>) {
     for step in steps {
         match step {

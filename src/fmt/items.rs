@@ -74,6 +74,15 @@ impl Printer<'_> {
                         self.kw("=", url.span);
                         self.sp();
                         self.expr(url);
+                        if !x.scrapes.is_empty() {
+                            self.block(
+                                url.span.end as usize,
+                                &x.scrapes,
+                                |s| s.span,
+                                Self::scrape,
+                                |_, _| false,
+                            );
+                        }
                     }
                     TargetKind::Mock(settings) => {
                         self.sp();
@@ -196,6 +205,18 @@ impl Printer<'_> {
                 self.sp();
                 self.expr(e);
             }
+            ServiceStmtKind::Scrape(s) => self.scrape(s),
+        }
+    }
+
+    fn scrape(&mut self, s: &Scrape) {
+        self.put("scrape");
+        self.sp();
+        self.expr(&s.url);
+        if let Some(every) = &s.every {
+            self.kw("every", every.span);
+            self.sp();
+            self.expr(every);
         }
     }
 

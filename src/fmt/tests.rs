@@ -324,6 +324,14 @@ fn services_targets_and_literals_keep_their_text() {
 }
 
 #[test]
+fn scrapes_of_services_and_targets_are_formatted() {
+    golden(
+        "service gw{exec \"x\"  scrape   \"http://127.0.0.1:9100/metrics\"every 5s}\ntarget api=\"http://127.0.0.1:1\"{scrape \"/metrics\"}\n",
+        "service gw {\n  exec \"x\"\n  scrape \"http://127.0.0.1:9100/metrics\" every 5s\n}\n\ntarget api = \"http://127.0.0.1:1\" {\n  scrape \"/metrics\"\n}\n",
+    );
+}
+
+#[test]
 fn messy_quickstart_formats_like_quickstart() {
     let messy = r#"   # Runs with nothing else installed: the mock LLM below is started by `stress` on loopback.
 #   stress run quickstart.stress

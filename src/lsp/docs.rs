@@ -297,6 +297,12 @@ fn metric_fn(f: MetricFn) -> Option<&'static str> {
             "`threads(SERVICE)`: threads of the service's process tree at the end."
         }
         MetricFn::Restarts => "`restarts(SERVICE)`: restarts of the service by chaos actions.",
+        MetricFn::Metric => {
+            "`metric(SERVICE, \"name{label=\\\"v\\\"}\")`: a scraped Prometheus series at the last scrape (summed over its label sets); `_seconds` names are durations, `_bytes` sizes."
+        }
+        MetricFn::Delta => {
+            "`delta(SERVICE, \"name\")`: the increase of a scraped series from the scrape before the selection to its last (a counter reset counts the new value)."
+        }
         MetricFn::Max | MetricFn::Rate => return None,
     })
 }

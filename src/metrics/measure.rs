@@ -268,7 +268,8 @@ fn measure(
         Metric::MemoryGrowth { .. }
         | Metric::MaxRss { .. }
         | Metric::Cpu { .. }
-        | Metric::Service { .. } => {
+        | Metric::Service { .. }
+        | Metric::Scraped { .. } => {
             let (sm, window) = match scope {
                 Scope::Run(sm) => (*sm, None),
                 Scope::Window { sm, len, index, .. } => {
@@ -280,6 +281,16 @@ fn measure(
                     ));
                 }
             };
+            if let Metric::Scraped { .. } = metric {
+                return super::scraped::measure(
+                    &m.services,
+                    metric,
+                    filter,
+                    &m.timeline,
+                    &sm.name,
+                    window,
+                );
+            }
             return super::growth::measure(
                 &m.services,
                 metric,
@@ -433,6 +444,18 @@ pub fn describe(expr: &SloExpr, m: &Metrics) -> String {
                         crate::plan::ServiceStat::Restarts => "restarts",
                     };
                     format!("{f}({service})")
+                }
+                Metric::Scraped {
+                    owner,
+                    series,
+                    form,
+                } => {
+                    let f = match form {
+                        crate::plan::ScrapeForm::Last => "metric",
+                        crate::plan::ScrapeForm::Delta => "delta",
+                        crate::plan::ScrapeForm::Rate => "rate",
+                    };
+                    format!("{f}({owner}, {series:?})")
                 }
             };
             let step = filter

@@ -19,6 +19,7 @@ mod measure;
 pub(crate) use measure::where_text;
 pub mod growth;
 mod persist;
+pub mod scraped;
 mod segment;
 mod select;
 mod services;

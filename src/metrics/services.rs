@@ -23,6 +23,8 @@ pub struct ServiceData {
     pub services: Vec<ServiceRecord>,
     /// Each scenario's run on the services' clock.
     pub scenarios: Vec<ScenarioSpan>,
+    /// What `scrape` read from services and targets (`crate::metrics::scraped`).
+    pub scrapes: Vec<super::scraped::ScrapeRecord>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

@@ -8,13 +8,18 @@
 //! threads) and watched: a service that exits on its own stops the load and fails the test.
 //! Chaos windows act on services through [`crate::engine::ServiceControl`].
 //!
+//! A service's (or a target's) `scrape` is read once when it is ready (before the load), every
+//! `every` while it runs (not while a chaos action holds it down), and once more after the
+//! load, before the services stop; failures are counted, never fatal.
+//!
 //! Files: `spawn.rs` (process group, output capture, stop), `ready.rs` (probes), `sample.rs`
-//! (procfs), `growth.rs` (metrics over samples, the memory-growth fit), `report.rs` (text
-//! section, CSV).
+//! (procfs), `scrape.rs` (Prometheus expositions), `report.rs` (text section, CSV); the
+//! metrics over samples and scrapes are `crate::metrics::growth` and `crate::metrics::scraped`.
 
 mod ready;
 mod report;
 pub mod sample;
+mod scrape;
 mod spawn;
 
 pub use crate::metrics::{Sample, ScenarioSpan, ServiceData, ServiceRecord};
@@ -31,7 +36,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::ast::ServiceOp;
-use crate::plan::{Plan, Service};
+use crate::metrics::scraped::{ScrapePoint, ScrapeRecord};
+use crate::plan::{Metric, Plan, ScrapeSpec, Service, SloExpr};
 
 use spawn::{LogBuf, Running, SpawnSpec};
 
@@ -77,9 +83,155 @@ struct Svc {
     record: Mutex<ServiceRecord>,
 }
 
+/// The `scrape` of one service or target.
+struct Scraper {
+    spec: ScrapeSpec,
+    /// The service it belongs to (`None`: a target): not scraped while it is down.
+    svc: Option<Arc<Svc>>,
+    record: Mutex<ScrapeRecord>,
+    /// The raw text of the first and the last successful scrape.
+    first_text: Mutex<Option<String>>,
+    last_text: Mutex<Option<String>>,
+}
+
+impl Scraper {
+    fn new(owner: &str, spec: &ScrapeSpec, svc: Option<Arc<Svc>>) -> Self {
+        Scraper {
+            spec: spec.clone(),
+            svc,
+            record: Mutex::new(ScrapeRecord {
+                owner: owner.to_string(),
+                url: spec.url.clone(),
+                every_us: spec.every.as_micros().max(1),
+                ..ScrapeRecord::default()
+            }),
+            first_text: Mutex::new(None),
+            last_text: Mutex::new(None),
+        }
+    }
+
+    /// One scrape, recorded (a failure counted; the first one also printed).
+    async fn scrape(&self, t0: Instant) {
+        if self
+            .svc
+            .as_ref()
+            .is_some_and(|s| s.pgid.load(Ordering::SeqCst) == 0)
+        {
+            return;
+        }
+        let limit = self
+            .spec
+            .every
+            .to_std()
+            .clamp(Duration::from_secs(1), Duration::from_secs(10));
+        let t_us = since(t0);
+        let result = scrape::fetch(&self.spec.url, limit).await;
+        let mut record = self.record.lock().unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(fetched) => {
+                record.scrapes.push(ScrapePoint {
+                    t_us,
+                    series: fetched.series,
+                });
+                let mut first = self.first_text.lock().unwrap_or_else(|p| p.into_inner());
+                if first.is_none() {
+                    *first = Some(fetched.text.clone());
+                }
+                *self.last_text.lock().unwrap_or_else(|p| p.into_inner()) = Some(fetched.text);
+            }
+            Err(why) => {
+                if record.failures == 0 {
+                    eprintln!(
+                        "warning: scrape of `{}` ({}) failed: {why} (counted; further failures are only counted)",
+                        record.owner, self.spec.url
+                    );
+                }
+                record.failures += 1;
+                record.last_error = Some(why);
+            }
+        }
+    }
+
+    /// With `--out`: `NAME.metrics.before.txt` and `NAME.metrics.after.txt` in `dir`.
+    fn write_snapshots(&self, dir: &Path) {
+        let owner = self
+            .record
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .owner
+            .clone();
+        let name = crate::paths::path_component(&owner);
+        for (which, text) in [("before", &self.first_text), ("after", &self.last_text)] {
+            let Some(text) = text.lock().unwrap_or_else(|p| p.into_inner()).clone() else {
+                continue;
+            };
+            let path = dir.join(format!("{name}.metrics.{which}.txt"));
+            if let Err(e) = std::fs::write(&path, text) {
+                eprintln!("warning: cannot write `{}`: {e}", path.display());
+            }
+        }
+    }
+}
+
+/// Scrapes every `every` (the first one was taken at the start) until `stop`.
+async fn scrape_loop(t0: Instant, scraper: Arc<Scraper>, stop: CancellationToken) {
+    let every = scraper.spec.every.to_std().max(Duration::from_millis(10));
+    let mut ticker = tokio::time::interval_at(Instant::now() + every, every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = scraper.scrape(t0) => {}
+        }
+    }
+}
+
+/// The targets with a `scrape` that a test reads: named by one of its SLOs, or sent requests
+/// by its workload.
+pub fn scraped_targets(plan: &Plan, test: usize) -> Vec<usize> {
+    fn owners<'a>(e: &'a SloExpr, out: &mut Vec<&'a str>) {
+        match e {
+            SloExpr::Metric {
+                metric: Metric::Scraped { owner, .. },
+                ..
+            } => out.push(owner),
+            SloExpr::Mul(a, b) | SloExpr::Div(a, b) | SloExpr::Add(a, b) | SloExpr::Sub(a, b) => {
+                owners(a, out);
+                owners(b, out);
+            }
+            _ => {}
+        }
+    }
+    let t = &plan.tests[test];
+    let mut read = Vec::new();
+    for slo in &t.slos {
+        owners(&slo.lhs, &mut read);
+        owners(&slo.rhs, &mut read);
+    }
+    let used = plan
+        .workloads
+        .get(t.workload)
+        .map(crate::engine::workload_targets)
+        .unwrap_or_default();
+    plan.targets
+        .iter()
+        .enumerate()
+        .filter(|(_, target)| {
+            target.scrape.is_some()
+                && (read.contains(&target.name.as_str()) || used.contains(target.name.as_str()))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 struct Inner {
     t0: Instant,
     svcs: Vec<Arc<Svc>>,
+    scrapers: Vec<Arc<Scraper>>,
     /// The first service that exited by itself: message and log tail.
     failure: Mutex<Option<(String, Vec<String>)>>,
     scenarios: Mutex<Vec<ScenarioSpan>>,
@@ -188,9 +340,28 @@ impl Services {
                 }),
             }));
         }
+        let mut scrapers: Vec<Arc<Scraper>> = svcs
+            .iter()
+            .filter_map(|svc| {
+                let spec = svc.spec.scrape.as_ref()?;
+                Some(Arc::new(Scraper::new(
+                    &svc.spec.name,
+                    spec,
+                    Some(svc.clone()),
+                )))
+            })
+            .collect();
+        let first_target = scrapers.len();
+        for i in scraped_targets(plan, test) {
+            let target = &plan.targets[i];
+            if let Some(spec) = &target.scrape {
+                scrapers.push(Arc::new(Scraper::new(&target.name, spec, None)));
+            }
+        }
         let inner = Arc::new(Inner {
             t0: Instant::now(),
             svcs,
+            scrapers,
             failure: Mutex::new(None),
             scenarios: Mutex::new(Vec::new()),
             out,
@@ -223,6 +394,27 @@ impl Services {
             push(tokio::spawn(sampler(
                 inner.t0,
                 svc.clone(),
+                services.stop_tasks.clone(),
+            )));
+            // The first scrape once it is ready: the baseline of every `delta`.
+            if let Some(scraper) = inner
+                .scrapers
+                .iter()
+                .find(|s| s.svc.as_ref().is_some_and(|x| Arc::ptr_eq(x, svc)))
+            {
+                scraper.scrape(inner.t0).await;
+                push(tokio::spawn(scrape_loop(
+                    inner.t0,
+                    scraper.clone(),
+                    services.stop_tasks.clone(),
+                )));
+            }
+        }
+        for scraper in &inner.scrapers[first_target..] {
+            scraper.scrape(inner.t0).await;
+            push(tokio::spawn(scrape_loop(
+                inner.t0,
+                scraper.clone(),
                 services.stop_tasks.clone(),
             )));
         }
@@ -288,6 +480,10 @@ impl Services {
         for task in tasks {
             let _ = task.await;
         }
+        // The last scrape, after the load and before anything stops.
+        for scraper in &self.inner.scrapers {
+            scraper.scrape(self.inner.t0).await;
+        }
         for svc in self.inner.svcs.iter().rev() {
             if svc.running.lock().await.is_some() {
                 eprintln!("stopping service `{}`…", svc.spec.name);
@@ -312,8 +508,17 @@ impl Services {
                 .map(|s| s.record.lock().unwrap_or_else(|p| p.into_inner()).clone())
                 .collect(),
             scenarios,
+            scrapes: self
+                .inner
+                .scrapers
+                .iter()
+                .map(|s| s.record.lock().unwrap_or_else(|p| p.into_inner()).clone())
+                .collect(),
         };
         if let Some(dir) = &self.inner.out {
+            for scraper in &self.inner.scrapers {
+                scraper.write_snapshots(dir);
+            }
             for record in &data.services {
                 let path = dir.join(format!(
                     "{}.csv",

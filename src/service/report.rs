@@ -20,6 +20,7 @@ fn size(b: f64) -> String {
 pub fn render_text(data: &ServiceData, timeline: &Timeline) -> String {
     let mut out = String::new();
     if data.services.is_empty() {
+        render_scrapes(&mut out, data);
         return out;
     }
     let _ = writeln!(out, "services");
@@ -116,7 +117,31 @@ pub fn render_text(data: &ServiceData, timeline: &Timeline) -> String {
             let _ = writeln!(out, "    failure          {f}");
         }
     }
+    render_scrapes(&mut out, data);
     out
+}
+
+/// `scrapes`: per service or target, how many scrapes succeeded and failed, and its series.
+fn render_scrapes(out: &mut String, data: &ServiceData) {
+    if data.scrapes.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "scrapes");
+    for r in &data.scrapes {
+        let series = r.scrapes.last().map_or(0, |p| p.series.len());
+        let _ = writeln!(
+            out,
+            "  {:<16} {} ok, {} failed (every {}, {}): {series} series at the last",
+            r.owner,
+            r.scrapes.len(),
+            r.failures,
+            Duration(r.every_us),
+            r.url
+        );
+        if let Some(e) = &r.last_error {
+            let _ = writeln!(out, "    last error       {e}");
+        }
+    }
 }
 
 /// `t_s,rss_bytes,cpu_percent,fds,threads,procs`, one line per sample.

@@ -99,6 +99,8 @@ fn grammar_bug(parent: Rule, wanted: Rule, found: Option<Rule>) -> ! {
 enum Context {
     Top,
     Service,
+    /// The block after a target's URL.
+    Target,
     Step,
     Request,
     Retry,
@@ -114,6 +116,7 @@ impl Context {
         match self {
             Context::Top => "declaration",
             Context::Service => "service setting",
+            Context::Target => "target setting",
             Context::Step => "step",
             Context::Request => "request setting",
             Context::Retry => "retry setting",
@@ -146,7 +149,9 @@ impl Context {
                 ("ready", Rule::svc_ready),
                 ("stop", Rule::svc_stop),
                 ("sample", Rule::svc_sample),
+                ("scrape", Rule::svc_scrape),
             ],
+            Context::Target => &[("scrape", Rule::svc_scrape)],
             Context::Step => &[
                 ("request", Rule::request_step),
                 ("poll", Rule::poll_step),

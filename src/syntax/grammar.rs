@@ -108,11 +108,14 @@ pub(crate) fn rule_name(rule: Rule) -> &'static str {
         Rule::svc_cwd => "`cwd`",
         Rule::svc_stop => "`stop`",
         Rule::svc_sample => "`sample every`",
+        Rule::svc_scrape => "`scrape`",
+        Rule::target_block => "`{`",
         Rule::kw_cwd => "`cwd`",
         Rule::kw_log => "`log`",
         Rule::kw_signal => "`signal`",
         Rule::kw_grace => "`grace`",
         Rule::kw_sample => "`sample`",
+        Rule::kw_scrape => "`scrape`",
         Rule::proxy_decl => "`proxy`",
         Rule::workload_decl => "`workload`",
         Rule::step_block => "`{`",
@@ -238,6 +241,7 @@ pub(crate) fn rule_name(rule: Rule) -> &'static str {
         | Rule::retry_kw
         | Rule::bad_group
         | Rule::service_stmt
+        | Rule::target_stmt
         | Rule::step
         | Rule::request_stmt
         | Rule::retry_stmt

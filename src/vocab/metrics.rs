@@ -39,6 +39,8 @@ words! {
         Fds => "fds",
         Threads => "threads",
         Restarts => "restarts",
+        Metric => "metric",
+        Delta => "delta",
     }
 }
 
@@ -129,6 +131,9 @@ pub enum MetricArg {
     RetryReason,
     /// A service: `cpu(api)`.
     Service,
+    /// A scraped service or target and a series: `metric(gw, "queue_lag_seconds")` (and
+    /// `rate(gw, "requests_total")`, `rate` with two arguments).
+    Scraped,
 }
 
 impl MetricFn {
@@ -155,6 +160,7 @@ impl MetricFn {
             | MetricFn::Fds
             | MetricFn::Threads
             | MetricFn::Restarts => MetricArg::Service,
+            MetricFn::Metric | MetricFn::Delta => MetricArg::Scraped,
         }
     }
 }

@@ -43,9 +43,18 @@ impl Lowerer<'_> {
                 plan::TargetKind::Mock(spec)
             }
         };
+        let scrape = t.scrapes.first().map(|s| {
+            let mut spec = self.scrape(s);
+            // A path is read from the target's own origin.
+            if let (plan::TargetKind::Url(base), true) = (&kind, spec.url.starts_with('/')) {
+                spec.url = crate::metrics::scraped::join_url(base, &spec.url);
+            }
+            spec
+        });
         plan::Target {
             name: t.name.text.clone(),
             kind,
+            scrape,
         }
     }
 
@@ -89,6 +98,7 @@ impl Lowerer<'_> {
             stop_signal: "SIGTERM".into(),
             grace: Duration(5_000_000),
             sample_every: Duration(1_000_000),
+            scrape: None,
         };
         for stmt in &s.stmts {
             match &stmt.kind {
@@ -134,8 +144,19 @@ impl Lowerer<'_> {
                     }
                 }
                 ast::ServiceStmtKind::Sample(e) => service.sample_every = self.duration(e),
+                ast::ServiceStmtKind::Scrape(s) => service.scrape = Some(self.scrape(s)),
             }
         }
         service
+    }
+
+    fn scrape(&self, s: &ast::Scrape) -> plan::ScrapeSpec {
+        plan::ScrapeSpec {
+            url: self.string(&s.url),
+            every: s
+                .every
+                .as_ref()
+                .map_or(plan::ScrapeSpec::DEFAULT_EVERY, |e| self.duration(e)),
+        }
     }
 }

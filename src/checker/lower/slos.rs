@@ -156,6 +156,25 @@ impl Lowerer<'_> {
                 // functions with one argument here, read again from the vocabulary.
                 let name = callee.as_name().map_or("", |n| n.text.as_str());
                 let func = MetricFn::lookup(name);
+                if let (
+                    Some(func @ (MetricFn::Metric | MetricFn::Delta | MetricFn::Rate)),
+                    [owner, series],
+                ) = (func, args.as_slice())
+                {
+                    let form = match func {
+                        MetricFn::Metric => plan::ScrapeForm::Last,
+                        MetricFn::Delta => plan::ScrapeForm::Delta,
+                        _ => plan::ScrapeForm::Rate,
+                    };
+                    return metric(
+                        plan::Metric::Scraped {
+                            owner: self.string(&owner.value),
+                            series: self.string(&series.value),
+                            form,
+                        },
+                        filter,
+                    );
+                }
                 let (func, arg, q) = match (func, args.as_slice()) {
                     (Some(MetricFn::Percentile), [q, arg]) => (
                         MetricFn::Percentile,
@@ -236,6 +255,14 @@ impl Lowerer<'_> {
             MetricFn::Fds => service(plan::ServiceStat::Fds),
             MetricFn::Threads => service(plan::ServiceStat::Threads),
             MetricFn::Restarts => service(plan::ServiceStat::Restarts),
+            MetricFn::Metric | MetricFn::Delta => {
+                domains::unlowerable("a scraped series with one argument");
+                plan::Metric::Scraped {
+                    owner: self.string(arg),
+                    series: String::new(),
+                    form: plan::ScrapeForm::Last,
+                }
+            }
         }
     }
 

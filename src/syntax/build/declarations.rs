@@ -36,10 +36,21 @@ impl Builder<'_> {
         kids.presume(Rule::kw_target);
         let name = self.name(kids.presume(Rule::ident));
         let body = kids.any();
+        let mut scrapes = Vec::new();
         let kind = match body.as_rule() {
             Rule::target_url => {
                 let mut inner = Children::new(body);
-                TargetKind::Url(self.expr(inner.presume(Rule::expr)))
+                let url = self.expr(inner.presume(Rule::expr));
+                if let Some(block) = inner.optional(Rule::target_block) {
+                    for stmt in block.into_inner() {
+                        match stmt.as_rule() {
+                            Rule::svc_scrape => scrapes.push(self.svc_scrape(stmt)),
+                            Rule::bad_stmt => self.bad_stmt(stmt, Context::Target),
+                            other => grammar_bug(Rule::target_block, Rule::svc_scrape, Some(other)),
+                        }
+                    }
+                }
+                TargetKind::Url(url)
             }
             Rule::target_mock => {
                 let mut inner = Children::new(body);
@@ -48,7 +59,24 @@ impl Builder<'_> {
             }
             other => grammar_bug(Rule::target_decl, Rule::target_url, Some(other)),
         };
-        Target { name, kind, span }
+        Target {
+            name,
+            kind,
+            scrapes,
+            span,
+        }
+    }
+
+    /// grammar: svc_scrape = { kw_scrape ~ expr ~ (kw_every ~ expr)? }
+    fn svc_scrape(&self, pair: Pair<'_, Rule>) -> Scrape {
+        let span = self.span(&pair);
+        let mut kids = Children::new(pair);
+        kids.presume(Rule::kw_scrape);
+        let url = self.expr(kids.presume(Rule::expr));
+        let every = kids
+            .optional(Rule::kw_every)
+            .map(|_| self.expr(kids.presume(Rule::expr)));
+        Scrape { url, every, span }
     }
 
     /// grammar: settings = { "{" ~ (setting ~ sep?)* ~ "}" }
@@ -119,6 +147,7 @@ impl Builder<'_> {
                     inner.presume(Rule::kw_every);
                     ServiceStmtKind::Sample(self.expr(inner.presume(Rule::expr)))
                 }
+                Rule::svc_scrape => ServiceStmtKind::Scrape(self.svc_scrape(stmt)),
                 Rule::bad_stmt => {
                     self.bad_stmt(stmt, Context::Service);
                     continue;
