@@ -8,6 +8,8 @@ use serde::Serialize;
 use crate::source::Span;
 use crate::units::{Duration, Money};
 
+pub mod scrape;
+
 pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -375,7 +375,8 @@ fn a_set_secret_reaches_the_request_and_nothing_else() {
     assert_exit(&bad, 2);
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(!stderr.contains("hunter2"), "{stderr}");
-    assert!(stderr.contains("stress::check::unit_mismatch"), "{stderr}");
+    assert!(stderr.contains("stress::input::bad_set"), "{stderr}");
+    assert!(stderr.contains("`--set n`"), "{stderr}");
 }
 
 /// Runs `cmd` to its end; returns its exit code and its peak resident memory in KiB: the

@@ -475,7 +475,7 @@ impl Checker<'_> {
             }
         }
         let selector = match series.value.as_plain_str() {
-            Some(text) => match crate::metrics::scraped::Selector::parse(&text) {
+            Some(text) => match crate::plan::scrape::Selector::parse(&text) {
                 Ok(sel) => Some(sel),
                 Err(why) => {
                     self.bad_value(
@@ -505,10 +505,7 @@ impl Checker<'_> {
             MetricFn::Delta => crate::plan::ScrapeForm::Delta,
             _ => crate::plan::ScrapeForm::Rate,
         };
-        match crate::metrics::scraped::Kind::of(&selector.name)
-            .unit(form)
-            .0
-        {
+        match crate::plan::scrape::Kind::of(&selector.name).unit(form).0 {
             crate::plan::Unit::Duration => Ty::Duration,
             crate::plan::Unit::Percent => Ty::Percent,
             crate::plan::Unit::Rate => Ty::Rate,

@@ -47,7 +47,7 @@ impl Lowerer<'_> {
             let mut spec = self.scrape(s);
             // A path is read from the target's own origin.
             if let (plan::TargetKind::Url(base), true) = (&kind, spec.url.starts_with('/')) {
-                spec.url = crate::metrics::scraped::join_url(base, &spec.url);
+                spec.url = crate::plan::scrape::join_url(base, &spec.url);
             }
             spec
         });

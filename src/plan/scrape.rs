@@ -1,0 +1,229 @@
+//! What a scrape SLO names and how a scraped series is read: the selector
+//! (`name{label="value"}`), the unit a series name implies, counter resets, and the scraped
+//! data itself. Here, below the checker, because the checker parses selectors and units and
+//! lowering joins scrape URLs; `metrics::scraped` measures with them.
+
+use serde::Serialize;
+
+use crate::plan::{ScrapeForm, Unit};
+
+/// One series of one scrape.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Series {
+    pub name: String,
+    /// Sorted by label name.
+    pub labels: Vec<(String, String)>,
+    pub value: f64,
+}
+
+/// One successful scrape, at `t_us` since the services started.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScrapePoint {
+    pub t_us: u64,
+    pub series: Vec<Series>,
+}
+
+/// `name` or `name{label="value",…}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Selector {
+    pub name: String,
+    pub labels: Vec<(String, String)>,
+}
+
+fn is_name_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || c == ':'
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == ':'
+}
+
+impl Selector {
+    /// Parses a selector; the error says what is wrong, for a diagnostic.
+    pub fn parse(text: &str) -> Result<Selector, String> {
+        let text = text.trim();
+        let end = text.find('{').unwrap_or(text.len());
+        let name = text[..end].trim();
+        if name.is_empty() {
+            return Err("a series selector starts with a metric name".into());
+        }
+        if !name.starts_with(is_name_start) || !name.chars().all(is_name_char) {
+            return Err(format!(
+                "`{name}` is not a Prometheus metric name (letters, digits, `_` and `:`)"
+            ));
+        }
+        let mut labels = Vec::new();
+        if end < text.len() {
+            let rest = &text[end + 1..];
+            let Some(body) = rest.strip_suffix('}') else {
+                return Err("a label list ends with `}`".into());
+            };
+            let mut chars = body.chars().peekable();
+            loop {
+                while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
+                    chars.next();
+                }
+                if chars.peek().is_none() {
+                    break;
+                }
+                let mut key = String::new();
+                while let Some(&c) = chars.peek() {
+                    if !is_name_char(c) {
+                        break;
+                    }
+                    key.push(c);
+                    chars.next();
+                }
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+                if key.is_empty() || chars.next() != Some('=') {
+                    return Err("labels are written `name=\"value\"`".into());
+                }
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+                if chars.next() != Some('"') {
+                    return Err(format!("the value of label `{key}` is a quoted string"));
+                }
+                let mut value = String::new();
+                let mut closed = false;
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => match chars.next() {
+                            Some('n') => value.push('\n'),
+                            Some(other) => value.push(other),
+                            None => break,
+                        },
+                        '"' => {
+                            closed = true;
+                            break;
+                        }
+                        c => value.push(c),
+                    }
+                }
+                if !closed {
+                    return Err(format!("the value of label `{key}` is not closed by `\"`"));
+                }
+                labels.push((key, value));
+            }
+        }
+        Ok(Selector {
+            name: name.to_string(),
+            labels,
+        })
+    }
+
+    /// Whether a series is one of those the selector sums.
+    pub fn matches(&self, s: &Series) -> bool {
+        s.name == self.name
+            && self.labels.iter().all(|(k, v)| {
+                s.labels
+                    .iter()
+                    .any(|(sk, sv)| sk == k && label_eq(k, sv, v))
+            })
+    }
+
+    /// The sum of the selected series at one scrape; `None` when none is there.
+    pub fn value(&self, point: &ScrapePoint) -> Option<f64> {
+        let mut found = false;
+        let mut sum = 0.0;
+        for s in point.series.iter().filter(|s| self.matches(s)) {
+            found = true;
+            sum += s.value;
+        }
+        found.then_some(sum)
+    }
+}
+
+/// `le` and `quantile` compare as numbers (`1` is `1.0`, `+Inf` is `+inf`).
+fn label_eq(key: &str, a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    if key == "le" || key == "quantile" {
+        if let (Some(x), Some(y)) = (go_float(a), go_float(b)) {
+            return x == y;
+        }
+    }
+    false
+}
+
+fn go_float(s: &str) -> Option<f64> {
+    match s.to_ascii_lowercase().as_str() {
+        "+inf" | "inf" => Some(f64::INFINITY),
+        "-inf" => Some(f64::NEG_INFINITY),
+        other => other.parse().ok(),
+    }
+}
+
+/// What a series name says about its unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Seconds,
+    Bytes,
+    Plain,
+}
+
+impl Kind {
+    pub fn of(name: &str) -> Kind {
+        let base = ["_total", "_sum"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+            .unwrap_or(name);
+        if base.ends_with("_seconds") {
+            Kind::Seconds
+        } else if base.ends_with("_bytes") {
+            Kind::Bytes
+        } else {
+            Kind::Plain
+        }
+    }
+
+    /// The unit of a form of a series of this kind, and the factor from the series' value.
+    pub fn unit(self, form: ScrapeForm) -> (Unit, f64) {
+        match (self, form) {
+            (Kind::Seconds, ScrapeForm::Rate) => (Unit::Percent, 100.0),
+            (Kind::Seconds, _) => (Unit::Duration, 1e6),
+            (Kind::Bytes, ScrapeForm::Rate) | (Kind::Plain, ScrapeForm::Rate) => (Unit::Rate, 1.0),
+            (Kind::Bytes, _) => (Unit::Size, 1.0),
+            (Kind::Plain, _) => (Unit::Number, 1.0),
+        }
+    }
+}
+
+/// A counter by its name: it only goes up, so a drop is a restart of the process.
+pub fn is_counter(name: &str) -> bool {
+    ["_total", "_count", "_sum", "_bucket"]
+        .iter()
+        .any(|s| name.ends_with(s))
+}
+
+/// The increase from the first to the last value, counting a drop of a counter as a reset.
+pub fn increase(values: &[f64], counter: bool) -> Option<f64> {
+    let (first, last) = (values.first()?, values.last()?);
+    if !counter {
+        return Some(last - first);
+    }
+    Some(
+        values
+            .windows(2)
+            .map(|w| if w[1] < w[0] { w[1] } else { w[1] - w[0] })
+            .sum(),
+    )
+}
+
+/// `base` (a target's URL) with `path` in place of its path.
+pub fn join_url(base: &str, path: &str) -> String {
+    match url::Url::parse(base) {
+        Ok(mut u) => {
+            let (p, q) = path
+                .split_once('?')
+                .map_or((path, None), |(p, q)| (p, Some(q)));
+            u.set_path(p);
+            u.set_query(q);
+            u.to_string()
+        }
+        Err(_) => format!("{}{path}", base.trim_end_matches('/')),
+    }
+}
