@@ -493,6 +493,8 @@ pub struct SloPrefix {
 pub enum SloPrefixKind {
     Scenario,
     Step,
+    /// `proxy NAME:`: the assertion reads what that proxy measured.
+    Proxy,
 }
 
 // ── Expressions ──────────────────────────────────────────────────────

@@ -525,6 +525,33 @@ pub enum Metric {
         service: String,
         stat: ServiceStat,
     },
+    /// `proxy NAME: …`: what a proxy measured.
+    Proxy {
+        proxy: String,
+        measure: ProxyMeasure,
+    },
+}
+
+/// A proxy's measurement (`proxy NAME:` in an SLO), over one scenario.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProxyMeasure {
+    /// Requests that reached the proxy.
+    Requests,
+    /// Requests sent upstream.
+    Forwarded,
+    /// Forwarded requests the upstream failed before its response head.
+    UpstreamErrors,
+    /// Request body bytes forwarded (declared lengths).
+    BytesUp,
+    /// Response body bytes sent to clients.
+    BytesDown,
+    /// `p95(upstream_latency)`: µs from sending upstream to the response head.
+    UpstreamLatency(Stat),
+    /// Requests for which a condition over the proxy's record holds.
+    Count(Expr),
+    /// Share of requests for which it holds.
+    Rate(Expr),
 }
 
 /// A sampled quantity of a service's process tree (see `crate::service`).

@@ -142,6 +142,7 @@ impl Printer<'_> {
                     self.put(match prefix.kind {
                         SloPrefixKind::Scenario => "scenario",
                         SloPrefixKind::Step => "step",
+                        SloPrefixKind::Proxy => "proxy",
                     });
                     self.sp();
                     self.name(&prefix.name);

@@ -52,6 +52,8 @@ mod rules;
 
 pub use builtins::{Builtin, Param, Signature, ValueType};
 pub use data::DataFormat;
-pub use metrics::{MetricArg, MetricFn, MetricName, Outcome, Quantity};
+pub use metrics::{
+    MetricArg, MetricFn, MetricName, Outcome, PROXY_RECORD, ProxyMetric, ProxyQuantity, Quantity,
+};
 pub use names::{RECORD, RESPONSE, VU_NAMES};
 pub use rules::{ArgKind, Fault, Rule, RuleParam};

@@ -151,6 +151,7 @@ impl Builder<'_> {
                         let mut p = Children::new(prefix);
                         let kind = match p.any().as_rule() {
                             Rule::kw_scenario => SloPrefixKind::Scenario,
+                            Rule::kw_proxy => SloPrefixKind::Proxy,
                             _ => SloPrefixKind::Step,
                         };
                         let name = self.name(p.presume(Rule::ident));
