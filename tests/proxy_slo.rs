@@ -3,6 +3,9 @@
 //! worked out by hand: 1 user × 6 iterations, one request each, through proxy `provider` to a
 //! mock; `nth_call([1, 3], 503)` at the proxy answers calls 1 and 3 itself.
 
+use serde_json::{Value, json};
+
+use crate::artifacts::{junit_cases, read_json, schema};
 use crate::support::{assert_exit, stress as stress_bin, temp_file};
 
 /// `{"model":"m","messages":[{"role":"user","content":"hi"}]}`: the request body's length.
@@ -81,6 +84,53 @@ fn proxy_slos_read_what_the_proxy_measured() {
         out_dir.to_str().unwrap(),
     ]);
     assert_exit(&run, 0);
+
+    // summary.json: the proxy section, valid against the schema.
+    let summary = read_json(&out_dir.join("summary.json"));
+    schema::validate_summary(&summary);
+    let test = &summary["tests"][0];
+    let p = &test["proxies"][0];
+    assert_eq!(p["name"], "provider");
+    assert_eq!(
+        (p["requests"].as_u64(), p["forwarded"].as_u64()),
+        (Some(6), Some(4))
+    );
+    assert_eq!(
+        p["upstream_status"],
+        json!([{ "name": "200", "count": 4, "pct": 100.0 }])
+    );
+    assert_eq!(p["upstream_errors"], 0);
+    assert_eq!(
+        p["faults"],
+        json!([{ "rule": "nth_call([1, 3], 503)", "kind": "503", "count": 2 }])
+    );
+    assert_eq!(p["bytes_up"], BODY_LEN * 4);
+    assert!(p["bytes_down"].as_u64().unwrap() > 0);
+    assert!(p["upstream_latency"]["p95_us"].as_u64().unwrap() > 0);
+    let slos = test["slos"].as_array().unwrap();
+    assert_eq!(slos.len(), 17);
+    assert!(slos.iter().all(|s| s["status"] == "pass"), "{slos:?}");
+    let requests = slos
+        .iter()
+        .find(|s| s["text"] == "proxy provider: requests == 6")
+        .unwrap();
+    assert_eq!(requests["measured"], 6.0);
+
+    // junit.xml: each proxy SLO is a test case of its own.
+    let (_, cases) = junit_cases(&out_dir.join("junit.xml"));
+    let case = cases
+        .iter()
+        .find(|(_, name, _)| name.ends_with("proxy provider: count(fault != none) == 2"))
+        .unwrap_or_else(|| panic!("{cases:?}"));
+    assert_eq!(case.2, None);
+
+    // report.html and report.md: a proxy section beside the client's.
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(html.contains("proxy provider"), "no proxy card");
+    assert!(html.contains("Faults injected") && html.contains("nth_call([1, 3], 503)"));
+    let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(md.contains("### Proxy `provider`"), "{md}");
+    assert!(md.contains("| `nth_call([1, 3], 503)` | `503`"), "{md}");
 }
 
 #[test]
@@ -113,4 +163,70 @@ fn a_proxy_that_received_nothing_has_no_data_never_a_pass() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("no data"), "{stderr}");
     assert!(stderr.contains("received no requests"), "{stderr}");
+}
+
+/// Two runs of one file merged: the proxy's counts add up, its latency histograms merge
+/// exactly (the merged max is the larger max), and the SLOs are judged on the sums.
+#[test]
+fn merging_runs_adds_up_what_the_proxy_saw() {
+    let text = file(
+        "    proxy provider: forwarded == 2 * count(injected)\n    proxy provider: requests <= 6",
+    );
+    let path = temp_file("proxy-slo", "merge.stress", &text);
+    let dirs: Vec<_> = ["merge-a", "merge-b", "merge-ab"]
+        .iter()
+        .map(|d| {
+            let dir = path.with_file_name(d);
+            let _ = std::fs::remove_dir_all(&dir);
+            dir
+        })
+        .collect();
+    for out in &dirs[..2] {
+        let run = stress_bin(&[
+            "run",
+            "--quiet",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_exit(&run, 0);
+    }
+    let merged = stress_bin(&[
+        "merge",
+        "--color",
+        "never",
+        dirs[0].to_str().unwrap(),
+        dirs[1].to_str().unwrap(),
+        "--out",
+        dirs[2].to_str().unwrap(),
+    ]);
+    // 12 requests in all: `requests <= 6` held in each run, not over both.
+    assert_exit(&merged, 1);
+    let stderr = String::from_utf8_lossy(&merged.stderr);
+    assert!(
+        stderr.contains("proxy provider: requests was 12, limit is <= 6"),
+        "{stderr}"
+    );
+    let proxy = |dir: &std::path::Path| -> Value {
+        let summary = read_json(&dir.join("summary.json"));
+        schema::validate_summary(&summary);
+        summary["tests"][0]["proxies"][0].clone()
+    };
+    let (a, b, ab) = (proxy(&dirs[0]), proxy(&dirs[1]), proxy(&dirs[2]));
+    assert_eq!(
+        (ab["requests"].as_u64(), ab["forwarded"].as_u64()),
+        (Some(12), Some(8))
+    );
+    assert_eq!(ab["upstream_status"][0]["count"], 8);
+    assert_eq!(ab["faults"][0]["count"], 4);
+    assert_eq!(ab["bytes_up"], BODY_LEN * 8);
+    let bytes = |p: &Value| p["bytes_down"].as_u64().unwrap();
+    assert_eq!(bytes(&ab), bytes(&a) + bytes(&b));
+    let max = |p: &Value| p["upstream_latency"]["max_us"].as_u64().unwrap();
+    assert_eq!(max(&ab), max(&a).max(max(&b)));
+    let text = String::from_utf8_lossy(&merged.stdout);
+    assert!(
+        text.contains("requests 12  forwarded 8  upstream status 200×8"),
+        "{text}"
+    );
 }
