@@ -354,7 +354,8 @@ pub enum Fault {
 #[serde(rename_all = "snake_case")]
 pub enum Inject {
     Client,
-    Proxy(String),
+    /// `inject at proxy a, b`: the scenario rules apply at each of these proxies.
+    Proxy(Vec<String>),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -1,5 +1,5 @@
 //! Issue 13: SLOs over what a proxy measured (`proxy NAME: …`), its section in the artifacts,
-//! and `stress merge` of runs with proxies. A small deterministic case whose every value is
+//! `stress merge` of runs with proxies, and faults at two proxies in one test. A small deterministic case whose every value is
 //! worked out by hand: 1 user × 6 iterations, one request each, through proxy `provider` to a
 //! mock; `nth_call([1, 3], 503)` at the proxy answers calls 1 and 3 itself.
 
@@ -229,4 +229,63 @@ fn merging_runs_adds_up_what_the_proxy_saw() {
         text.contains("requests 12  forwarded 8  upstream status 200×8"),
         "{text}"
     );
+}
+
+/// `inject at proxy a, b`: one scenario's rules apply at both proxies, each counting its own
+/// calls from 0, and `proxy == "a"` gives each proxy its own rules. Step `one` goes through
+/// `a` (calls 1 and 3 answered 503), step `two` through `b` (call 0 answered 429).
+#[test]
+fn two_proxies_each_with_their_own_faults() {
+    let (pa, pb) = (free_port(), free_port());
+    let text = format!(
+        r#"target llm mock {{ api openai, latency 1ms..2ms }}
+target a_gw = "http://127.0.0.1:{pa}"
+target b_gw = "http://127.0.0.1:{pb}"
+proxy a {{
+  listen "127.0.0.1:{pa}"
+  upstream "llm"
+}}
+proxy b {{
+  listen "127.0.0.1:{pb}"
+  upstream "llm"
+}}
+workload chat {{
+  request one: post a_gw "/v1/chat/completions" {{
+    json {{ model: "m", messages: [{{ role: "user", content: "hi" }}] }}
+    on failure continue
+  }}
+  request two: post b_gw "/v1/chat/completions" {{
+    json {{ model: "m", messages: [{{ role: "user", content: "hi" }}] }}
+  }}
+}}
+scenario split {{
+  when proxy == "a" && (call == 1 || call == 3) => 503
+  when proxy == "b" && call == 0 => 429
+}}
+test "two proxies" {{
+  workload chat
+  profile {{ users 1, iterations 6 }}
+  scenarios split
+  inject at proxy a, b
+  seed 7
+  slo {{
+    proxy a: requests == 6
+    proxy a: forwarded == 4
+    proxy a: count(fault == 503) == 2
+    proxy a: count(fault == 429) == 0
+    proxy b: requests == 6
+    proxy b: forwarded == 5
+    proxy b: count(fault == 429 && call == 0) == 1
+    proxy b: count(proxy == "b") == 6
+    step one: count(status == 503) == 2
+    step two: count(status == 429) == 1
+  }}
+}}
+"#
+    );
+    let path = temp_file("proxy-slo", "two.stress", &text);
+    let run = stress_bin(&["run", "--quiet", path.to_str().unwrap()]);
+    assert_exit(&run, 0);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("PASSED: 10 of 10"), "{stdout}");
 }

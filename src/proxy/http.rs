@@ -191,6 +191,8 @@ impl AsyncWrite for CtlIo {
 /// answer), `injected` and `fault`.
 #[derive(Clone)]
 struct RequestScope<'a> {
+    /// The proxy's name (`proxy == "a"`).
+    proxy: &'a str,
     call: u64,
     method: &'a str,
     path: &'a str,
@@ -216,6 +218,7 @@ impl Scope for RequestScope<'_> {
     fn var(&mut self, name: &str) -> Result<Value, EvalError> {
         match name {
             "method" => Ok(Value::from(self.method)),
+            "proxy" => Ok(Value::from(self.proxy)),
             "path" => Ok(Value::from(self.path)),
             "body_size" => Ok(self
                 .body_size
@@ -265,6 +268,7 @@ impl Facts {
             return;
         }
         let mut scope = RequestScope {
+            proxy: &shared.name,
             call: self.call,
             method: &self.method,
             path: &self.path,
@@ -316,6 +320,7 @@ async fn handle(
     let decision = active.as_ref().zip(call).and_then(|(a, call)| {
         let at_us = u64::try_from(a.t0.elapsed().as_micros()).unwrap_or(u64::MAX);
         let scope = RequestScope {
+            proxy: &shared.name,
             call,
             method: req.method().as_str(),
             path: req.uri().path(),

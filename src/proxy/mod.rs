@@ -149,6 +149,7 @@ pub fn fault_kind(fault: Option<&Fault>) -> String {
 
 /// State shared by a proxy's connections.
 struct Shared {
+    name: String,
     upstream: http::Upstream,
     client: http::UpstreamClient,
     faults: Mutex<Option<Arc<ActiveFaults>>>,
@@ -191,6 +192,7 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let shared = Arc::new(Shared {
+        name: config.name.clone(),
         upstream,
         client: http::client(),
         faults: Mutex::new(None),
@@ -261,8 +263,8 @@ impl ProxyHandle {
 #[derive(Default)]
 pub(crate) struct Proxies {
     running: Vec<ProxyHandle>,
-    /// Index into `running` of the proxy named by `inject at proxy NAME`.
-    inject_at: Option<usize>,
+    /// Indexes into `running` of the proxies named by `inject at proxy a, b`.
+    inject_at: Vec<usize>,
 }
 
 impl Proxies {
@@ -317,8 +319,14 @@ impl Proxies {
                 }
             }
         }
-        if let crate::plan::Inject::Proxy(name) = &plan.tests[test].inject {
-            out.inject_at = plan.proxies.iter().position(|p| &p.name == name);
+        if let crate::plan::Inject::Proxy(names) = &plan.tests[test].inject {
+            out.inject_at = plan
+                .proxies
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| names.contains(&p.name))
+                .map(|(i, _)| i)
+                .collect();
         }
         Ok(out)
     }
@@ -336,7 +344,8 @@ impl Proxies {
         for h in &self.running {
             h.start_scenario(index);
         }
-        if let Some(h) = self.inject_at.and_then(|i| self.running.get(i)) {
+        // Each injecting proxy counts its own calls from 0.
+        for h in self.inject_at.iter().filter_map(|&i| self.running.get(i)) {
             h.set_faults(Some(
                 ActiveFaults::new(seed, scenario, chaos).on_shard(shard),
             ));

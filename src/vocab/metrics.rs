@@ -88,6 +88,7 @@ pub const PROXY_RECORD: &[&str] = &[
     "method",
     "path",
     "body_size",
+    "proxy",
 ];
 
 words! {

@@ -52,7 +52,7 @@ impl Builder<'_> {
                     match at.as_rule() {
                         Rule::kw_client => TestStmtKind::Inject(InjectAt::Client),
                         _ => TestStmtKind::Inject(InjectAt::Proxy(
-                            self.name(inner.presume(Rule::ident)),
+                            inner.rest().map(|n| self.name(n)).collect(),
                         )),
                     }
                 }
