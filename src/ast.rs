@@ -432,7 +432,8 @@ pub enum ProfileRef {
 #[derive(Clone, Debug, PartialEq)]
 pub enum InjectAt {
     Client,
-    Proxy(Name),
+    /// `inject at proxy a, b`: the test's scenarios apply at each (one or more).
+    Proxy(Vec<Name>),
 }
 
 /// `chaos from 2m to 5m { … }`
@@ -505,6 +506,8 @@ pub struct SloPrefix {
 pub enum SloPrefixKind {
     Scenario,
     Step,
+    /// `proxy NAME:`: the assertion reads what that proxy measured.
+    Proxy,
 }
 
 // ── Expressions ──────────────────────────────────────────────────────

@@ -92,6 +92,7 @@ pub const CODES: &[&str] = &[
     "stress::check::never_injected",
     "stress::check::never_retried",
     "stress::check::not_positive",
+    "stress::check::not_at_proxy",
     "stress::check::not_scraped",
     "stress::check::nothing_to_run",
     "stress::check::out_of_range",

@@ -376,7 +376,8 @@ pub enum Fault {
 #[serde(rename_all = "snake_case")]
 pub enum Inject {
     Client,
-    Proxy(String),
+    /// `inject at proxy a, b`: the scenario rules apply at each of these proxies.
+    Proxy(Vec<String>),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -556,6 +557,33 @@ pub enum Metric {
         series: String,
         form: ScrapeForm,
     },
+    /// `proxy NAME: …`: what a proxy measured.
+    Proxy {
+        proxy: String,
+        measure: ProxyMeasure,
+    },
+}
+
+/// A proxy's measurement (`proxy NAME:` in an SLO), over one scenario.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProxyMeasure {
+    /// Requests that reached the proxy.
+    Requests,
+    /// Requests sent upstream.
+    Forwarded,
+    /// Forwarded requests the upstream failed before its response head.
+    UpstreamErrors,
+    /// Request body bytes forwarded (declared lengths).
+    BytesUp,
+    /// Response body bytes sent to clients.
+    BytesDown,
+    /// `p95(upstream_latency)`: µs from sending upstream to the response head.
+    UpstreamLatency(Stat),
+    /// Requests for which a condition over the proxy's record holds.
+    Count(Expr),
+    /// Share of requests for which it holds.
+    Rate(Expr),
 }
 
 /// What an SLO reads of a scraped series.

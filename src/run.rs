@@ -494,7 +494,6 @@ async fn run_test(
         Some(s) => Some(s.stop().await),
         None => None,
     };
-    let proxy_stats = proxies.stats();
     let service_failure = services
         .as_ref()
         .and_then(crate::service::Services::failure)
@@ -521,6 +520,7 @@ async fn run_test(
     if let Some(data) = service_data {
         metrics.services = data;
     }
+    proxies.record_into(&mut metrics);
     proxies.shutdown().await;
     let verdict = crate::slo::evaluate(plan, test, &metrics);
     let built = crate::report::build(
@@ -537,11 +537,6 @@ async fn run_test(
     if !services_text.is_empty() {
         report.push_str(&services_text);
         plain.push_str(&services_text);
-    }
-    if !proxy_stats.is_empty() {
-        let section = crate::proxy::render(&proxy_stats);
-        report.push_str(&section);
-        plain.push_str(&section);
     }
     let redact = crate::secrets::redact;
     // With `--format json`, stdout carries summary.json only: the report goes to stderr.
@@ -732,7 +727,7 @@ impl Sink for CollectorSink<'_> {
             }
             let chaos = self.plan.tests[self.test].chaos.as_ref();
             self.proxies
-                .scenario_started(self.seed, s, chaos, self.shard);
+                .scenario_started(scenario, self.seed, s, chaos, self.shard);
         }
         self.collector.scenario_started(scenario);
     }

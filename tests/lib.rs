@@ -15,6 +15,7 @@ mod layers;
 mod lsp;
 mod merge;
 mod proxy;
+mod proxy_slo;
 mod robustness;
 mod run;
 mod runtime;

@@ -237,6 +237,7 @@ mod tests {
                     seeds: vec![1, 2],
                 }),
                 could_not_run: could_not_run.map(str::to_string),
+                proxies: Vec::new(),
             },
             series: Vec::new(),
         }

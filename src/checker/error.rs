@@ -322,6 +322,19 @@ pub enum CheckError {
         inject: Option<SourceSpan>,
     },
 
+    #[error("{what} is not measured at a proxy")]
+    #[diagnostic(code(stress::check::not_at_proxy))]
+    NotAtProxy {
+        what: String,
+        #[label("not measured by proxy `{proxy}`")]
+        span: SourceSpan,
+        proxy: String,
+        #[label("the assertion reads this proxy")]
+        prefix: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("{message}")]
     #[diagnostic(code(stress::check::bad_slo))]
     BadSlo {

@@ -225,7 +225,7 @@ impl Checker<'_> {
                     return match text {
                         "latency" => Ty::Duration,
                         "injected" => Ty::Bool,
-                        "step" | "method" | "path" => Ty::Str,
+                        "step" | "method" | "path" | "proxy" => Ty::Str,
                         "fault" => Ty::Any,
                         _ => Ty::Any,
                     };

@@ -8,6 +8,7 @@ mod error;
 mod exprs;
 mod lower;
 mod profiles;
+mod proxy_slos;
 mod read;
 mod resolved;
 mod scenarios;

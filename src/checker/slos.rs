@@ -20,6 +20,7 @@ impl Checker<'_> {
             } => {
                 let mut seen_scenario = false;
                 let mut seen_step = false;
+                let mut proxy: Option<&SloPrefix> = None;
                 for prefix in prefixes {
                     match prefix.kind {
                         SloPrefixKind::Scenario => {
@@ -58,6 +59,17 @@ impl Checker<'_> {
                                 });
                             }
                         }
+                        SloPrefixKind::Proxy => {
+                            if proxy.replace(prefix).is_some() {
+                                self.bad_value(
+                                    prefix.span,
+                                    "one `proxy X:` per assertion",
+                                    "second qualifier",
+                                    None,
+                                );
+                            }
+                            self.lookup(&prefix.name, Kind::Proxy);
+                        }
                         SloPrefixKind::Step => {
                             if std::mem::replace(&mut seen_step, true) {
                                 self.bad_value(
@@ -89,7 +101,31 @@ impl Checker<'_> {
                         }
                     }
                 }
-                self.assertion(expr, ctx, "an SLO");
+                if let Some(proxy) = proxy {
+                    let at = super::proxy_slos::ProxyAt {
+                        name: &proxy.name.text,
+                        prefix: proxy.span,
+                    };
+                    if let Some(step) = prefixes.iter().find(|p| p.kind == SloPrefixKind::Step) {
+                        self.not_at_proxy(
+                            &at,
+                            step.span,
+                            "a step",
+                            "a proxy sees requests, not the workload's steps; drop `step X:`",
+                        );
+                    }
+                    if let Some(d) = every {
+                        self.not_at_proxy(
+                            &at,
+                            d.span,
+                            "`in every`",
+                            "a proxy's measurements cover each scenario whole",
+                        );
+                    }
+                    self.proxy_assertion(expr, &at);
+                } else {
+                    self.assertion(expr, ctx, "an SLO");
+                }
                 if let Some(d) = every {
                     self.positive_duration(d, "an `in every` window");
                 }
@@ -166,6 +202,10 @@ impl Checker<'_> {
             ),
             ExprKind::Name(n) if self.scope.get(&n.text).is_some() => {
                 (self.expr(e, &Place::Const), false)
+            }
+            ExprKind::Name(n) if vocab::ProxyMetric::from_name(&n.text).is_some() => {
+                self.needs_proxy(n, &n.text);
+                (Ty::Any, true)
             }
             ExprKind::Name(n) => {
                 let all: Vec<&str> = MetricName::names().chain(MetricFn::names()).collect();
@@ -300,6 +340,10 @@ impl Checker<'_> {
         let arg = &args[0].value;
         match func.arg() {
             MetricArg::Quantity => match arg.as_name() {
+                Some(n) if vocab::ProxyQuantity::from_name(&n.text).is_some() => {
+                    self.needs_proxy(n, &format!("{}({})", f.text, n.text));
+                    Ty::Any
+                }
                 Some(n) => match vocab::Quantity::from_name(&n.text) {
                     Some(vocab::Quantity::Latency | vocab::Quantity::Duration) => Ty::Duration,
                     Some(vocab::Quantity::Retries) => Ty::Number,
@@ -600,6 +644,22 @@ impl Checker<'_> {
                 Ty::Any
             }
         }
+    }
+
+    /// A proxy's measurement without `proxy NAME:`.
+    fn needs_proxy(&mut self, n: &Name, written: &str) {
+        let proxies = self.scope.names_of(Kind::Proxy);
+        let name = proxies.first().copied().unwrap_or("NAME");
+        self.problems.push(CheckError::BadSlo {
+            message: format!("`{}` is measured by a proxy", n.text),
+            span: n.span.into(),
+            label: "needs `proxy NAME:` before the assertion".into(),
+            help: Some(if proxies.is_empty() {
+                format!("declare a `proxy NAME {{ listen …  upstream … }}` and write `proxy NAME: {written} …`")
+            } else {
+                format!("write `proxy {name}: {written} …`")
+            }),
+        });
     }
 
     fn unknown_capture(&mut self, n: &Name, ctx: &SloCtx<'_>, builtins: &[&str]) {

@@ -95,8 +95,14 @@ impl<'a> Checker<'a> {
                     self.once(&mut singles, "inject", stmt.span);
                     match at {
                         InjectAt::Client => inject = Some((false, stmt.span)),
-                        InjectAt::Proxy(p) => {
-                            self.lookup(p, Kind::Proxy);
+                        InjectAt::Proxy(names) => {
+                            for (i, p) in names.iter().enumerate() {
+                                if let Some(first) = names[..i].iter().find(|n| n.text == p.text) {
+                                    self.duplicate("proxy", p.span, first.span);
+                                } else {
+                                    self.lookup(p, Kind::Proxy);
+                                }
+                            }
                             inject = Some((true, stmt.span));
                         }
                     }

@@ -29,10 +29,15 @@ impl Printer<'_> {
                 self.scenario_list(list);
             }
             TestStmtKind::Inject(InjectAt::Client) => self.put("inject at client"),
-            TestStmtKind::Inject(InjectAt::Proxy(name)) => {
+            TestStmtKind::Inject(InjectAt::Proxy(names)) => {
                 self.put("inject at proxy");
-                self.sp();
-                self.name(name);
+                for (i, n) in names.iter().enumerate() {
+                    if i > 0 {
+                        self.put(",");
+                    }
+                    self.sp();
+                    self.name(n);
+                }
             }
             TestStmtKind::Seed(e) => {
                 self.put("seed");
@@ -142,6 +147,7 @@ impl Printer<'_> {
                     self.put(match prefix.kind {
                         SloPrefixKind::Scenario => "scenario",
                         SloPrefixKind::Step => "step",
+                        SloPrefixKind::Proxy => "proxy",
                     });
                     self.sp();
                     self.name(&prefix.name);

@@ -48,6 +48,9 @@ pub struct ScenarioMetrics {
     /// Each `check` of each request, in the workload's order.
     #[serde(default)]
     pub checks: Vec<CheckCount>,
+    /// What each proxy of the test measured while this scenario ran.
+    #[serde(default)]
+    pub proxies: Vec<super::ProxyMetrics>,
 }
 
 /// One `check` of one request step: how often it held, failed, and ended an iteration.
@@ -174,6 +177,7 @@ impl ScenarioMetrics {
                 None => self.checks.push(theirs.clone()),
             }
         }
+        super::proxy::merge_by_name(&mut self.proxies, &o.proxies);
     }
 
     fn check_mut(&mut self, step: usize, index: usize) -> Option<&mut CheckCount> {
@@ -208,6 +212,9 @@ pub struct Metrics {
     /// The record predicates of `count(…)` and `rate(…)`, in the order `RequestAgg::matches`
     /// counts them.
     pub predicates: Vec<Expr>,
+    /// The conditions of `proxy NAME: count(…)`/`rate(…)`, in the order
+    /// `ProxyMetrics::matches` counts them.
+    pub proxy_predicates: Vec<Expr>,
     /// The distinct `in every` lengths kept, µs.
     pub window_lengths: Vec<u64>,
     /// Indexed like `Test::scenarios`.
@@ -248,7 +255,10 @@ impl Metrics {
         if self.test != other.test || self.scenarios.len() != other.scenarios.len() {
             return Err(mismatch("different tests"));
         }
-        if self.predicates != other.predicates || self.window_lengths != other.window_lengths {
+        if self.predicates != other.predicates
+            || self.proxy_predicates != other.proxy_predicates
+            || self.window_lengths != other.window_lengths
+        {
             return Err(mismatch("different SLOs"));
         }
         for (mine, theirs) in self.scenarios.iter_mut().zip(&other.scenarios) {
@@ -283,6 +293,33 @@ impl Metrics {
 
     pub fn predicate_index(&self, expr: &Expr) -> Option<usize> {
         self.predicates.iter().position(|p| p == expr)
+    }
+
+    /// What proxy `name` measured over the whole test (every scenario), or `None` when no
+    /// scenario recorded it.
+    pub fn proxy_total(&self, name: &str) -> Option<super::ProxyMetrics> {
+        let mut total: Option<super::ProxyMetrics> = None;
+        for p in self.scenarios.iter().flat_map(|s| &s.proxies) {
+            if p.name != name {
+                continue;
+            }
+            match &mut total {
+                Some(t) => t.merge(p),
+                None => total = Some(p.clone()),
+            }
+        }
+        total
+    }
+
+    /// The names of the proxies any scenario recorded, in the order first seen.
+    pub fn proxy_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for p in self.scenarios.iter().flat_map(|s| &s.proxies) {
+            if !names.contains(&p.name) {
+                names.push(p.name.clone());
+            }
+        }
+        names
     }
 }
 
@@ -441,6 +478,7 @@ impl Collector {
                 .map(|w| w.money_captures.clone())
                 .unwrap_or_default(),
             predicates,
+            proxy_predicates: super::proxy::proxy_predicates(t),
             window_lengths,
             scenarios,
             aborted: None,

@@ -17,7 +17,9 @@
 //! - under `step X:`, request metrics read that step, `duration` reads the step's own time,
 //!   and iteration metrics (`success_rate`, `outcome`, retries, cost, budgets) ignore it.
 
-use crate::plan::{Expr, Filter, Metric, Outcome, Quantity, RetryOn, SloExpr, Stat, Unit};
+use crate::plan::{
+    Expr, Filter, Metric, Outcome, ProxyMeasure, Quantity, RetryOn, SloExpr, Stat, Unit,
+};
 use crate::units::{Bytes, Duration, Money, Percent, Rate, trim};
 
 use super::bucket::Bucket;
@@ -265,6 +267,7 @@ fn measure(
             iterations()?;
             (sel.retries_by(*reason) as f64, Unit::Number)
         }
+        Metric::Proxy { proxy, measure } => return proxy_measure(proxy, measure, m, scope),
         Metric::MemoryGrowth { .. }
         | Metric::MaxRss { .. }
         | Metric::Cpu { .. }
@@ -299,6 +302,67 @@ fn measure(
                 &sm.name,
                 window,
             );
+        }
+    })
+}
+
+/// A proxy's measurement over the scenario's whole run (`proxy NAME:`). Counts are values
+/// even when 0; a statistic, `count` or `rate` over no requests is `NoData`.
+fn proxy_measure(
+    proxy: &str,
+    measure: &ProxyMeasure,
+    m: &Metrics,
+    scope: &Scope<'_>,
+) -> Result<(f64, Unit), Missing> {
+    let Scope::Run(sm) = scope else {
+        return Err(Missing::NotMeasured(
+            "a proxy's measurement in a window is not measured".into(),
+        ));
+    };
+    let p = sm
+        .proxies
+        .iter()
+        .find(|p| p.name == proxy)
+        .ok_or_else(|| Missing::NoData(format!("proxy `{proxy}` recorded nothing")))?;
+    let no_requests = || Missing::NoData(format!("proxy `{proxy}` received no requests"));
+    Ok(match measure {
+        ProxyMeasure::Requests => (p.requests as f64, Unit::Number),
+        ProxyMeasure::Forwarded => (p.forwarded as f64, Unit::Number),
+        ProxyMeasure::UpstreamErrors => (p.upstream_errors as f64, Unit::Number),
+        ProxyMeasure::BytesUp => (p.bytes_up as f64, Unit::Size),
+        ProxyMeasure::BytesDown => (p.bytes_down as f64, Unit::Size),
+        ProxyMeasure::UpstreamLatency(stat) => {
+            let h = &p.upstream_latency;
+            let value = match stat {
+                Stat::Percentile(q) => h.percentile(q / 100.0).map(|v| v as f64),
+                Stat::Max => h.max().map(|v| v as f64),
+                Stat::Min => h.min().map(|v| v as f64),
+                Stat::Mean => h.mean(),
+            };
+            let value = value
+                .ok_or_else(|| Missing::NoData(format!("proxy `{proxy}` forwarded no requests")))?;
+            (round_sig(value, SIGFIG), Unit::Duration)
+        }
+        ProxyMeasure::Count(e) | ProxyMeasure::Rate(e) => {
+            if p.requests == 0 {
+                return Err(no_requests());
+            }
+            let hits = m
+                .proxy_predicates
+                .iter()
+                .position(|c| c == e)
+                .and_then(|i| p.matches.get(i))
+                .copied()
+                .ok_or_else(|| {
+                    Missing::NoData(format!(
+                        "`{}` was not counted at proxy `{proxy}`",
+                        expr_text(e)
+                    ))
+                })?;
+            match measure {
+                ProxyMeasure::Count(_) => (hits as f64, Unit::Number),
+                _ => (share(hits, p.requests), Unit::Percent),
+            }
         }
     })
 }
@@ -407,12 +471,7 @@ pub fn describe(expr: &SloExpr, m: &Metrics) -> String {
         SloExpr::Metric { metric, filter } => {
             let base = match metric {
                 Metric::Stat { stat, of } => {
-                    let s = match stat {
-                        Stat::Percentile(p) => format!("p{}", trim(*p, 3).replace('.', "")),
-                        Stat::Max => "max".into(),
-                        Stat::Min => "min".into(),
-                        Stat::Mean => "mean".into(),
-                    };
+                    let s = stat_text(*stat);
                     let q = match of {
                         Quantity::Latency => "latency",
                         Quantity::Duration => "duration",
@@ -457,6 +516,21 @@ pub fn describe(expr: &SloExpr, m: &Metrics) -> String {
                     };
                     format!("{f}({owner}, {series:?})")
                 }
+                Metric::Proxy { proxy, measure } => {
+                    let what = match measure {
+                        ProxyMeasure::Requests => "requests".to_string(),
+                        ProxyMeasure::Forwarded => "forwarded".to_string(),
+                        ProxyMeasure::UpstreamErrors => "upstream_errors".to_string(),
+                        ProxyMeasure::BytesUp => "bytes_up".to_string(),
+                        ProxyMeasure::BytesDown => "bytes_down".to_string(),
+                        ProxyMeasure::UpstreamLatency(stat) => {
+                            format!("{}(upstream_latency)", stat_text(*stat))
+                        }
+                        ProxyMeasure::Count(e) => format!("count({})", expr_text(e)),
+                        ProxyMeasure::Rate(e) => format!("rate({})", expr_text(e)),
+                    };
+                    format!("proxy {proxy}: {what}")
+                }
             };
             let step = filter
                 .step
@@ -476,6 +550,16 @@ pub fn describe(expr: &SloExpr, m: &Metrics) -> String {
         SloExpr::Div(a, b) => format!("{} / {}", describe(a, m), describe(b, m)),
         SloExpr::Add(a, b) => format!("{} + {}", describe(a, m), describe(b, m)),
         SloExpr::Sub(a, b) => format!("{} - {}", describe(a, m), describe(b, m)),
+    }
+}
+
+/// A statistic's function name: `p95`, `p999`, `max`.
+fn stat_text(stat: Stat) -> String {
+    match stat {
+        Stat::Percentile(p) => format!("p{}", trim(p, 3).replace('.', "")),
+        Stat::Max => "max".into(),
+        Stat::Min => "min".into(),
+        Stat::Mean => "mean".into(),
     }
 }
 

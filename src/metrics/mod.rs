@@ -19,6 +19,7 @@ mod measure;
 pub(crate) use measure::where_text;
 pub mod growth;
 mod persist;
+mod proxy;
 pub mod scraped;
 mod segment;
 mod select;
@@ -41,6 +42,7 @@ pub use measure::{
     round_sig, side,
 };
 pub use persist::{RestoreError, STORED_METRICS_VERSION, StoredAbort, StoredMetrics};
+pub use proxy::{FaultCount, ProxyMetrics, merge_by_name, proxy_predicates};
 pub use segment::{ChaosPart, PhaseSelect, Segment, Timeline};
 pub use select::Selection;
 pub use services::{Sample, ScenarioSpan, ServiceData, ServiceRecord};

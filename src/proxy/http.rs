@@ -186,22 +186,29 @@ impl AsyncWrite for CtlIo {
 // ── What a proxy rule sees ───────────────────────────────────────────
 
 /// A request as a fault rule's `when` sees it: `call`, `method`, `path`, `header("name")`,
-/// `body_size` (the declared Content-Length, `none` without one).
+/// `body_size` (the declared Content-Length, `none` without one); and, once answered, as a
+/// proxy SLO's `count(…)` sees it: also `status` (what the proxy answered, `none` without an
+/// answer), `injected` and `fault`.
 #[derive(Clone)]
 struct RequestScope<'a> {
+    /// The proxy's name (`proxy == "a"`).
+    proxy: &'a str,
     call: u64,
     method: &'a str,
     path: &'a str,
     headers: &'a HeaderMap,
     body_size: Option<u64>,
+    status: Option<u16>,
+    injected: bool,
+    fault: Option<&'a Fault>,
 }
 
 impl Scope for RequestScope<'_> {
     fn builtin(&mut self, builtin: &Builtin) -> Result<Value, EvalError> {
         match builtin {
             Builtin::Call => Ok(Value::Number(self.call as f64)),
-            Builtin::Injected => Ok(Value::Bool(false)),
-            Builtin::Fault => Ok(Value::Null),
+            Builtin::Injected => Ok(Value::Bool(self.injected)),
+            Builtin::Fault => Ok(crate::eval::fault_value(self.fault)),
             _ => Err(EvalError::NotAvailable(
                 "at a proxy (a rule there sees call, method, path, header(…), body_size)",
             )),
@@ -211,6 +218,7 @@ impl Scope for RequestScope<'_> {
     fn var(&mut self, name: &str) -> Result<Value, EvalError> {
         match name {
             "method" => Ok(Value::from(self.method)),
+            "proxy" => Ok(Value::from(self.proxy)),
             "path" => Ok(Value::from(self.path)),
             "body_size" => Ok(self
                 .body_size
@@ -229,8 +237,61 @@ impl Scope for RequestScope<'_> {
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map_or(Value::Null, Value::from),
+            Field::Status => self
+                .status
+                .map_or(Value::Null, |s| Value::Number(f64::from(s))),
             _ => Value::Null,
         })
+    }
+}
+
+/// What the proxy knows of a request once its fate is decided, for the `count(…)` conditions
+/// of proxy SLOs (evaluated when its answer is known: [`Facts::answered`]).
+struct Facts {
+    /// The scenario it arrived in (`None`: before the first).
+    slot: Option<usize>,
+    call: u64,
+    method: String,
+    path: String,
+    /// Kept only when a condition may read them.
+    headers: HeaderMap,
+    body_size: Option<u64>,
+    injected: bool,
+    fault: Option<Fault>,
+}
+
+impl Facts {
+    /// The proxy answered `status` (`None`: no answer, the connection was closed or held):
+    /// counts the conditions that hold.
+    fn answered(&self, shared: &Shared, status: Option<u16>) {
+        if shared.predicates.is_empty() {
+            return;
+        }
+        let mut scope = RequestScope {
+            proxy: &shared.name,
+            call: self.call,
+            method: &self.method,
+            path: &self.path,
+            headers: &self.headers,
+            body_size: self.body_size,
+            status,
+            injected: self.injected,
+            fault: self.fault.as_ref(),
+        };
+        let hits: Vec<bool> = shared
+            .predicates
+            .iter()
+            .map(|p| crate::eval::eval(p, &mut scope).is_ok_and(|v| v.truthy()))
+            .collect();
+        let mut rec = shared.recorder();
+        let stats = rec.slot(self.slot);
+        for (i, hit) in hits.into_iter().enumerate() {
+            if hit {
+                if let Some(m) = stats.matches.get_mut(i) {
+                    *m += 1;
+                }
+            }
+        }
     }
 }
 
@@ -252,33 +313,60 @@ async fn handle(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let slot = shared.current_slot();
     let call = active
         .as_ref()
         .map(|a| a.shard.global(a.calls.fetch_add(1, Ordering::Relaxed)));
     let decision = active.as_ref().zip(call).and_then(|(a, call)| {
         let at_us = u64::try_from(a.t0.elapsed().as_micros()).unwrap_or(u64::MAX);
         let scope = RequestScope {
+            proxy: &shared.name,
             call,
             method: req.method().as_str(),
             path: req.uri().path(),
             headers: req.headers(),
             body_size,
+            status: None,
+            injected: false,
+            fault: None,
         };
         a.injector
             .decide_in(at_us, call, &scope)
             .map(|d| (a.labels.get(d.rule).cloned().unwrap_or_default(), d))
     });
     {
-        let mut stats = shared.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let mut rec = shared.recorder();
+        let stats = rec.slot(slot);
         stats.requests += 1;
         if let Some((label, d)) = &decision {
             stats.fault(label, fault_kind(d.fault.as_ref()));
         }
     }
+    let injected = decision.is_some();
     let (delay, fault) = match decision {
         Some((_, d)) => (d.delay.to_std(), d.fault),
         None => (Duration::ZERO, None),
     };
+    let facts = Facts {
+        slot,
+        call: call.unwrap_or(0),
+        method: req.method().as_str().to_string(),
+        path: req.uri().path().to_string(),
+        headers: if shared.predicates.is_empty() {
+            HeaderMap::new()
+        } else {
+            req.headers().clone()
+        },
+        body_size,
+        injected,
+        fault: fault.clone(),
+    };
+    if matches!(
+        fault,
+        Some(Fault::Hang | Fault::Timeout | Fault::ConnectionError)
+    ) {
+        facts.answered(&shared, None);
+    }
     match &fault {
         // Read the request, never answer; the socket stays open until the client leaves or
         // the test ends.
@@ -301,12 +389,15 @@ async fn handle(
         Some(Fault::Status {
             status,
             retry_after,
-        }) => status_response(status, retry_after.map(|d| d.to_std())),
+        }) => {
+            facts.answered(&shared, Some(status));
+            status_response(status, retry_after.map(|d| d.to_std()))
+        }
         // hyper closes the connection without writing a response when the service fails.
         Some(Fault::ConnectionError) => {
             return Err(io::Error::other("injected connection_error"));
         }
-        fault => forward(shared, ctl, peer, req, body_size, fault).await?,
+        fault => forward(shared, ctl, peer, req, &facts, fault).await?,
     };
     // The call number at this injection point, for matching a response with the fault log.
     if let Some(call) = call {
@@ -375,9 +466,10 @@ async fn forward(
     ctl: Arc<ConnCtl>,
     peer: SocketAddr,
     req: Request<Incoming>,
-    body_size: Option<u64>,
+    facts: &Facts,
     fault: Option<Fault>,
 ) -> Result<Response<ProxyBody>, io::Error> {
+    let body_size = facts.body_size;
     let (mut parts, body) = req.into_parts();
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let uri: Uri = format!(
@@ -419,9 +511,8 @@ async fn forward(
     let response = match response {
         Ok(r) => r,
         Err(e) => {
-            let mut stats = shared.stats.lock().unwrap_or_else(|e| e.into_inner());
-            stats.upstream_errors += 1;
-            drop(stats);
+            shared.recorder().slot(facts.slot).upstream_errors += 1;
+            facts.answered(&shared, Some(502));
             let mut r = Response::new(full(format!(
                 "{{\"error\":{{\"message\":\"stress proxy: upstream failed: {}\"}}}}",
                 e.to_string().replace('"', "'")
@@ -432,15 +523,17 @@ async fn forward(
     };
     {
         let latency = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let mut stats = shared.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let mut rec = shared.recorder();
+        let stats = rec.slot(facts.slot);
         stats.forwarded += 1;
         stats.bytes_up += body_size.unwrap_or(0);
         *stats
             .upstream_status
             .entry(response.status().as_u16())
             .or_default() += 1;
-        stats.latency.record(latency);
+        stats.upstream_latency.record(latency);
     }
+    facts.answered(&shared, Some(response.status().as_u16()));
     let (mut parts, body) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers);
     parts
@@ -448,7 +541,15 @@ async fn forward(
         .append(header::VIA, HeaderValue::from_static("1.1 stress"));
     let (tx, rx) = mpsc::channel(4);
     let progress = Arc::new(Progress::default());
-    tokio::spawn(pump(body, tx, fault, ctl, progress.clone(), shared));
+    tokio::spawn(pump(
+        body,
+        tx,
+        fault,
+        ctl,
+        progress.clone(),
+        shared,
+        facts.slot,
+    ));
     Ok(Response::from_parts(
         parts,
         ChannelBody { rx, progress }.boxed(),
@@ -504,13 +605,10 @@ async fn pump(
     ctl: Arc<ConnCtl>,
     progress: Arc<Progress>,
     shared: Arc<Shared>,
+    slot: Option<usize>,
 ) {
     let bytes = pump_frames(body, &tx, fault, &ctl, &progress).await;
-    shared
-        .stats
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .bytes_down += bytes;
+    shared.recorder().slot(slot).bytes_down += bytes;
 }
 
 async fn pump_frames(

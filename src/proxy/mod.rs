@@ -11,19 +11,17 @@
 
 mod http;
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::fault::FaultInjector;
-use crate::metrics::Histogram;
-use crate::plan::{Chaos, Fault, Scenario};
+use crate::metrics::ProxyMetrics;
+use crate::plan::{Chaos, Expr, Fault, Scenario};
 
 /// A proxy to start.
 #[derive(Clone, Debug)]
@@ -32,6 +30,9 @@ pub struct ProxyConfig {
     pub listen: SocketAddr,
     /// `http://host:port[/prefix]`: request paths are appended to it.
     pub upstream: String,
+    /// Conditions to count per request (`proxy NAME: count(…)`), see
+    /// [`crate::metrics::proxy_predicates`]; empty when no SLO reads them.
+    pub predicates: Vec<Expr>,
 }
 
 /// The fault rules in force at a proxy while one scenario runs.
@@ -74,76 +75,61 @@ impl ActiveFaults {
     }
 }
 
-/// What one proxy saw, over a whole test.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct ProxyStats {
-    pub name: String,
-    /// The address it listened on (the real port when `listen` asked for port 0).
-    pub listen: String,
-    pub upstream: String,
-    /// Requests received.
-    pub requests: u64,
-    /// Requests forwarded upstream (not answered by an injected fault).
-    pub forwarded: u64,
-    /// Upstream response statuses, by status.
-    pub upstream_status: BTreeMap<u16, u64>,
-    /// Requests whose upstream could not be reached or failed before answering (answered 502).
-    pub upstream_errors: u64,
-    /// Time from sending to the upstream to its response head, µs: p50, p95, p99, max.
-    pub upstream_latency_us: LatencySummary,
-    /// Injected faults by rule (as written) and by kind.
-    pub faults: Vec<FaultCount>,
-    /// Request body bytes forwarded upstream, response body bytes sent to clients.
-    pub bytes_up: u64,
-    pub bytes_down: u64,
-    #[serde(skip)]
-    latency: Histogram,
+/// What one proxy saw: [`crate::metrics::ProxyMetrics`], kept per scenario while the test
+/// runs (see [`ProxyHandle::stats_by_scenario`]).
+pub type ProxyStats = ProxyMetrics;
+
+/// Where a proxy records: one [`ProxyMetrics`] per scenario (by index in the test), plus what
+/// arrived before the first scenario started (folded into that scenario when it starts).
+struct Recorder {
+    current: Option<usize>,
+    before: ProxyMetrics,
+    by_scenario: Vec<Option<ProxyMetrics>>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct LatencySummary {
-    pub p50: Option<u64>,
-    pub p95: Option<u64>,
-    pub p99: Option<u64>,
-    pub max: Option<u64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FaultCount {
-    pub rule: String,
-    /// `429`, `timeout`, `reset`, … or `delay` for a delay-only rule.
-    pub kind: String,
-    pub count: u64,
-}
-
-impl ProxyStats {
-    /// Faults of one kind (`"503"`, `"reset"`, `"delay"`), over every rule.
-    pub fn fault_count(&self, kind: &str) -> u64 {
-        self.faults
-            .iter()
-            .filter(|f| f.kind == kind)
-            .map(|f| f.count)
-            .sum()
-    }
-
-    /// Every injected fault (delays included).
-    pub fn injected(&self) -> u64 {
-        self.faults.iter().map(|f| f.count).sum()
-    }
-
-    fn fault(&mut self, rule: &str, kind: String) {
-        match self
-            .faults
-            .iter_mut()
-            .find(|f| f.rule == rule && f.kind == kind)
-        {
-            Some(f) => f.count += 1,
-            None => self.faults.push(FaultCount {
-                rule: rule.to_string(),
-                kind,
-                count: 1,
-            }),
+impl Recorder {
+    fn slot(&mut self, slot: Option<usize>) -> &mut ProxyMetrics {
+        match slot.or(self.current) {
+            None => &mut self.before,
+            Some(i) => {
+                if self.by_scenario.len() <= i {
+                    self.by_scenario.resize(i + 1, None);
+                }
+                let template = &self.before;
+                self.by_scenario[i].get_or_insert_with(|| {
+                    ProxyMetrics::new(
+                        &template.name,
+                        &template.listen,
+                        &template.upstream,
+                        template.matches.len(),
+                    )
+                })
+            }
         }
+    }
+
+    fn start_scenario(&mut self, index: usize) {
+        if self.current.is_none() {
+            let before = self.before.clone();
+            self.slot(Some(index)).merge(&before);
+            let (name, listen, upstream, n) = (
+                before.name.clone(),
+                before.listen.clone(),
+                before.upstream.clone(),
+                before.matches.len(),
+            );
+            self.before = ProxyMetrics::new(&name, &listen, &upstream, n);
+        }
+        self.current = Some(index);
+        self.slot(Some(index));
+    }
+
+    fn total(&self) -> ProxyMetrics {
+        let mut total = self.before.clone();
+        for s in self.by_scenario.iter().flatten() {
+            total.merge(s);
+        }
+        total
     }
 }
 
@@ -163,10 +149,24 @@ pub fn fault_kind(fault: Option<&Fault>) -> String {
 
 /// State shared by a proxy's connections.
 struct Shared {
+    name: String,
     upstream: http::Upstream,
     client: http::UpstreamClient,
     faults: Mutex<Option<Arc<ActiveFaults>>>,
-    stats: Mutex<ProxyStats>,
+    stats: Mutex<Recorder>,
+    /// The conditions of the test's `proxy NAME: count(…)`/`rate(…)` SLOs.
+    predicates: Vec<Expr>,
+}
+
+impl Shared {
+    fn recorder(&self) -> std::sync::MutexGuard<'_, Recorder> {
+        self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The scenario a request that arrives now belongs to.
+    fn current_slot(&self) -> Option<usize> {
+        self.recorder().current
+    }
 }
 
 /// A running proxy; [`ProxyHandle::shutdown`] stops it and drops every connection (held
@@ -192,15 +192,21 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let shared = Arc::new(Shared {
+        name: config.name.clone(),
         upstream,
         client: http::client(),
         faults: Mutex::new(None),
-        stats: Mutex::new(ProxyStats {
-            name: config.name.clone(),
-            listen: addr.to_string(),
-            upstream: config.upstream.clone(),
-            ..ProxyStats::default()
+        stats: Mutex::new(Recorder {
+            current: None,
+            before: ProxyMetrics::new(
+                &config.name,
+                &addr.to_string(),
+                &config.upstream,
+                config.predicates.len(),
+            ),
+            by_scenario: Vec::new(),
         }),
+        predicates: config.predicates,
     });
     let cancel = CancellationToken::new();
     let task = tokio::spawn(http::serve(listener, shared.clone(), cancel.clone()));
@@ -228,21 +234,20 @@ impl ProxyHandle {
         *self.shared.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults.map(Arc::new);
     }
 
-    /// What the proxy saw so far.
+    /// What the proxy saw so far, over every scenario.
     pub fn stats(&self) -> ProxyStats {
-        let mut s = self
-            .shared
-            .stats
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        s.upstream_latency_us = LatencySummary {
-            p50: s.latency.percentile(0.5),
-            p95: s.latency.percentile(0.95),
-            p99: s.latency.percentile(0.99),
-            max: s.latency.max(),
-        };
-        s
+        self.shared.recorder().total()
+    }
+
+    /// Scenario `index` (of the test) starts: what arrives from now on is its.
+    pub fn start_scenario(&self, index: usize) {
+        self.shared.recorder().start_scenario(index);
+    }
+
+    /// What the proxy saw in each scenario (`None`: the scenario did not run while it
+    /// listened), indexed like the test's scenarios.
+    pub fn stats_by_scenario(&self) -> Vec<Option<ProxyMetrics>> {
+        self.shared.recorder().by_scenario.clone()
     }
 
     /// Stops accepting, drops every open connection and waits for the accept loop to end.
@@ -258,8 +263,8 @@ impl ProxyHandle {
 #[derive(Default)]
 pub(crate) struct Proxies {
     running: Vec<ProxyHandle>,
-    /// Index into `running` of the proxy named by `inject at proxy NAME`.
-    inject_at: Option<usize>,
+    /// Indexes into `running` of the proxies named by `inject at proxy a, b`.
+    inject_at: Vec<usize>,
 }
 
 impl Proxies {
@@ -271,6 +276,11 @@ impl Proxies {
         target_urls: &std::collections::HashMap<String, String>,
     ) -> Result<Proxies, String> {
         let mut out = Proxies::default();
+        let predicates = plan
+            .tests
+            .get(test)
+            .map(crate::metrics::proxy_predicates)
+            .unwrap_or_default();
         for p in &plan.proxies {
             let upstream = if p.upstream.contains("://") {
                 p.upstream.clone()
@@ -299,6 +309,7 @@ impl Proxies {
                 name: p.name.clone(),
                 listen,
                 upstream,
+                predicates: predicates.clone(),
             };
             match start(config).await {
                 Ok(h) => out.running.push(h),
@@ -308,29 +319,48 @@ impl Proxies {
                 }
             }
         }
-        if let crate::plan::Inject::Proxy(name) = &plan.tests[test].inject {
-            out.inject_at = plan.proxies.iter().position(|p| &p.name == name);
+        if let crate::plan::Inject::Proxy(names) = &plan.tests[test].inject {
+            out.inject_at = plan
+                .proxies
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| names.contains(&p.name))
+                .map(|(i, _)| i)
+                .collect();
         }
         Ok(out)
     }
 
-    /// A scenario starts: the injecting proxy takes its rules, counting calls from 0.
+    /// Scenario `index` starts: every proxy records into it from now on, and the injecting
+    /// proxy takes its rules, counting calls from 0.
     pub(crate) fn scenario_started(
         &self,
+        index: usize,
         seed: u64,
         scenario: &Scenario,
         chaos: Option<&Chaos>,
         shard: crate::engine::Shard,
     ) {
-        if let Some(h) = self.inject_at.and_then(|i| self.running.get(i)) {
+        for h in &self.running {
+            h.start_scenario(index);
+        }
+        // Each injecting proxy counts its own calls from 0.
+        for h in self.inject_at.iter().filter_map(|&i| self.running.get(i)) {
             h.set_faults(Some(
                 ActiveFaults::new(seed, scenario, chaos).on_shard(shard),
             ));
         }
     }
 
-    pub(crate) fn stats(&self) -> Vec<ProxyStats> {
-        self.running.iter().map(ProxyHandle::stats).collect()
+    /// Hands each scenario what every proxy saw while it ran (`ScenarioMetrics::proxies`).
+    pub(crate) fn record_into(&self, metrics: &mut crate::metrics::Metrics) {
+        for h in &self.running {
+            for (i, stats) in h.stats_by_scenario().into_iter().enumerate() {
+                if let (Some(stats), Some(sm)) = (stats, metrics.scenarios.get_mut(i)) {
+                    sm.proxies.push(stats);
+                }
+            }
+        }
     }
 
     pub(crate) async fn shutdown(self) {
@@ -338,50 +368,4 @@ impl Proxies {
             h.shutdown().await;
         }
     }
-}
-
-/// The text report's section for each proxy: what it saw, and each wire fault with its count.
-pub fn render(stats: &[ProxyStats]) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
-    for s in stats {
-        let _ = writeln!(out, "proxy {} ({} → {})", s.name, s.listen, s.upstream);
-        let statuses: Vec<String> = s
-            .upstream_status
-            .iter()
-            .map(|(k, v)| format!("{k}×{v}"))
-            .collect();
-        let _ = writeln!(
-            out,
-            "  requests {}  forwarded {}  upstream status {}  upstream errors {}",
-            s.requests,
-            s.forwarded,
-            if statuses.is_empty() {
-                "-".into()
-            } else {
-                statuses.join(" ")
-            },
-            s.upstream_errors
-        );
-        let ms = |v: Option<u64>| v.map_or("-".into(), |us| format!("{:.1}ms", us as f64 / 1000.0));
-        let l = &s.upstream_latency_us;
-        let _ = writeln!(
-            out,
-            "  upstream latency p50 {}  p95 {}  p99 {}  max {}",
-            ms(l.p50),
-            ms(l.p95),
-            ms(l.p99),
-            ms(l.max)
-        );
-        let _ = writeln!(out, "  bytes up {}  down {}", s.bytes_up, s.bytes_down);
-        if s.faults.is_empty() {
-            let _ = writeln!(out, "  faults injected: none");
-        } else {
-            let _ = writeln!(out, "  faults injected:");
-            for f in &s.faults {
-                let _ = writeln!(out, "    {:<40} {:<16} {}", f.rule, f.kind, f.count);
-            }
-        }
-    }
-    out
 }

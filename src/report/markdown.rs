@@ -135,7 +135,69 @@ pub fn render_markdown(r: &Report) -> String {
             &rows,
         );
     }
+    for p in &r.proxies {
+        write_proxy(&mut out, p);
+    }
     out
+}
+
+/// One proxy: what reached it and went upstream, the upstream's latency, each fault fired.
+fn write_proxy(out: &mut String, p: &super::ProxyReport) {
+    let _ = writeln!(
+        out,
+        "### Proxy {} ({} → {})\n",
+        code(&p.name),
+        code(&p.listen),
+        code(&p.upstream)
+    );
+    let latency = |f: fn(&super::ProxyLatency) -> u64| {
+        p.upstream_latency
+            .as_ref()
+            .map_or("-".into(), |l| dur(f(l)))
+    };
+    table(
+        out,
+        &[
+            "requests",
+            "forwarded",
+            "upstream status",
+            "upstream errors",
+            "upstream p50",
+            "upstream p95",
+            "upstream p99",
+            "bytes up",
+            "bytes down",
+        ],
+        &[true, true, false, true, true, true, true, true, true],
+        &[vec![
+            p.requests.to_string(),
+            p.forwarded.to_string(),
+            if p.upstream_status.is_empty() {
+                "-".into()
+            } else {
+                counts(&p.upstream_status)
+            },
+            p.upstream_errors.to_string(),
+            latency(|l| l.p50_us),
+            latency(|l| l.p95_us),
+            latency(|l| l.p99_us),
+            p.bytes_up.to_string(),
+            p.bytes_down.to_string(),
+        ]],
+    );
+    if !p.faults.is_empty() {
+        let rows: Vec<Vec<String>> = p
+            .faults
+            .iter()
+            .map(|f| vec![code(&f.rule), code(&f.kind), f.count.to_string()])
+            .collect();
+        table(
+            out,
+            &["fault rule", "fault", "fired"],
+            &[false, false, true],
+            &rows,
+        );
+    }
 }
 
 fn write_slos(out: &mut String, r: &Report) {

@@ -49,6 +49,96 @@ pub struct Report {
     /// `stress::run::unreachable: target `api` at http://… refused every connection`. The
     /// test is then not `passed`, whatever its SLOs say.
     pub could_not_run: Option<String>,
+    /// What each proxy of the test saw, over every scenario (empty without proxies).
+    pub proxies: Vec<ProxyReport>,
+}
+
+/// What one proxy saw over the whole test: the proxy section of the reports.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProxyReport {
+    pub name: String,
+    /// The address it listened on (the real port when `listen` asked for port 0).
+    pub listen: String,
+    pub upstream: String,
+    /// Requests received.
+    pub requests: u64,
+    /// Requests sent upstream (not answered by an injected fault).
+    pub forwarded: u64,
+    /// Upstream response statuses (`name` is the status).
+    pub upstream_status: Vec<Count>,
+    /// Forwarded requests whose upstream failed before its response head (answered 502).
+    pub upstream_errors: u64,
+    /// From sending upstream to the response head, µs; `None` when nothing was forwarded.
+    pub upstream_latency: Option<ProxyLatency>,
+    /// Injected faults by rule (as written) and kind (`503`, `reset`, `delay`, …).
+    pub faults: Vec<ProxyFault>,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProxyLatency {
+    pub p50_us: u64,
+    pub p95_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProxyFault {
+    pub rule: String,
+    pub kind: String,
+    pub count: u64,
+}
+
+impl ProxyReport {
+    /// The report of one proxy's measurements.
+    pub fn of(p: &crate::metrics::ProxyMetrics) -> ProxyReport {
+        let h = &p.upstream_latency;
+        let upstream_latency = match (
+            h.percentile(0.5),
+            h.percentile(0.95),
+            h.percentile(0.99),
+            h.max(),
+        ) {
+            (Some(p50_us), Some(p95_us), Some(p99_us), Some(max_us)) => Some(ProxyLatency {
+                p50_us,
+                p95_us,
+                p99_us,
+                max_us,
+            }),
+            _ => None,
+        };
+        ProxyReport {
+            name: p.name.clone(),
+            listen: p.listen.clone(),
+            upstream: p.upstream.clone(),
+            requests: p.requests,
+            forwarded: p.forwarded,
+            upstream_status: p
+                .upstream_status
+                .iter()
+                .map(|(status, count)| Count {
+                    name: status.to_string(),
+                    count: *count,
+                    pct: (p.forwarded > 0).then(|| *count as f64 * 100.0 / p.forwarded as f64),
+                })
+                .collect(),
+            upstream_errors: p.upstream_errors,
+            upstream_latency,
+            faults: p
+                .faults
+                .iter()
+                .map(|f| ProxyFault {
+                    rule: f.rule.clone(),
+                    kind: f.kind.clone(),
+                    count: f.count,
+                })
+                .collect(),
+            bytes_up: p.bytes_up,
+            bytes_down: p.bytes_down,
+        }
+    }
 }
 
 /// The runs a merged report adds up.
@@ -318,6 +408,12 @@ pub fn build(
         slos: verdict.results.clone(),
         merged_from: None,
         could_not_run: None,
+        proxies: metrics
+            .proxy_names()
+            .iter()
+            .filter_map(|name| metrics.proxy_total(name))
+            .map(|p| ProxyReport::of(&p))
+            .collect(),
     }
 }
 

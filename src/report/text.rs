@@ -158,9 +158,66 @@ pub fn render_text(r: &Report, color: bool) -> String {
         out.line("");
         write_slos(&mut out, &r.slos);
     }
+    if !r.proxies.is_empty() {
+        out.line("");
+        out.s.push_str(&write_proxies(&r.proxies));
+    }
     out.line("");
     write_summary(&mut out, r);
     out.s
+}
+
+/// One section per proxy: what it saw, and each wire fault with its count (so the report
+/// proves each declared fault fired).
+pub(crate) fn write_proxies(proxies: &[super::ProxyReport]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for p in proxies {
+        let _ = writeln!(out, "proxy {} ({} → {})", p.name, p.listen, p.upstream);
+        let statuses: Vec<String> = p
+            .upstream_status
+            .iter()
+            .map(|c| format!("{}×{}", c.name, c.count))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  requests {}  forwarded {}  upstream status {}  upstream errors {}",
+            p.requests,
+            p.forwarded,
+            if statuses.is_empty() {
+                "-".into()
+            } else {
+                statuses.join(" ")
+            },
+            p.upstream_errors
+        );
+        let ms = |us: u64| format!("{:.1}ms", us as f64 / 1000.0);
+        match &p.upstream_latency {
+            Some(l) => {
+                let _ = writeln!(
+                    out,
+                    "  upstream latency p50 {}  p95 {}  p99 {}  max {}",
+                    ms(l.p50_us),
+                    ms(l.p95_us),
+                    ms(l.p99_us),
+                    ms(l.max_us)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "  upstream latency -");
+            }
+        }
+        let _ = writeln!(out, "  bytes up {}  down {}", p.bytes_up, p.bytes_down);
+        if p.faults.is_empty() {
+            let _ = writeln!(out, "  faults injected: none");
+        } else {
+            let _ = writeln!(out, "  faults injected:");
+            for f in &p.faults {
+                let _ = writeln!(out, "    {:<40} {:<16} {}", f.rule, f.kind, f.count);
+            }
+        }
+    }
+    out
 }
 
 fn write_header(out: &mut Out, r: &Report) {

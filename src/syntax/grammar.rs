@@ -190,7 +190,7 @@ pub(crate) fn rule_name(rule: Rule) -> &'static str {
         Rule::slo_block => "`slo`",
         Rule::abort_stmt => "`abort if`",
         Rule::assertion => "an SLO assertion",
-        Rule::slo_prefix => "`scenario NAME:` or `step NAME:`",
+        Rule::slo_prefix => "`scenario NAME:`, `step NAME:` or `proxy NAME:`",
         Rule::every_clause => "`in every`",
         Rule::expr => "an expression",
         Rule::op_not => "`!`",

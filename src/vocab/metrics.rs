@@ -59,6 +59,43 @@ words! {
 }
 
 words! {
+    /// A proxy's measurement read by its name alone, under `proxy NAME:`.
+    ProxyMetric {
+        /// Requests that reached the proxy.
+        Requests => "requests",
+        /// Requests sent upstream (not answered by an injected fault).
+        Forwarded => "forwarded",
+        /// Forwarded requests whose upstream could not be reached or failed before its
+        /// response head (answered 502).
+        UpstreamErrors => "upstream_errors",
+        /// Request body bytes forwarded upstream (declared lengths).
+        BytesUp => "bytes_up",
+        /// Response body bytes sent to clients.
+        BytesDown => "bytes_down",
+    }
+}
+
+words! {
+    /// What a statistic is taken of under `proxy NAME:`.
+    ProxyQuantity {
+        /// From sending to the upstream to its response head, per forwarded request.
+        UpstreamLatency => "upstream_latency",
+    }
+}
+
+/// The request record a proxy's `count(…)` and `rate(…)` read (the client's record has more).
+pub const PROXY_RECORD: &[&str] = &[
+    "status",
+    "injected",
+    "fault",
+    "call",
+    "method",
+    "path",
+    "body_size",
+    "proxy",
+];
+
+words! {
     /// How an iteration ended (`outcome(…)`).
     Outcome {
         Success => "success",

@@ -53,7 +53,8 @@ mod rules;
 pub use builtins::{Builtin, Param, Signature, ValueType};
 pub use data::DataFormat;
 pub use metrics::{
-    METRIC_FN_ALIASES, MetricArg, MetricFn, MetricName, Outcome, Quantity, percentile,
+    METRIC_FN_ALIASES, MetricArg, MetricFn, MetricName, Outcome, PROXY_RECORD, ProxyMetric,
+    ProxyQuantity, Quantity, percentile,
 };
 pub use names::{RECORD, RESPONSE, VU_NAMES};
 pub use rules::{ArgKind, Fault, Rule, RuleParam};

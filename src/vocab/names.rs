@@ -21,4 +21,6 @@ pub const RECORD: &[&str] = &[
     "method",
     "path",
     "body_size",
+    // The proxy's name, for one scenario with rules for several proxies.
+    "proxy",
 ];

@@ -14,7 +14,9 @@
 //! - one card per scenario: latency percentiles over time and throughput/errors over time
 //!   (named stages and the chaos window shaded and labelled, SLO latency bounds drawn), the
 //!   latency spectrum per step (p50 … max on a log-ish axis), then the numbers
-//!   ([`scenario`]).
+//!   ([`scenario`]);
+//! - one card per proxy of the test: requests, forwarded, upstream statuses and latency,
+//!   bytes, each wire fault with its count ([`proxies`]).
 //!
 //! The page is a responsive grid that holds from 800 px up. Colours are CSS variables, so
 //! the charts follow the light/dark theme. Values are formatted by `report::format`, the
@@ -23,6 +25,7 @@
 
 mod charts;
 mod comparison;
+mod proxies;
 mod scenario;
 mod slos;
 #[cfg(test)]
@@ -240,6 +243,7 @@ fn test_section(ti: usize, rec: &TestRecord) -> Markup {
                 @let failing = slos.iter().any(|x| x.status != Status::Pass);
                 (scenario::scenario_card(ti, si, sc, series, &slos, !many || failing))
             }
+            (proxies::proxy_section(ti, &r.proxies))
         }
         "\n"
     }

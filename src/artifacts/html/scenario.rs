@@ -119,7 +119,7 @@ fn timings_table(timings: &[Timing]) -> Markup {
 }
 
 /// Counts as chips (`429 12 30%`), each coloured by `class_of` its name.
-fn chips(counts: &[Count], class_of: impl Fn(&str) -> &'static str) -> Markup {
+pub(super) fn chips(counts: &[Count], class_of: impl Fn(&str) -> &'static str) -> Markup {
     html! {
         div.chips {
             @for c in counts {
@@ -133,7 +133,7 @@ fn chips(counts: &[Count], class_of: impl Fn(&str) -> &'static str) -> Markup {
 }
 
 /// One `key: value` row of a facts list.
-fn kv(key: &str, value: Markup) -> Markup {
+pub(super) fn kv(key: &str, value: Markup) -> Markup {
     html! { div { dt { (key) } dd { (value) } } }
 }
 
@@ -145,7 +145,7 @@ fn count_pct(count: u64, pct: Option<f64>, bad: bool) -> Markup {
     }
 }
 
-fn status_class(name: &str) -> &'static str {
+pub(super) fn status_class(name: &str) -> &'static str {
     match name.as_bytes().first() {
         Some(b'2') => " good",
         Some(b'4') => " warn",

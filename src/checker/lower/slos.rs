@@ -25,13 +25,22 @@ impl Lowerer<'_> {
             } => {
                 let mut scenario = None;
                 let mut step = None;
+                let mut proxy = None;
                 for p in prefixes {
                     match p.kind {
                         ast::SloPrefixKind::Scenario => scenario = Some(p.name.text.clone()),
                         ast::SloPrefixKind::Step => step = Some(p.name.text.clone()),
+                        ast::SloPrefixKind::Proxy => proxy = Some(p.name.text.as_str()),
                     }
                 }
-                let (lhs, op, rhs) = self.comparison(refs, step.as_ref(), captures);
+                let (lhs, op, rhs) = match proxy {
+                    Some(proxy) => (
+                        self.proxy_expr(refs.lhs, proxy),
+                        refs.op,
+                        self.proxy_expr(refs.rhs, proxy),
+                    ),
+                    None => self.comparison(refs, step.as_ref(), captures),
+                };
                 test.slos.push(plan::Slo {
                     text,
                     origin: slo.span,
@@ -284,6 +293,90 @@ impl Lowerer<'_> {
                     plan::Quantity::Latency
                 }
             },
+        }
+    }
+
+    /// A side under `proxy NAME:` (`check` let through only what a proxy measures).
+    fn proxy_expr(&self, e: &ast::Expr, proxy: &str) -> plan::SloExpr {
+        use plan::SloExpr as S;
+        let at = |measure| plan::SloExpr::Metric {
+            metric: plan::Metric::Proxy {
+                proxy: proxy.to_string(),
+                measure,
+            },
+            filter: plan::Filter::default(),
+        };
+        match &e.kind {
+            ExprKind::Paren(inner) => self.proxy_expr(inner, proxy),
+            ExprKind::Binary { op, lhs, rhs } => {
+                let (l, r) = (
+                    Box::new(self.proxy_expr(lhs, proxy)),
+                    Box::new(self.proxy_expr(rhs, proxy)),
+                );
+                match op {
+                    BinaryOp::Add => S::Add(l, r),
+                    BinaryOp::Sub => S::Sub(l, r),
+                    BinaryOp::Div => S::Div(l, r),
+                    _ => {
+                        let scale = |s: Box<S>| match *s {
+                            S::Const {
+                                value,
+                                unit: plan::Unit::Percent,
+                            } => Box::new(S::Const {
+                                value: value / 100.0,
+                                unit: plan::Unit::Number,
+                            }),
+                            other => Box::new(other),
+                        };
+                        S::Mul(scale(l), scale(r))
+                    }
+                }
+            }
+            ExprKind::Name(n) => match vocab::ProxyMetric::from_name(&n.text) {
+                Some(m) => at(match m {
+                    vocab::ProxyMetric::Requests => plan::ProxyMeasure::Requests,
+                    vocab::ProxyMetric::Forwarded => plan::ProxyMeasure::Forwarded,
+                    vocab::ProxyMetric::UpstreamErrors => plan::ProxyMeasure::UpstreamErrors,
+                    vocab::ProxyMetric::BytesUp => plan::ProxyMeasure::BytesUp,
+                    vocab::ProxyMetric::BytesDown => plan::ProxyMeasure::BytesDown,
+                }),
+                None => self.constant(e),
+            },
+            ExprKind::Call { callee, args } => {
+                let func = callee.as_name().and_then(|n| MetricFn::from_name(&n.text));
+                let (Some(func), [arg]) = (func, args.as_slice()) else {
+                    domains::unlowerable(&format!("not a metric: {}", self.file.slice(e.span)));
+                    return self.constant(e);
+                };
+                let record = Names {
+                    record: true,
+                    ..Names::default()
+                };
+                let stat = |s| at(plan::ProxyMeasure::UpstreamLatency(s));
+                match func {
+                    MetricFn::P50 => stat(plan::Stat::Percentile(50.0)),
+                    MetricFn::P90 => stat(plan::Stat::Percentile(90.0)),
+                    MetricFn::P95 => stat(plan::Stat::Percentile(95.0)),
+                    MetricFn::P99 => stat(plan::Stat::Percentile(99.0)),
+                    MetricFn::P999 => stat(plan::Stat::Percentile(99.9)),
+                    MetricFn::Max => stat(plan::Stat::Max),
+                    MetricFn::Min => stat(plan::Stat::Min),
+                    MetricFn::Mean => stat(plan::Stat::Mean),
+                    MetricFn::Count => {
+                        at(plan::ProxyMeasure::Count(self.expr(&arg.value, &record)))
+                    }
+                    MetricFn::Rate => at(plan::ProxyMeasure::Rate(self.expr(&arg.value, &record))),
+                    // `check` refused every other function under `proxy NAME:`.
+                    _ => {
+                        domains::unlowerable(&format!(
+                            "not a proxy metric: {}",
+                            self.file.slice(e.span)
+                        ));
+                        self.constant(e)
+                    }
+                }
+            }
+            _ => self.constant(e),
         }
     }
 

@@ -28,7 +28,9 @@ impl Lowerer<'_> {
                 ast::TestStmtKind::Inject(at) => {
                     out.inject = match at {
                         ast::InjectAt::Client => plan::Inject::Client,
-                        ast::InjectAt::Proxy(p) => plan::Inject::Proxy(p.text.clone()),
+                        ast::InjectAt::Proxy(names) => {
+                            plan::Inject::Proxy(names.iter().map(|n| n.text.clone()).collect())
+                        }
                     };
                 }
                 ast::TestStmtKind::Seed(s) => out.seed = Some(self.count(s)),

@@ -52,7 +52,7 @@ impl Builder<'_> {
                     match at.as_rule() {
                         Rule::kw_client => TestStmtKind::Inject(InjectAt::Client),
                         _ => TestStmtKind::Inject(InjectAt::Proxy(
-                            self.name(inner.presume(Rule::ident)),
+                            inner.rest().map(|n| self.name(n)).collect(),
                         )),
                     }
                 }
@@ -151,6 +151,7 @@ impl Builder<'_> {
                         let mut p = Children::new(prefix);
                         let kind = match p.any().as_rule() {
                             Rule::kw_scenario => SloPrefixKind::Scenario,
+                            Rule::kw_proxy => SloPrefixKind::Proxy,
                             _ => SloPrefixKind::Step,
                         };
                         let name = self.name(p.presume(Rule::ident));
