@@ -217,7 +217,7 @@ fn ready_by_http_tcp_and_log_then_sampled_and_stopped() {
 fn a_service_that_dies_mid_test_stops_the_load_and_fails_with_exit_1() {
     let (path, pidfile) = app_file(
         "dies.stress",
-        "service app {\n  exec \"echo $$ > PIDFILE; echo started; sleep 0.5; echo giving up >&2; exit 4\"\n  ready log \"started\" within 5s\n}",
+        "service app {\n  exec \"echo $$ > PIDFILE; echo started; sleep 2; echo giving up >&2; exit 4\"\n  ready log \"started\" within 5s\n}",
         "target t mock { latency 5ms }\nworkload w { request r: get t \"/health\" }\ntest \"t\" { services app  workload w  profile { hold 2 users for 60s } }",
     );
     let started = Instant::now();
