@@ -75,7 +75,17 @@ impl Checker<'_> {
                     }
                 }
                 let base_ty = self.expr(base, place);
-                self.indexable(base, &base_ty);
+                if matches!(base_ty, Ty::Str | Ty::List) {
+                    // `"http://…".a`: a string or a list has items, not fields.
+                    self.problems.push(CheckError::UnitMismatch {
+                        expected: "an object".into(),
+                        found: base_ty.noun(),
+                        span: base.span.into(),
+                        help: Some("only objects and response values have fields".into()),
+                    });
+                } else {
+                    self.indexable(base, &base_ty);
+                }
                 Ty::Any
             }
             ExprKind::Index { base, index } => {
