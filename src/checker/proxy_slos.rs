@@ -176,12 +176,7 @@ impl Checker<'_> {
                 (self.binary_ty(*op, lhs, &l, rhs, &r), lm || rm)
             }
             ExprKind::Binary { op, .. } => {
-                self.problems.push(CheckError::BadSlo {
-                    message: format!("`{}` cannot appear inside a side of an SLO", op.symbol()),
-                    span: e.span.into(),
-                    label: "one comparison per assertion".into(),
-                    help: Some("write each condition as its own assertion".into()),
-                });
+                self.comparison_inside_side(*op, e);
                 (Ty::Any, false)
             }
             _ => (self.expr(e, &Place::Const), false),

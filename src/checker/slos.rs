@@ -11,6 +11,16 @@ use crate::ast::*;
 use crate::vocab::{self, MetricArg, MetricFn, MetricName};
 
 impl Checker<'_> {
+    /// `a < b` (or `&&`, …) inside one side of an SLO: one comparison per assertion.
+    pub(crate) fn comparison_inside_side(&mut self, op: BinaryOp, e: &Expr) {
+        self.problems.push(CheckError::BadSlo {
+            message: format!("`{}` cannot appear inside a side of an SLO", op.symbol()),
+            span: e.span.into(),
+            label: "one comparison per assertion".into(),
+            help: Some("write each condition as its own assertion".into()),
+        });
+    }
+
     pub(crate) fn slo(&mut self, slo: &SloStmt, ctx: &SloCtx<'_>) {
         match &slo.kind {
             SloStmtKind::Assert {
@@ -258,12 +268,7 @@ impl Checker<'_> {
                 (self.binary_ty(*op, lhs, &l, rhs, &r), lm || rm)
             }
             ExprKind::Binary { op, .. } => {
-                self.problems.push(CheckError::BadSlo {
-                    message: format!("`{}` cannot appear inside a side of an SLO", op.symbol()),
-                    span: e.span.into(),
-                    label: "one comparison per assertion".into(),
-                    help: Some("write each condition as its own assertion".into()),
-                });
+                self.comparison_inside_side(*op, e);
                 (Ty::Any, false)
             }
             _ => (self.expr(e, &Place::Const), false),
