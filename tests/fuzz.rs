@@ -282,7 +282,8 @@ fn mutate(rng: &mut Rng, text: &str, other: &str) -> String {
 }
 
 /// The plan as JSON with every source position removed (they move when text is reformatted),
-/// and the source text of SLOs and fault rules without its spaces (`a==1` is shown as written).
+/// and the source text of SLOs and fault rules without its spaces and trailing commas (`a==1`
+/// is shown as written).
 fn plan_json(plan: &stress::plan::Plan) -> serde_json::Value {
     fn strip(v: &mut serde_json::Value) {
         match v {
@@ -292,6 +293,11 @@ fn plan_json(plan: &stress::plan::Plan) -> serde_json::Value {
                 for key in ["text", "label"] {
                     if let Some(serde_json::Value::String(text)) = map.get_mut(key) {
                         text.retain(|c| !c.is_whitespace());
+                        // `fmt` drops a trailing comma (`retries_by(429,)`).
+                        *text = text
+                            .replace(",)", ")")
+                            .replace(",]", "]")
+                            .replace(",}", "}");
                     }
                 }
                 map.values_mut().for_each(strip);

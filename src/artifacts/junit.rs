@@ -238,6 +238,8 @@ mod tests {
                 }),
                 could_not_run: could_not_run.map(str::to_string),
                 proxies: Vec::new(),
+                load: Vec::new(),
+                targets: Vec::new(),
             },
             series: Vec::new(),
         }

@@ -203,7 +203,10 @@ pub(crate) fn value(e: &Expr, ast: &File) -> Option<f64> {
 }
 
 fn value_at(e: &Expr, ast: &File, depth: usize) -> Option<f64> {
-    if depth > 64 {
+    // `depth` counts `let` hops only (a cycle is reported elsewhere); parentheses, signs and
+    // operators nest as deep as the parser let them, as in `lower`, so that a value `lower`
+    // computes is never one `check` did not see (`---…10` with 67 signs is -10 in both).
+    if depth > 4096 {
         return None;
     }
     let v = match &e.kind {
@@ -213,11 +216,11 @@ fn value_at(e: &Expr, ast: &File, depth: usize) -> Option<f64> {
         ExprKind::Rate(r) => r.per_sec(),
         ExprKind::Size(b) | ExprKind::Bandwidth(b) => b.0 as f64,
         ExprKind::Money(m) => m.0,
-        ExprKind::Paren(inner) => value_at(inner, ast, depth + 1)?,
+        ExprKind::Paren(inner) => value_at(inner, ast, depth)?,
         ExprKind::Unary {
             op: UnaryOp::Neg,
             operand,
-        } => -value_at(operand, ast, depth + 1)?,
+        } => -value_at(operand, ast, depth)?,
         ExprKind::Name(n) => {
             let value = ast.items.iter().find_map(|item| match item {
                 Item::Let(l) if l.name.text == n.text => Some(&l.value),
@@ -226,10 +229,7 @@ fn value_at(e: &Expr, ast: &File, depth: usize) -> Option<f64> {
             value_at(value, ast, depth + 1)?
         }
         ExprKind::Binary { op, lhs, rhs } => {
-            let (a, b) = (
-                value_at(lhs, ast, depth + 1)?,
-                value_at(rhs, ast, depth + 1)?,
-            );
+            let (a, b) = (value_at(lhs, ast, depth)?, value_at(rhs, ast, depth)?);
             arithmetic(*op, (lhs, a), (rhs, b))?
         }
         _ => return None,

@@ -39,7 +39,23 @@ impl Checker<'_> {
             ExprKind::Str(parts) => {
                 for part in parts {
                     if let StrPart::Interp(inner) = part {
-                        self.expr(inner, place);
+                        let ty = self.expr(inner, place);
+                        let text = matches!(place, Place::Const)
+                            && matches!(ty, Ty::List | Ty::Object | Ty::Range(_) | Ty::Bool);
+                        if text {
+                            // A constant string is built before the run: a list, an object,
+                            // a range or a condition has no text form there.
+                            self.problems.push(CheckError::UnitMismatch {
+                                expected: "a string or a number".into(),
+                                found: ty.noun(),
+                                span: inner.span.into(),
+                                help: Some(
+                                    "a constant string (a target, a service, a setting) holds \
+                                     names, numbers, quantities and `env(…)`"
+                                        .into(),
+                                ),
+                            });
+                        }
                     }
                 }
                 Ty::Str
@@ -66,6 +82,23 @@ impl Checker<'_> {
                 Ty::Object
             }
             ExprKind::Name(name) => self.name_ty(name, place),
+            ExprKind::Index { base, .. }
+                if matches!(place, Place::Const)
+                    && !matches!(base.kind, ExprKind::Index { .. } | ExprKind::Field { .. }) =>
+            {
+                // A constant (a `let`, a target, a service, a setting) is known before the
+                // run: it has no response or data row to read from.
+                self.bad_value(
+                    e.span,
+                    "a constant cannot read a field or an item",
+                    "read at run time",
+                    Some(
+                        "fields and items of responses and data rows are read inside a workload"
+                            .into(),
+                    ),
+                );
+                Ty::Any
+            }
             ExprKind::Field { base, .. } => {
                 if let Some(n) = base.as_name() {
                     if let Place::Workload { steps, .. } = place {
@@ -83,6 +116,20 @@ impl Checker<'_> {
                         span: base.span.into(),
                         help: Some("only objects and response values have fields".into()),
                     });
+                } else if matches!(place, Place::Const)
+                    && !matches!(base.kind, ExprKind::Index { .. } | ExprKind::Field { .. })
+                {
+                    // (The innermost field or item says it once.)
+                    self.bad_value(
+                        e.span,
+                        "a constant cannot read a field or an item",
+                        "read at run time",
+                        Some(
+                            "fields and items of responses and data rows are read inside a \
+                             workload"
+                                .into(),
+                        ),
+                    );
                 } else {
                     self.indexable(base, &base_ty);
                 }
@@ -99,6 +146,16 @@ impl Checker<'_> {
                 let ty = self.expr(operand, place);
                 match op {
                     UnaryOp::Not => Ty::Bool,
+                    UnaryOp::Neg if matches!(ty, Ty::Str | Ty::List | Ty::Object | Ty::Bool) => {
+                        // `-"http://…"`: only numbers and quantities have a sign.
+                        self.problems.push(CheckError::UnitMismatch {
+                            expected: "a number".into(),
+                            found: ty.noun(),
+                            span: operand.span.into(),
+                            help: Some("only numbers and quantities take a `-` sign".into()),
+                        });
+                        Ty::Any
+                    }
                     UnaryOp::Neg => ty,
                 }
             }

@@ -480,32 +480,28 @@ impl Checker<'_> {
         }
     }
 
+    /// A `metric`/`delta`/`rate` call whose arguments are not `(owner, "series")`.
+    fn scraped_call_shape(&mut self, e: &Expr, f: &Name, what: &str) -> Ty {
+        self.problems.push(CheckError::BadArguments {
+            message: format!("`{}` {what}", f.text),
+            span: e.span.into(),
+            label: "here".into(),
+            help: Some(format!(
+                "write e.g. `{}(gateway, \"requests_total\")`",
+                f.text
+            )),
+        });
+        Ty::Any
+    }
+
     /// `metric(S, "series")`, `delta(S, "series")`, `rate(S, "series")`: S is a service or
     /// target with a `scrape`; the series a selector. The unit comes from the series' name.
     fn scraped_call(&mut self, e: &Expr, f: &Name, func: MetricFn, args: &[Arg]) -> Ty {
         let [owner, series] = args else {
-            self.problems.push(CheckError::BadArguments {
-                message: format!("`{}` takes a service or target and a series", f.text),
-                span: e.span.into(),
-                label: "here".into(),
-                help: Some(format!(
-                    "write e.g. `{}(gateway, \"requests_total\")`",
-                    f.text
-                )),
-            });
-            return Ty::Any;
+            return self.scraped_call_shape(e, f, "takes a service or target and a series");
         };
         if owner.name.is_some() || series.name.is_some() {
-            self.problems.push(CheckError::BadArguments {
-                message: format!("`{}` takes no named arguments", f.text),
-                span: e.span.into(),
-                label: "here".into(),
-                help: Some(format!(
-                    "write e.g. `{}(gateway, \"requests_total\")`",
-                    f.text
-                )),
-            });
-            return Ty::Any;
+            return self.scraped_call_shape(e, f, "takes no named arguments");
         }
         let mut ok = true;
         match owner.value.as_name() {

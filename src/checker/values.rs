@@ -218,7 +218,14 @@ impl<'a> Checker<'a> {
         };
         let text = self.text(e.span);
         let literal = match &e.kind {
-            ExprKind::Unary { operand, .. } => !matches!(operand.kind, ExprKind::Name(_)),
+            // `-5s` is shown as written; `--5s` or `-x` with its value.
+            ExprKind::Unary { operand, .. } => !matches!(
+                operand.kind,
+                ExprKind::Name(_)
+                    | ExprKind::Unary { .. }
+                    | ExprKind::Paren(_)
+                    | ExprKind::Binary { .. }
+            ),
             ExprKind::Name(_) | ExprKind::Binary { .. } | ExprKind::Paren(_) => false,
             _ => true,
         };

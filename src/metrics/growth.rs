@@ -14,7 +14,7 @@
 use serde::Serialize;
 
 use crate::metrics::Missing;
-use crate::metrics::{PhaseSelect, Timeline};
+use crate::metrics::Timeline;
 use crate::plan::{Filter, Metric, ServiceStat, Unit};
 
 use super::services::{Sample, ServiceData};
@@ -122,20 +122,9 @@ pub fn measure<'a>(
             "no samples of `{service}` for scenario `{scenario}`"
         )));
     };
-    let segments = match &filter.phase {
-        None => None,
-        Some(phase) => match timeline.select(phase) {
-            PhaseSelect::Segments(s) => Some(s),
-            PhaseSelect::Unknown => {
-                return Err(Missing::NoData(format!("no stage named `{}`", phase.name)));
-            }
-        },
-    };
-    let keep = |at_us: u64| {
-        window.is_none_or(|(a, b)| a <= at_us && at_us < b)
-            && segments
-                .as_ref()
-                .is_none_or(|list| list.contains(&timeline.segment_at(at_us)))
+    let Some(keep) = timeline.keeper(filter.phase.as_ref(), window) else {
+        let name = filter.phase.as_ref().map_or("", |p| p.name.as_str());
+        return Err(Missing::NoData(format!("no stage named `{name}`")));
     };
     // Samples of this scenario's run, on its clock.
     let on_clock = |s: &'a Sample| {

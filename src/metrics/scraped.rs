@@ -28,7 +28,7 @@ pub use crate::plan::scrape::{
     Kind, ScrapePoint, Selector, Series, increase, is_counter, join_url,
 };
 
-use crate::metrics::{Missing, PhaseSelect, Timeline};
+use crate::metrics::{Missing, Timeline};
 use crate::plan::{Filter, Metric, ScrapeForm, Unit};
 
 use super::services::ServiceData;
@@ -88,20 +88,9 @@ pub fn measure(
         .filter(|&t| t > span.start_us)
         .min()
         .unwrap_or(u64::MAX);
-    let segments = match &filter.phase {
-        None => None,
-        Some(phase) => match timeline.select(phase) {
-            PhaseSelect::Segments(s) => Some(s),
-            PhaseSelect::Unknown => {
-                return Err(Missing::NoData(format!("no stage named `{}`", phase.name)));
-            }
-        },
-    };
-    let keep = |at_us: u64| {
-        window.is_none_or(|(a, b)| a <= at_us && at_us < b)
-            && segments
-                .as_ref()
-                .is_none_or(|list| list.contains(&timeline.segment_at(at_us)))
+    let Some(keep) = timeline.keeper(filter.phase.as_ref(), window) else {
+        let name = filter.phase.as_ref().map_or("", |p| p.name.as_str());
+        return Err(Missing::NoData(format!("no stage named `{name}`")));
     };
     // (time since the services started, value) of every scrape that has the series; a
     // counter that is not there yet is 0 (client libraries print a labelled counter from its

@@ -244,6 +244,26 @@ impl Timeline {
         }
         PhaseSelect::Segments(out)
     }
+
+    /// Which times (µs on a scenario's clock) a phase qualifier and an `in every` window keep;
+    /// `None` when the qualifier names no stage of this profile.
+    pub fn keeper<'a>(
+        &'a self,
+        phase: Option<&PhaseRef>,
+        window: Option<(u64, u64)>,
+    ) -> Option<impl Fn(u64) -> bool + 'a> {
+        let segments = match phase.map(|p| self.select(p)) {
+            None => None,
+            Some(PhaseSelect::Segments(s)) => Some(s),
+            Some(PhaseSelect::Unknown) => return None,
+        };
+        Some(move |at_us: u64| {
+            window.is_none_or(|(a, b)| a <= at_us && at_us < b)
+                && segments
+                    .as_ref()
+                    .is_none_or(|list| list.contains(&self.segment_at(at_us)))
+        })
+    }
 }
 
 #[cfg(test)]

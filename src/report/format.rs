@@ -98,12 +98,19 @@ pub(crate) fn step_name(t: &Timing) -> &str {
 }
 
 /// The header of a timing table; [`timing_row`] gives its rows.
-pub(crate) const TIMING_HEADER: [&str; 8] = [
-    "step", "measure", "count", "p50", "p90", "p95", "p99", "max",
+pub(crate) const TIMING_HEADER: [&str; 10] = [
+    "step", "measure", "count", "min", "mean", "p50", "p90", "p95", "p99", "max",
 ];
 
+/// A timing's values in µs: min, mean, p50, p90, p95, p99, max.
+pub(crate) fn percentiles_us(t: &Timing) -> [u64; 7] {
+    [
+        t.min_us, t.mean_us, t.p50_us, t.p90_us, t.p95_us, t.p99_us, t.max_us,
+    ]
+}
+
 /// A timing's percentiles in µs: p50, p90, p95, p99, max.
-pub(crate) fn percentiles_us(t: &Timing) -> [u64; 5] {
+pub(crate) fn quantiles_us(t: &Timing) -> [u64; 5] {
     [t.p50_us, t.p90_us, t.p95_us, t.p99_us, t.max_us]
 }
 
@@ -113,6 +120,57 @@ pub(crate) fn timing_row(t: &Timing, step: impl Fn(&str) -> String) -> Vec<Strin
     let mut row = vec![step(step_name(t)), measure(t).into(), t.count.to_string()];
     row.extend(percentiles_us(t).map(dur));
     row
+}
+
+/// A timing row of [`collapsed_timing_rows`].
+pub(crate) struct CollapsedRow {
+    /// Under [`TIMING_HEADER`]; the measure cell names every member:
+    /// `latency = service time = step time`.
+    pub cells: Vec<String>,
+    /// The measure of the group's first timing (`latency`).
+    pub first_measure: &'static str,
+    /// More than one timing had these numbers.
+    pub merged: bool,
+}
+
+/// Timing rows with identical numbers folded into one (a one-request step has the same
+/// latency, service time and step time): each row is the first timing of its group and the
+/// measure cell names every member; a member of another step is named with its step
+/// (`iteration duration`).
+pub(crate) fn collapsed_timing_rows(
+    timings: &[Timing],
+    step: impl Fn(&str) -> String,
+) -> Vec<CollapsedRow> {
+    let mut groups: Vec<(&Timing, Vec<&Timing>)> = Vec::new();
+    for t in timings {
+        let same = |g: &Timing| g.count == t.count && percentiles_us(g) == percentiles_us(t);
+        match groups.iter_mut().find(|(first, _)| same(first)) {
+            Some((_, members)) => members.push(t),
+            None => groups.push((t, vec![t])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(first, members)| {
+            let mut cells = timing_row(first, &step);
+            cells[1] = members
+                .iter()
+                .map(|m| {
+                    if m.step == first.step {
+                        measure(m).to_string()
+                    } else {
+                        format!("{} {}", step_name(m), measure(m))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" = ");
+            CollapsedRow {
+                cells,
+                first_measure: measure(first),
+                merged: members.len() > 1,
+            }
+        })
+        .collect()
 }
 
 /// The iteration's duration among a scenario's timings (the row `p95 iteration` reads).

@@ -14,8 +14,8 @@ use crate::slo::{AssertionKind, Status};
 use crate::units::Money;
 
 use super::format::{
-    PLAIN, TIMING_HEADER, bound, capture_name, capture_values, count_item, dur, timing_row,
-    worst_window,
+    PLAIN, TIMING_HEADER, bound, capture_name, capture_values, collapsed_timing_rows, count_item,
+    dur, worst_window,
 };
 use super::{Count, Report, ScenarioReport};
 
@@ -297,11 +297,14 @@ fn write_scenario(out: &mut String, s: &ScenarioReport) {
         out.push('\n');
     }
     if !s.timings.is_empty() {
-        let rows: Vec<Vec<String>> = s.timings.iter().map(|t| timing_row(t, code)).collect();
+        let rows: Vec<Vec<String>> = collapsed_timing_rows(&s.timings, code)
+            .into_iter()
+            .map(|r| r.cells)
+            .collect();
         table(
             out,
             &TIMING_HEADER,
-            &[false, false, true, true, true, true, true, true],
+            &[false, false, true, true, true, true, true, true, true, true],
             &rows,
         );
         out.push_str(
@@ -468,11 +471,11 @@ mod tests {
         let md = render_markdown(&r);
         assert!(md.contains("## Test `t` — ✅ passed"), "{md}");
         assert!(
-            md.contains("| `chat`    | latency      |    20 | 28ms |"),
+            md.contains("| `chat`    | latency = service time |    20 | 10ms | 29ms | 28ms |"),
             "{md}"
         );
         assert!(
-            md.contains("|-----------|--------------|------:|-----:|"),
+            md.contains("|-----------|------------------------|------:|-----:|"),
             "{md}"
         );
         // Columns are padded to line up; what the cells hold:
@@ -482,7 +485,10 @@ mod tests {
             .collect::<Vec<_>>()
             .join(" ");
         assert!(md.contains("| `during calm` | 20 | 1 (5%) |"), "{md}");
-        assert!(md.contains("| `chat` | latency | 20 |"), "{md}");
+        assert!(
+            md.contains("| `chat` | latency = service time | 20 |"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -51,6 +51,11 @@ pub struct Report {
     pub could_not_run: Option<String>,
     /// What each proxy of the test saw, over every scenario (empty without proxies).
     pub proxies: Vec<ProxyReport>,
+    /// The load profile, one line per stage as the file wrote it (`ramp 0 → 10 users over
+    /// 30s`, `50/s for 1m (at most 200 users)`); `repeat` shows unrolled.
+    pub load: Vec<String>,
+    /// The targets: `api = http://…` or `llm = mock openai (latency 50ms..150ms)`.
+    pub targets: Vec<String>,
 }
 
 /// What one proxy saw over the whole test: the proxy section of the reports.
@@ -232,6 +237,9 @@ pub struct Timing {
     pub step: Option<String>,
     pub kind: TimingKind,
     pub count: u64,
+    pub min_us: u64,
+    /// Arithmetic mean, rounded to 3 significant digits like the percentiles.
+    pub mean_us: u64,
     pub p50_us: u64,
     pub p90_us: u64,
     pub p95_us: u64,
@@ -365,12 +373,90 @@ fn timing(step: Option<String>, kind: TimingKind, h: &Histogram) -> Option<Timin
         step,
         kind,
         count: h.count(),
+        min_us: h.min().map_or(0, |v| round_sig(v as f64, 3) as u64),
+        mean_us: h.mean().map_or(0, |v| round_sig(v, 3) as u64),
         p50_us: q_us(h, 0.5),
         p90_us: q_us(h, 0.9),
         p95_us: q_us(h, 0.95),
         p99_us: q_us(h, 0.99),
         max_us: q_us(h, 1.0),
     })
+}
+
+/// One line per stage of a profile, in the words of the language.
+pub fn load_lines(profile: &crate::plan::Profile) -> Vec<String> {
+    use crate::plan::StageKind;
+    use crate::units::{Duration, Rate};
+    let users = |n: u32| format!("{n} user{}", if n == 1 { "" } else { "s" });
+    profile
+        .stages
+        .iter()
+        .map(|stage| {
+            let mut line = match &stage.kind {
+                StageKind::Iterations {
+                    users: u,
+                    iterations,
+                } => format!(
+                    "{} × {iterations} iteration{}",
+                    users(*u),
+                    if *iterations == 1 { "" } else { "s" }
+                ),
+                StageKind::Users { from, to, duration } if from == to => {
+                    format!("hold {} for {}", users(*to), Duration(duration.0))
+                }
+                StageKind::Users { from, to, duration } => {
+                    format!("ramp {from} → {} over {}", users(*to), Duration(duration.0))
+                }
+                StageKind::Rate {
+                    from,
+                    to,
+                    duration,
+                    max_users,
+                } => {
+                    let shape = if from == to {
+                        format!("{} for {}", Rate(*to), Duration(duration.0))
+                    } else {
+                        format!(
+                            "{} → {} over {}",
+                            Rate(*from),
+                            Rate(*to),
+                            Duration(duration.0)
+                        )
+                    };
+                    format!("{shape} (at most {})", users(*max_users))
+                }
+                StageKind::Pause { duration } => format!("pause {}", Duration(duration.0)),
+            };
+            if let Some(limit) = stage.limit {
+                line.push_str(&format!(", limit {}", Rate(limit)));
+            }
+            match stage.phase.and_then(|i| profile.phases.get(i)) {
+                Some(name) => format!("{name}: {line}"),
+                None => line,
+            }
+        })
+        .collect()
+}
+
+/// One line per target of the file: `api = http://…`, `llm = mock openai (latency …)`.
+fn target_lines(plan: &Plan) -> Vec<String> {
+    use crate::plan::TargetKind;
+    use crate::units::Duration;
+    plan.targets
+        .iter()
+        .map(|t| match &t.kind {
+            TargetKind::Url(url) => format!("{} = {url}", t.name),
+            TargetKind::Mock(m) => {
+                let (lo, hi) = m.latency;
+                let latency = if lo == hi {
+                    Duration(lo.0).to_string()
+                } else {
+                    format!("{}..{}", Duration(lo.0), Duration(hi.0))
+                };
+                format!("{} = mock {} (latency {latency})", t.name, m.api)
+            }
+        })
+        .collect()
 }
 
 /// Builds the report of `plan.tests[test]`.
@@ -408,6 +494,8 @@ pub fn build(
         slos: verdict.results.clone(),
         merged_from: None,
         could_not_run: None,
+        load: t.map(|t| load_lines(&t.profile)).unwrap_or_default(),
+        targets: target_lines(plan),
         proxies: metrics
             .proxy_names()
             .iter()

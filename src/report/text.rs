@@ -11,8 +11,8 @@ use crate::slo::{AssertionKind, SloResult, Status};
 use crate::units::Money;
 
 use super::format::{
-    PLAIN, TIMING_HEADER, bound, capture_name, capture_values, count_item, dur, timing_row,
-    worst_window,
+    PLAIN, TIMING_HEADER, bound, capture_name, capture_values, collapsed_timing_rows, count_item,
+    dur, worst_window,
 };
 use super::{CheckReport, ComparisonRow, Count, Report, ScenarioReport, Timing};
 
@@ -231,6 +231,12 @@ fn write_header(out: &mut Out, r: &Report) {
         r.file
     );
     out.line(&line);
+    if !r.load.is_empty() {
+        out.items("load", &shown_stages(&r.load));
+    }
+    if !r.targets.is_empty() {
+        out.items("targets", &r.targets);
+    }
     if let Some(m) = &r.merged_from {
         let seeds: Vec<String> = m.seeds.iter().map(u64::to_string).collect();
         out.line(&format!(
@@ -252,6 +258,24 @@ fn write_header(out: &mut Out, r: &Report) {
     }
 }
 
+/// Most stages shown in the header (a long `repeat` unrolls into many).
+const STAGES_SHOWN: usize = 6;
+
+/// The stages of the load line (`;` between them): the first few of a long profile and how
+/// many more.
+fn shown_stages(load: &[String]) -> Vec<String> {
+    let mut shown = load.to_vec();
+    if load.len() > STAGES_SHOWN {
+        shown.truncate(STAGES_SHOWN - 1);
+        shown.push(format!("… and {} more stages", load.len() - shown.len()));
+    }
+    let last = shown.len().saturating_sub(1);
+    for l in &mut shown[..last] {
+        l.push(';');
+    }
+    shown
+}
+
 fn write_scenario(out: &mut Out, s: &ScenarioReport) {
     let name = if s.parts.is_empty() {
         s.name.clone()
@@ -262,8 +286,12 @@ fn write_scenario(out: &mut Out, s: &ScenarioReport) {
     out.line(&format!("{title}   ran {}", dur(s.duration_us)));
     write_requests(out, s);
     write_timings(out, &s.timings);
+    write_phases(out, s);
     if !s.outcomes.is_empty() {
         out.heading("Outcomes");
+        out.line(
+            "  per iteration (one run of the workload, retries included): what success_rate reads",
+        );
         let rows = s
             .outcomes
             .iter()
@@ -397,17 +425,96 @@ fn write_timings(out: &mut Out, timings: &[Timing]) {
         return;
     }
     out.heading("Latency");
+    let collapsed = collapsed_timing_rows(timings, str::to_string);
     let mut rows = vec![TIMING_HEADER.map(String::from).to_vec()];
-    rows.extend(timings.iter().map(|t| timing_row(t, str::to_string)));
-    let mut cols = vec![left(2, 10), left(2, 13), right(0, 8)];
-    cols.extend([right(0, 10); 5]);
+    let mut notes = Vec::new();
+    for row in collapsed {
+        let mut cells = row.cells;
+        if row.merged {
+            notes.push(format!("  * {} {}", cells[0], cells[1]));
+            cells[1] = format!("{}*", row.first_measure);
+        }
+        rows.push(cells);
+    }
+    let mut cols = vec![left(2, 10), left(2, 13), right(0, 7)];
+    cols.extend([right(0, 9); 7]);
     out.table(rows, &cols);
+    for note in &notes {
+        out.line(note);
+    }
+    if !notes.is_empty() {
+        out.line("    (* identical numbers, shown once)");
+    }
     out.line("  latency: from the intended start (what SLOs read); service time: from the send");
+}
+
+/// The phases an SLO can name (`during warm`, `before chaos`, …), one row each.
+fn write_phases(out: &mut Out, s: &ScenarioReport) {
+    if s.phases.is_empty() {
+        return;
+    }
+    out.heading("Phases");
+    let mut rows = vec![
+        [
+            "phase",
+            "requests",
+            "failed",
+            "throughput",
+            "iterations",
+            "p50",
+            "p95",
+            "p99",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    rows.extend(s.phases.iter().map(|p| {
+        // The latency of the first step that has one (the whole workload has no single
+        // latency); the Markdown and HTML reports list every step.
+        let t = p
+            .timings
+            .iter()
+            .find(|t| t.kind == super::TimingKind::Latency)
+            .or(p.timings.first());
+        let q = |f: fn(&Timing) -> u64| t.map_or_else(|| "-".to_string(), |t| dur(f(t)));
+        vec![
+            p.name.clone(),
+            p.requests.to_string(),
+            format!("{} ({})", p.failed, PLAIN.pct(p.error_rate_pct)),
+            PLAIN.rate(p.throughput_per_s),
+            p.iterations.to_string(),
+            q(|t| t.p50_us),
+            q(|t| t.p95_us),
+            q(|t| t.p99_us),
+        ]
+    }));
+    let mut cols = vec![
+        left(2, 14),
+        right(0, 9),
+        right(2, 10),
+        right(2, 11),
+        right(0, 11),
+    ];
+    cols.extend([right(0, 9); 3]);
+    out.table(rows, &cols);
+    if let Some(step) = s.phases.iter().find_map(|p| {
+        p.timings
+            .iter()
+            .find(|t| t.kind == super::TimingKind::Latency)
+            .and_then(|t| t.step.clone())
+    }) {
+        out.line(&format!("  p50/p95/p99: latency of step `{step}`"));
+    }
 }
 
 fn write_retries(out: &mut Out, s: &ScenarioReport) {
     let r = &s.retries;
-    if s.iterations == 0 {
+    // Only when something was retried or a retry ran out of budget: a workload without a
+    // retry policy has nothing to show here.
+    let retried = r.max.is_some_and(|m| m > 0.0)
+        || !r.by_reason.is_empty()
+        || r.budget_exceeded_during_retry > 0;
+    if s.iterations == 0 || !retried {
         return;
     }
     out.heading("Retry metrics");
@@ -471,46 +578,95 @@ const SLO_TEXT_MAX: usize = 44;
 fn write_slos(out: &mut Out, slos: &[SloResult]) {
     let title = out.paint("1", "=== SLOs ===");
     out.line(&title);
-    let rows = slos
-        .iter()
-        .map(|r| {
-            let prefix = if r.kind == AssertionKind::Abort {
-                "abort if "
-            } else {
-                ""
-            };
-            vec![
-                r.scenario.clone(),
-                format!("{prefix}{}", r.text),
-                r.lhs_display.clone(),
-                bound(r),
-                format!("line {}", r.line),
-            ]
-        })
-        .collect();
-    let cols = [
-        left(0, 8),
-        left(2, 20).at_most(SLO_TEXT_MAX),
-        right(2, 12),
-        left(2, 14),
-        left(0, 0),
-    ];
-    let lines = table(rows, &cols);
-    for (r, line) in slos.iter().zip(lines) {
-        let mark = match r.status {
-            Status::Pass => out.paint("32", "✓"),
-            _ => out.paint("31", "✗"),
+    // One group per assertion (its line and text); one member per scenario it was read for.
+    let mut groups: Vec<Vec<&SloResult>> = Vec::new();
+    for r in slos {
+        match groups
+            .iter_mut()
+            .find(|g| g[0].line == r.line && g[0].text == r.text && g[0].kind == r.kind)
+        {
+            Some(g) => g.push(r),
+            None => groups.push(vec![r]),
+        }
+    }
+    let text = |r: &SloResult| {
+        let prefix = if r.kind == AssertionKind::Abort {
+            "abort if "
+        } else {
+            ""
         };
-        out.line(&format!("  {mark} {line}"));
-        if let Some(expr) = &r.bound_expr {
-            out.line(&format!("      bound: {expr} = {}", r.rhs_display));
+        format!("{prefix}{}", r.text)
+    };
+    if groups.iter().all(|g| g.len() == 1) {
+        // One scenario per assertion: one line each, the scenario named when there are several.
+        let named = slos.iter().any(|r| r.scenario != slos[0].scenario);
+        let rows = slos
+            .iter()
+            .map(|r| {
+                let mut row = vec![text(r), r.lhs_display.clone(), bound(r)];
+                row.push(format!("line {}", r.line));
+                if named {
+                    row.insert(0, r.scenario.clone());
+                }
+                row
+            })
+            .collect();
+        let mut cols = vec![
+            left(0, 20).at_most(SLO_TEXT_MAX),
+            right(2, 12),
+            left(2, 14),
+            left(0, 0),
+        ];
+        if named {
+            cols.insert(0, left(0, 8));
         }
-        if let Some(window) = worst_window(r) {
-            out.line(&format!("      {window}"));
+        let lines = table(rows, &cols);
+        for (r, line) in slos.iter().zip(lines) {
+            let mark = slo_mark(out, r.status == Status::Pass);
+            out.line(&format!("  {mark} {line}"));
+            write_slo_notes(out, r, "      ");
         }
-        if let Some(message) = &r.message {
-            out.line(&format!("      {message}"));
+        return;
+    }
+    // Several scenarios: the assertion once, then one indented row per scenario (aligned
+    // over the whole table).
+    let rows = groups
+        .iter()
+        .flatten()
+        .map(|r| vec![r.scenario.clone(), r.lhs_display.clone(), bound(r)])
+        .collect();
+    let mut lines = table(rows, &[left(0, 8), right(2, 12), left(2, 14)]).into_iter();
+    for g in &groups {
+        let mark = slo_mark(out, g.iter().all(|r| r.status == Status::Pass));
+        out.line(&format!("  {mark} {}   line {}", text(g[0]), g[0].line));
+        for r in g {
+            let mark = slo_mark(out, r.status == Status::Pass);
+            let line = lines.next().unwrap_or_default();
+            out.line(&format!("      {mark} {line}"));
+            write_slo_notes(out, r, "          ");
         }
+    }
+}
+
+fn slo_mark(out: &Out, passed: bool) -> String {
+    if passed {
+        out.paint("32", "✓")
+    } else {
+        out.paint("31", "✗")
+    }
+}
+
+/// The lines under an SLO's row: its bound's expression, its worst window, why it has no
+/// value.
+fn write_slo_notes(out: &mut Out, r: &SloResult, indent: &str) {
+    if let Some(expr) = &r.bound_expr {
+        out.line(&format!("{indent}bound: {expr} = {}", r.rhs_display));
+    }
+    if let Some(window) = worst_window(r) {
+        out.line(&format!("{indent}{window}"));
+    }
+    if let Some(message) = &r.message {
+        out.line(&format!("{indent}{message}"));
     }
 }
 

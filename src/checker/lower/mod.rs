@@ -203,7 +203,94 @@ impl<'a> Lowerer<'a> {
                 .collect(),
             ExprKind::RawStr(s) => s.clone(),
             ExprKind::Paren(inner) => self.string(inner),
-            _ => self.file.slice(e.span).to_string(),
+            // A literal as written (`${port}` with `let port = 9300`, `${2s}`).
+            ExprKind::Number { .. }
+            | ExprKind::Duration(_)
+            | ExprKind::Percent(_)
+            | ExprKind::Rate(_)
+            | ExprKind::Size(_)
+            | ExprKind::Bandwidth(_)
+            | ExprKind::Money(_)
+            | ExprKind::StatusClass(_) => self.file.slice(e.span).to_string(),
+            // `"http://" + host`: the two strings joined.
+            ExprKind::Binary {
+                op: BinaryOp::Add,
+                lhs,
+                rhs,
+            } if self.stringy(lhs, 0) || self.stringy(rhs, 0) => {
+                self.string(lhs) + &self.string(rhs)
+            }
+            // Arithmetic (`${base + 1}`, `${2 * 1s}`): its value, in its unit.
+            ExprKind::Unary {
+                op: ast::UnaryOp::Neg,
+                ..
+            }
+            | ExprKind::Binary {
+                op: BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod,
+                ..
+            } => {
+                let v = self.num(e);
+                match self.unit_leaf(e, 0) {
+                    Some(ExprKind::Duration(_)) => {
+                        crate::units::Duration(domains::exact_u64(v, u64::MAX, "a duration"))
+                            .to_string()
+                    }
+                    Some(ExprKind::Percent(_)) => crate::units::Percent(v).to_string(),
+                    Some(ExprKind::Rate(_)) => crate::units::Rate(v).to_string(),
+                    Some(ExprKind::Money(_)) => crate::units::Money(v).to_string(),
+                    _ => crate::units::trim(v, 6),
+                }
+            }
+            _ => {
+                // `check` lets through only strings, names, literals, `env(…)` and
+                // arithmetic on plain numbers where a constant string is read.
+                domains::unlowerable(&format!("not a string: {}", self.file.slice(e.span)));
+                self.file.slice(e.span).to_string()
+            }
+        }
+    }
+
+    /// Whether a constant is text: a string, `env(…)`, or a `+` with text on one side (a `let`
+    /// followed by its name).
+    fn stringy(&self, e: &ast::Expr, hops: usize) -> bool {
+        match &e.kind {
+            ExprKind::Str(_) | ExprKind::RawStr(_) => true,
+            ExprKind::Call { callee, .. } => callee.as_name().is_some_and(|n| n.text == "env"),
+            ExprKind::Paren(inner) => self.stringy(inner, hops),
+            ExprKind::Name(n) if hops < 4096 => match self.items.get(n.text.as_str()) {
+                Some(Item::Let(l)) => self.stringy(&l.value, hops + 1),
+                _ => false,
+            },
+            ExprKind::Binary {
+                op: BinaryOp::Add,
+                lhs,
+                rhs,
+            } => self.stringy(lhs, hops) || self.stringy(rhs, hops),
+            _ => false,
+        }
+    }
+
+    /// The first literal with a unit in a constant (a `let` followed by its name): the unit its
+    /// value is shown in.
+    fn unit_leaf<'e>(&'e self, e: &'e ast::Expr, hops: usize) -> Option<&'e ExprKind> {
+        match &e.kind {
+            ExprKind::Duration(_)
+            | ExprKind::Percent(_)
+            | ExprKind::Rate(_)
+            | ExprKind::Money(_)
+            | ExprKind::Size(_)
+            | ExprKind::Bandwidth(_) => Some(&e.kind),
+            ExprKind::Paren(operand) | ExprKind::Unary { operand, .. } => {
+                self.unit_leaf(operand, hops)
+            }
+            ExprKind::Name(n) if hops < 4096 => match self.items.get(n.text.as_str()) {
+                Some(Item::Let(l)) => self.unit_leaf(&l.value, hops + 1),
+                _ => None,
+            },
+            ExprKind::Binary { lhs, rhs, .. } => self
+                .unit_leaf(lhs, hops)
+                .or_else(|| self.unit_leaf(rhs, hops)),
+            _ => None,
         }
     }
 

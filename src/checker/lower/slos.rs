@@ -105,7 +105,6 @@ impl Lowerer<'_> {
         filter: &plan::Filter,
         captures: &[String],
     ) -> plan::SloExpr {
-        use plan::SloExpr as S;
         match &e.kind {
             ExprKind::Paren(inner) => self.slo_expr(inner, filter, captures),
             ExprKind::Phase { base, phase, name } => {
@@ -124,25 +123,7 @@ impl Lowerer<'_> {
                     Box::new(self.slo_expr(lhs, filter, captures)),
                     Box::new(self.slo_expr(rhs, filter, captures)),
                 );
-                match op {
-                    BinaryOp::Add => S::Add(l, r),
-                    BinaryOp::Sub => S::Sub(l, r),
-                    BinaryOp::Div => S::Div(l, r),
-                    _ => {
-                        // A percentage scales: `50% * throughput` is half of it.
-                        let scale = |s: Box<S>| match *s {
-                            S::Const {
-                                value,
-                                unit: plan::Unit::Percent,
-                            } => Box::new(S::Const {
-                                value: value / 100.0,
-                                unit: plan::Unit::Number,
-                            }),
-                            other => Box::new(other),
-                        };
-                        S::Mul(scale(l), scale(r))
-                    }
-                }
+                arithmetic(*op, l, r)
             }
             ExprKind::Name(n) => match MetricName::from_name(&n.text) {
                 Some(m) => metric(
@@ -298,7 +279,6 @@ impl Lowerer<'_> {
 
     /// A side under `proxy NAME:` (`check` let through only what a proxy measures).
     fn proxy_expr(&self, e: &ast::Expr, proxy: &str) -> plan::SloExpr {
-        use plan::SloExpr as S;
         let at = |measure| plan::SloExpr::Metric {
             metric: plan::Metric::Proxy {
                 proxy: proxy.to_string(),
@@ -313,24 +293,7 @@ impl Lowerer<'_> {
                     Box::new(self.proxy_expr(lhs, proxy)),
                     Box::new(self.proxy_expr(rhs, proxy)),
                 );
-                match op {
-                    BinaryOp::Add => S::Add(l, r),
-                    BinaryOp::Sub => S::Sub(l, r),
-                    BinaryOp::Div => S::Div(l, r),
-                    _ => {
-                        let scale = |s: Box<S>| match *s {
-                            S::Const {
-                                value,
-                                unit: plan::Unit::Percent,
-                            } => Box::new(S::Const {
-                                value: value / 100.0,
-                                unit: plan::Unit::Number,
-                            }),
-                            other => Box::new(other),
-                        };
-                        S::Mul(scale(l), scale(r))
-                    }
-                }
+                arithmetic(*op, l, r)
             }
             ExprKind::Name(n) => match vocab::ProxyMetric::from_name(&n.text) {
                 Some(m) => at(match m {
@@ -469,5 +432,28 @@ fn unit_of(e: &plan::SloExpr) -> Option<plan::Unit> {
     match e {
         plan::SloExpr::Const { unit, .. } => Some(*unit),
         _ => None,
+    }
+}
+
+/// `l op r` for a side of an SLO; a percentage scales (`50% * throughput` is half of it).
+fn arithmetic(op: BinaryOp, l: Box<plan::SloExpr>, r: Box<plan::SloExpr>) -> plan::SloExpr {
+    use plan::SloExpr as S;
+    match op {
+        BinaryOp::Add => S::Add(l, r),
+        BinaryOp::Sub => S::Sub(l, r),
+        BinaryOp::Div => S::Div(l, r),
+        _ => {
+            let scale = |s: Box<S>| match *s {
+                S::Const {
+                    value,
+                    unit: plan::Unit::Percent,
+                } => Box::new(S::Const {
+                    value: value / 100.0,
+                    unit: plan::Unit::Number,
+                }),
+                other => Box::new(other),
+            };
+            S::Mul(scale(l), scale(r))
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use maud::{Markup, html};
 
-use crate::report::format::{dur, iteration_timing, percentiles_us, plural};
+use crate::report::format::{dur, iteration_timing, plural, quantiles_us};
 use crate::report::{Timing, TimingKind};
 
 use super::{CW, ML, MR, PLOT_H, c, figure, legend_item, line, linear_ticks, message, nice_axis};
@@ -170,7 +170,7 @@ pub(in crate::artifacts::html) fn spectrum_figure(timings: &[Timing]) -> Markup 
     };
     let values: Vec<f64> = lines
         .iter()
-        .flat_map(|s| percentiles_us(s.timing))
+        .flat_map(|s| quantiles_us(s.timing))
         .map(|v| v as f64)
         .collect();
     let YScale { ticks, y, log } = y_scale(&values, top, bottom);
@@ -195,7 +195,7 @@ pub(in crate::artifacts::html) fn spectrum_figure(timings: &[Timing]) -> Markup 
         @if lines.is_empty() { (message(x0, x1, top, bottom, "no requests")) }
         @for (i, s) in lines.iter().enumerate() {
             @let (lc, dc) = s.classes(i);
-            @let values = percentiles_us(s.timing);
+            @let values = quantiles_us(s.timing);
             @let pts: Vec<Option<(f64, f64)>> = QUANTILES
                 .iter()
                 .zip(values)
