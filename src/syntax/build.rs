@@ -373,6 +373,15 @@ impl<'s> Builder<'s> {
             });
             return true;
         }
+        // Words of the language that follow a number (`iterations 2 as warm`, `rate 10/s for
+        // 1m`) are misplaced words, never misspelled units.
+        const AFTER_NUMBERS: [&str; 16] = [
+            "as", "for", "over", "to", "in", "every", "within", "limit", "max", "users",
+            "until", "at", "on", "if", "grace", "iterations",
+        ];
+        if AFTER_NUMBERS.contains(&word) {
+            return false;
+        }
         let Some(guess) = super::literal::guess_unit(word) else {
             return false;
         };
