@@ -272,6 +272,7 @@ fn shard(
                 intended_us: if step == 0 { intended } else { sent },
                 sent_us: sent,
                 done_us: done,
+                active_users: 1,
                 status: Some(if failed { 500 } else { 200 }),
                 error: failed.then_some(ErrorClass::Check),
                 failed,

@@ -824,12 +824,7 @@ fn merge_series(
                     let t_s = points.len() as u64;
                     points.push(SeriesPoint {
                         t_s,
-                        requests: 0,
-                        errors: 0,
-                        p50_us: 0,
-                        p90_us: 0,
-                        p99_us: 0,
-                        max_us: 0,
+                        ..SeriesPoint::default()
                     });
                 }
                 let q = &mut points[p.t_s as usize];
@@ -839,6 +834,14 @@ fn merge_series(
                 q.p50_us = q.p50_us.max(p.p50_us);
                 q.p90_us = q.p90_us.max(p.p90_us);
                 q.p99_us = q.p99_us.max(p.p99_us);
+                // Shards run at once on their own machines: their VUs add up; a lag is the
+                // worst shard's (no interval log of lags to merge exactly).
+                q.users += p.users;
+                for (a, b) in q.classes.iter_mut().zip(p.classes) {
+                    *a += b;
+                }
+                q.lag_p99_us = q.lag_p99_us.max(p.lag_p99_us);
+                q.lag_max_us = q.lag_max_us.max(p.lag_max_us);
             }
         }
     }
@@ -957,6 +960,7 @@ mod tests {
             p90_us: p50_us,
             p99_us: p50_us,
             max_us: p50_us,
+            ..SeriesPoint::default()
         };
         let stored = |points: Vec<SeriesPoint>| {
             vec![ScenarioSeries {

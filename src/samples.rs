@@ -63,6 +63,8 @@ pub struct Attempt {
     pub intended_us: u64,
     pub sent_us: u64,
     pub done_us: u64,
+    /// VUs active (the engine's gauge) when it was sent.
+    pub active_users: u32,
     pub status: Option<u16>,
     pub error: Option<ErrorClass>,
     /// Counted as a failed request (transport error, timeout, failed check, or ≥ 400 with no check).

@@ -28,7 +28,7 @@ pub struct ScenarioSeries {
     pub phases: Vec<PhaseSpan>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct SeriesPoint {
     /// Seconds since the scenario started.
     pub t_s: u64,
@@ -41,6 +41,30 @@ pub struct SeriesPoint {
     pub p90_us: u64,
     pub p99_us: u64,
     pub max_us: u64,
+    /// The most VUs active when one of the second's attempts was sent (0: no attempt).
+    #[serde(default)]
+    pub users: u64,
+    /// The second's attempts by answer: [1xx/2xx, 3xx, 4xx, 5xx, no answer (timeout,
+    /// refused, reset, …)].
+    #[serde(default)]
+    pub classes: [u64; 5],
+    /// How late the generator sent them (send − intended start), p99 and max, µs: a stalled
+    /// load generator shows here, a stalled server in the latency.
+    #[serde(default)]
+    pub lag_p99_us: u64,
+    #[serde(default)]
+    pub lag_max_us: u64,
+}
+
+/// The index in [`SeriesPoint::classes`] of an attempt with this status (`None`: no answer).
+pub fn status_class(status: Option<u16>) -> usize {
+    match status {
+        Some(s) if s < 300 => 0,
+        Some(s) if s < 400 => 1,
+        Some(s) if s < 500 => 2,
+        Some(_) => 3,
+        None => 4,
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -147,6 +147,10 @@ struct Second {
     errors: u64,
     max_us: u64,
     steps: BTreeMap<usize, Histogram>,
+    users: u64,
+    classes: [u64; 5],
+    /// Send − intended start of each attempt.
+    lag: Histogram,
 }
 
 /// Open seconds of one scenario (see the module doc).
@@ -164,6 +168,9 @@ impl Seconds {
         s.errors += u64::from(a.failed);
         s.max_us = s.max_us.max(latency);
         s.steps.entry(a.step).or_default().record(latency);
+        s.users = s.users.max(u64::from(a.active_users));
+        s.classes[super::model::status_class(a.status)] += 1;
+        s.lag.record(a.sent_us.saturating_sub(a.intended_us));
         self.watermark_us = self.watermark_us.max(a.done_us);
     }
 
@@ -399,6 +406,8 @@ impl TestStream {
                 all.merge(h);
             }
             let q = |q: f64| all.percentile(q).unwrap_or(0);
+            let lag_p99 = second.lag.percentile(0.99).unwrap_or(0);
+            let lag_max = second.lag.max().unwrap_or(0);
             let s = self.state(scenario);
             while (s.points.len() as u64) < t {
                 let t_s = s.points.len() as u64;
@@ -413,6 +422,12 @@ impl TestStream {
                     p.requests += second.requests;
                     p.errors += second.errors;
                     p.max_us = p.max_us.max(second.max_us);
+                    p.users = p.users.max(second.users);
+                    for (a, b) in p.classes.iter_mut().zip(second.classes) {
+                        *a += b;
+                    }
+                    p.lag_p99_us = p.lag_p99_us.max(lag_p99);
+                    p.lag_max_us = p.lag_max_us.max(lag_max);
                 }
                 None => s.points.push(SeriesPoint {
                     t_s: t,
@@ -422,6 +437,10 @@ impl TestStream {
                     p90_us: q(0.9),
                     p99_us: q(0.99),
                     max_us: second.max_us,
+                    users: second.users,
+                    classes: second.classes,
+                    lag_p99_us: lag_p99,
+                    lag_max_us: lag_max,
                 }),
             }
         }
@@ -579,12 +598,7 @@ impl TestStream {
 fn empty_point(t_s: u64) -> SeriesPoint {
     SeriesPoint {
         t_s,
-        requests: 0,
-        errors: 0,
-        p50_us: 0,
-        p90_us: 0,
-        p99_us: 0,
-        max_us: 0,
+        ..SeriesPoint::default()
     }
 }
 
@@ -666,6 +680,57 @@ mod tests {
             total += intervals.iter().map(|i| i.histogram.count()).sum::<u64>();
         }
         assert_eq!(total, 891);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn points_carry_users_status_classes_and_generator_lag() {
+        let dir = temp_dir("classes");
+        let p = plan(&["baseline"], vec![hold(3, None)], &[]);
+        let mut log = RequestLog::create(&dir.join("requests.jsonl")).unwrap();
+        let mut stream = TestStream::new(&p, 0, None);
+        stream.scenario_started(0);
+        // Second 0: 200, 302, 404, 503, no answer; sent 0, 1, 2, 3, 4 ms late by 1–5 VUs.
+        // Second 1: one 201 sent 40 ms late by 2 VUs.
+        let statuses = [Some(200), Some(302), Some(404), Some(503), None];
+        for (i, status) in statuses.into_iter().enumerate() {
+            let i = i as u64;
+            let mut a = attempt(0, 0, i * 100 * MS, 10 * MS);
+            a.sent_us = a.intended_us + i * MS;
+            a.status = status;
+            a.active_users = i as u32 + 1;
+            stream.attempt(&a, &mut log);
+        }
+        let mut a = attempt(0, 0, S + 100 * MS, 10 * MS);
+        a.sent_us = a.intended_us + 40 * MS;
+        a.status = Some(201);
+        a.active_users = 2;
+        stream.attempt(&a, &mut log);
+        stream.scenario_finished(0, 2 * S);
+        let (series, _, error) = stream.finish();
+        assert_eq!(error, None);
+        let points = &series[0].points;
+        assert_eq!(points[0].classes, [1, 1, 1, 1, 1]);
+        assert_eq!(points[0].users, 5);
+        // HdrHistogram, 3 significant digits: 4 ms reads back as 4.001 ms.
+        let close = |v: u64, want: u64| v.abs_diff(want) * 1000 <= want;
+        assert!(
+            close(points[0].lag_p99_us, 4 * MS),
+            "{}",
+            points[0].lag_p99_us
+        );
+        assert!(
+            close(points[0].lag_max_us, 4 * MS),
+            "{}",
+            points[0].lag_max_us
+        );
+        assert_eq!(points[1].classes, [1, 0, 0, 0, 0]);
+        assert_eq!(points[1].users, 2);
+        assert!(
+            close(points[1].lag_max_us, 40 * MS),
+            "{}",
+            points[1].lag_max_us
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

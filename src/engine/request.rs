@@ -431,6 +431,8 @@ async fn one_attempt(
         intended_us: ctx.us(intended),
         sent_us,
         done_us: ctx.us(done),
+        active_users: u32::try_from(ctx.live_users.load(std::sync::atomic::Ordering::Relaxed))
+            .unwrap_or(u32::MAX),
         status,
         error,
         failed,

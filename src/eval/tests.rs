@@ -298,6 +298,7 @@ fn attempt(status: Option<u16>, fault: Option<Fault>) -> Attempt {
         intended_us: 100,
         sent_us: 100,
         done_us: 600,
+        active_users: 1,
         status,
         error: None,
         failed: false,

@@ -85,6 +85,7 @@ pub(crate) fn attempt(scenario: usize, step: usize, at_us: u64, latency_us: u64)
         intended_us: at_us,
         sent_us: at_us,
         done_us: at_us + latency_us,
+        active_users: 1,
         status: Some(200),
         error: None,
         failed: false,

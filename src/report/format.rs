@@ -109,11 +109,6 @@ pub(crate) fn percentiles_us(t: &Timing) -> [u64; 7] {
     ]
 }
 
-/// A timing's percentiles in µs: p50, p90, p95, p99, max.
-pub(crate) fn quantiles_us(t: &Timing) -> [u64; 5] {
-    [t.p50_us, t.p90_us, t.p95_us, t.p99_us, t.max_us]
-}
-
 /// The cells of a timing row under [`TIMING_HEADER`]; `step` shows the step's name (as
 /// inline code, in Markdown).
 pub(crate) fn timing_row(t: &Timing, step: impl Fn(&str) -> String) -> Vec<String> {

@@ -245,6 +245,10 @@ pub struct Timing {
     pub p95_us: u64,
     pub p99_us: u64,
     pub max_us: u64,
+    /// p75, p99.9 and p99.99, µs: the tail the HTML's latency distribution plots (not in
+    /// summary.json, whose timings keep their fixed set).
+    #[serde(skip)]
+    pub tail_us: [u64; 3],
 }
 
 /// One step of the workload (requests of that step only).
@@ -380,6 +384,7 @@ fn timing(step: Option<String>, kind: TimingKind, h: &Histogram) -> Option<Timin
         p95_us: q_us(h, 0.95),
         p99_us: q_us(h, 0.99),
         max_us: q_us(h, 1.0),
+        tail_us: [q_us(h, 0.75), q_us(h, 0.999), q_us(h, 0.9999)],
     })
 }
 

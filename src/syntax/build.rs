@@ -376,8 +376,22 @@ impl<'s> Builder<'s> {
         // Words of the language that follow a number (`iterations 2 as warm`, `rate 10/s for
         // 1m`) are misplaced words, never misspelled units.
         const AFTER_NUMBERS: [&str; 16] = [
-            "as", "for", "over", "to", "in", "every", "within", "limit", "max", "users",
-            "until", "at", "on", "if", "grace", "iterations",
+            "as",
+            "for",
+            "over",
+            "to",
+            "in",
+            "every",
+            "within",
+            "limit",
+            "max",
+            "users",
+            "until",
+            "at",
+            "on",
+            "if",
+            "grace",
+            "iterations",
         ];
         if AFTER_NUMBERS.contains(&word) {
             return false;

@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use crate::report::format::TYPESET;
 use crate::report::{ComparisonRow, Report};
 
-use super::charts::bars::{success_bars, time_bars};
+use super::charts::bars::{success_bars, success_floor, time_bars};
 use super::charts::figure;
 use super::wbr;
 
@@ -44,6 +44,8 @@ pub(super) fn comparison_section(ti: usize, r: &Report, anchors: &BTreeMap<&str,
     let success_caption = html! {
         "Success rate " span.sub { "iterations that succeeded" }
     };
+    let floor = success_floor(rows);
+    let success_foot = (floor > 0.0).then(|| format!("the track starts at {floor}%"));
     html! {
         section.card {
             h2.h {
@@ -70,7 +72,7 @@ pub(super) fn comparison_section(ti: usize, r: &Report, anchors: &BTreeMap<&str,
             } }
             div.grid2 {
                 (figure(time_caption, None, time_bars(rows, base), None))
-                (figure(success_caption, None, success_bars(rows), None))
+                (figure(success_caption, None, success_bars(rows), success_foot.as_deref()))
             }
         }
         "\n"

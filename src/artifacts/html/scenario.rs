@@ -1,18 +1,20 @@
 //! One card per scenario: a summary line (requests, errors, throughput, p95 iteration, SLO
-//! state) that opens onto the charts over time, the latency spectrum and table per step,
+//! state) that opens onto the charts over time, the generator charts, the latency distribution and table per step,
 //! then the numbers (requests, iterations, fault rules, captures, phases).
 
 use maud::{Markup, html};
 
 use crate::artifacts::model::ScenarioSeries;
 use crate::report::format::{
-    TIMING_HEADER, TYPESET, capture_name, capture_values, dur, iteration_timing, plural, timing_row,
+    TIMING_HEADER, TYPESET, capture_name, capture_values, collapsed_timing_rows, dur,
+    iteration_timing, plural,
 };
 use crate::report::{Count, ScenarioReport, Timing, TimingKind};
 use crate::slo::{SloResult, Status};
 use crate::units::Percent;
 
 use super::charts::latency::{latency_bounds, latency_figure};
+use super::charts::load::{classes_figure, lag_figure, users_figure};
 use super::charts::spectrum::spectrum_figure;
 use super::charts::throughput::throughput_figure;
 use super::charts::time::TimeSeries;
@@ -37,12 +39,15 @@ pub(super) fn scenario_card(
                             @let ts = TimeSeries::new(series, sc.duration_us);
                             (latency_figure(&ts, &latency_bounds(slos)))
                             (throughput_figure(&ts))
+                            (users_figure(&ts))
+                            (classes_figure(&ts))
+                            (lag_figure(&ts))
                         }
                         None => p.muted.nodata { "No time series was recorded for this scenario." },
                     }
                     (spectrum_figure(&sc.timings))
-                    (timings_table(&sc.timings))
                 }
+                (timings_table(&sc.timings))
                 (facts(sc))
             }
         }
@@ -100,18 +105,17 @@ fn timings_table(timings: &[Timing]) -> Markup {
                         }
                     } }
                     tbody {
-                        @for t in timings {
-                            @let row = timing_row(t, str::to_string);
-                            tr class=[(t.kind == TimingKind::Latency).then_some("lat")] {
-                                td.wrap { (row[0]) }
-                                td { (row[1]) }
-                                @for cell in &row[2..] { td.num { (cell) } }
+                        @for r in collapsed_timing_rows(timings, str::to_string) {
+                            tr class=[(r.first_measure == "latency").then_some("lat")] {
+                                td.wrap { (r.cells[0]) }
+                                td { (r.cells[1]) }
+                                @for cell in &r.cells[2..] { td.num { (cell) } }
                             }
                         }
                     }
                 } }
                 p.foot {
-                    "latency: from the intended start (what SLOs read) · service time: from the send"
+                    "latency: from the intended start (what SLOs read) · service time: from the send · rows with identical numbers are shown once"
                 }
             }
         }

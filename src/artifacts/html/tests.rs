@@ -198,6 +198,9 @@ fn series_of(shots: &[Shot], scenarios: &[&str]) -> Vec<ScenarioSeries> {
                         p90_us: q(&lat, 0.9),
                         p99_us: q(&lat, 0.99),
                         max_us: q(&lat, 1.0),
+                        users: 4,
+                        classes: [these.len() as u64, 0, 0, 0, 0],
+                        ..SeriesPoint::default()
                     }
                 })
                 .collect();
@@ -291,6 +294,7 @@ fn smoke() -> TestRecord {
             p90_us: q(&lat, 0.9),
             p99_us: q(&lat, 0.99),
             max_us: q(&lat, 1.0),
+            ..SeriesPoint::default()
         });
     }
     c.scenario_finished(0, 20 * S);
@@ -325,7 +329,8 @@ fn expected_charts(records: &[TestRecord]) -> usize {
                 .iter()
                 .map(|sc| {
                     let series = r.series.iter().any(|x| x.scenario == sc.name);
-                    1 + if series { 2 } else { 0 }
+                    // latency, throughput, users, classes, lag over time; the distribution.
+                    1 + if series { 5 } else { 0 }
                 })
                 .sum();
             cmp + per
@@ -427,7 +432,7 @@ fn one_svg_per_chart() {
     let records = [bad_day(), smoke()];
     let html = render(&records);
     let expected = expected_charts(&records);
-    assert_eq!(expected, 5 * 3 + 2 + 3);
+    assert_eq!(expected, 5 * 6 + 2 + 6);
     assert_eq!(charts(&html), expected);
     assert_eq!(html.matches("<svg").count(), expected);
     assert_eq!(html.matches("</svg>").count(), expected);
@@ -477,15 +482,7 @@ fn edge_cases_render() {
     r.series.push(ScenarioSeries {
         scenario: "idle".into(),
         started_at: None,
-        points: vec![SeriesPoint {
-            t_s: 0,
-            requests: 0,
-            errors: 0,
-            p50_us: 0,
-            p90_us: 0,
-            p99_us: 0,
-            max_us: 0,
-        }],
+        points: vec![SeriesPoint::default()],
         phases: vec![],
     });
     r.series[1].points.truncate(1);
@@ -579,12 +576,7 @@ fn write_edge_html() {
     r.series[2].points.iter_mut().for_each(|p| {
         *p = SeriesPoint {
             t_s: p.t_s,
-            requests: 0,
-            errors: 0,
-            p50_us: 0,
-            p90_us: 0,
-            p99_us: 0,
-            max_us: 0,
+            ..SeriesPoint::default()
         }
     });
     r.series.remove(3);

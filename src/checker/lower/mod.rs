@@ -231,10 +231,12 @@ impl<'a> Lowerer<'a> {
             } => {
                 let v = self.num(e);
                 match self.unit_leaf(e, 0) {
-                    Some(ExprKind::Duration(_)) => {
-                        crate::units::Duration(domains::exact_u64(v, u64::MAX, "a duration"))
-                            .to_string()
-                    }
+                    // Text, not a slot: a negative duration is shown with its sign.
+                    Some(ExprKind::Duration(_)) => format!(
+                        "{}{}",
+                        if v < 0.0 { "-" } else { "" },
+                        crate::units::Duration(v.abs().round().min(u64::MAX as f64) as u64)
+                    ),
                     Some(ExprKind::Percent(_)) => crate::units::Percent(v).to_string(),
                     Some(ExprKind::Rate(_)) => crate::units::Rate(v).to_string(),
                     Some(ExprKind::Money(_)) => crate::units::Money(v).to_string(),

@@ -1,5 +1,6 @@
 //! The scenario comparison as horizontal bars, one row per scenario: p95 iteration time
-//! (with the baseline as a dashed reference line) and success rate (on a 0–100% track).
+//! (with the baseline as a dashed reference line) and success rate (on a track from 0, 50, 90,
+//! 99 or 99.9 % to 100 %, whichever resolves the rates).
 
 use maud::{Markup, html};
 
@@ -23,7 +24,7 @@ const BAR_VALUE_W: f64 = 104.0;
 /// bar; `reference` draws a dashed line at a value (the baseline).
 fn hbars(
     bars: &[HBar],
-    xmax: f64,
+    (xmin, xmax): (f64, f64),
     track: bool,
     reference: Option<(f64, &str)>,
     label: &str,
@@ -37,7 +38,7 @@ fn hbars(
         .fold(64.0, f64::max)
         .min(210.0);
     let (x0, x1) = (label_w, CW - BAR_VALUE_W);
-    let xv = |v: f64| x0 + (v / xmax).clamp(0.0, 1.0) * (x1 - x0);
+    let xv = |v: f64| x0 + ((v - xmin) / (xmax - xmin)).clamp(0.0, 1.0) * (x1 - x0);
     let rows = html! {
         @for (i, b) in bars.iter().enumerate() {
             @let yr = top + i as f64 * BAR_ROW;
@@ -103,15 +104,29 @@ pub(in crate::artifacts::html) fn time_bars(
         .map(|v| (v as f64, "baseline"));
     hbars(
         &bars,
-        if xmax > 0.0 { xmax } else { 1.0 },
+        (0.0, if xmax > 0.0 { xmax } else { 1.0 }),
         false,
         reference,
         "p95 iteration time per scenario",
     )
 }
 
-/// Success rate per scenario, on a 0–100% track.
+/// Where the success-rate track starts: the highest of 0, 50, 90, 99, 99.9 % below every
+/// rate, so that 97.75 % and 100 % are told apart.
+pub(in crate::artifacts::html) fn success_floor(rows: &[ComparisonRow]) -> f64 {
+    let lowest = rows
+        .iter()
+        .filter_map(|r| r.success_rate_pct)
+        .fold(100.0, f64::min);
+    [99.9, 99.0, 90.0, 50.0]
+        .into_iter()
+        .find(|f| *f < lowest)
+        .unwrap_or(0.0)
+}
+
+/// Success rate per scenario, on a track from [`success_floor`] to 100%.
 pub(in crate::artifacts::html) fn success_bars(rows: &[ComparisonRow]) -> Markup {
+    let floor = success_floor(rows);
     let bars: Vec<HBar> = rows
         .iter()
         .map(|r| {
@@ -125,5 +140,41 @@ pub(in crate::artifacts::html) fn success_bars(rows: &[ComparisonRow]) -> Markup
             }
         })
         .collect();
-    hbars(&bars, 100.0, true, None, "success rate per scenario")
+    hbars(
+        &bars,
+        (floor, 100.0),
+        true,
+        None,
+        "success rate per scenario",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(rates: &[f64]) -> Vec<ComparisonRow> {
+        rates
+            .iter()
+            .map(|r| ComparisonRow {
+                scenario: format!("s{r}"),
+                success_rate_pct: Some(*r),
+                p95_retries: None,
+                p95_cost: None,
+                p95_duration_us: None,
+                duration_vs_baseline: None,
+                cost_vs_baseline: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_success_track_resolves_the_top_percent() {
+        assert_eq!(success_floor(&rows(&[100.0, 97.75])), 90.0);
+        assert_eq!(success_floor(&rows(&[100.0, 99.95])), 99.9);
+        assert_eq!(success_floor(&rows(&[100.0, 99.5])), 99.0);
+        assert_eq!(success_floor(&rows(&[100.0])), 99.9);
+        assert_eq!(success_floor(&rows(&[70.0, 100.0])), 50.0);
+        assert_eq!(success_floor(&rows(&[20.0])), 0.0);
+    }
 }

@@ -1,5 +1,6 @@
 //! The page's charts, drawn as inline SVG in a fixed coordinate box (`viewBox`) that scales
-//! with its column. One file per kind: [`latency`] and [`throughput`] over time (sharing the
+//! with its column. One file per kind: [`latency`], [`throughput`] and the generator's
+//! [`load`] (active users, status classes, lag) over time (sharing the
 //! time axis, stage lanes and hover columns of [`time`]), the latency [`spectrum`] per step,
 //! and the comparison [`bars`]. Here: the shared geometry, axes and text fitting.
 //!
@@ -8,6 +9,7 @@
 
 pub(super) mod bars;
 pub(super) mod latency;
+pub(super) mod load;
 pub(super) mod spectrum;
 pub(super) mod throughput;
 pub(super) mod time;

@@ -1,23 +1,36 @@
-//! The latency spectrum per step: each step's p50, p90, p95, p99 and max on a log-ish x axis
+//! The latency distribution per step (an HDR percentile plot): each step's p50 … p99.99 and
+//! max on a log x axis
 //! (−log10(1 − q)), the whole iteration's duration dashed; the y axis turns logarithmic when
 //! the values span more than a factor of 20.
 
 use maud::{Markup, html};
 
-use crate::report::format::{dur, iteration_timing, plural, quantiles_us};
+use crate::report::format::{dur, iteration_timing, plural};
 use crate::report::{Timing, TimingKind};
 
 use super::{CW, ML, MR, PLOT_H, c, figure, legend_item, line, linear_ticks, message, nice_axis};
 use super::{svg, y_grid};
 
-/// The percentiles of a `Timing`, placed at −log10(1 − q); `max` in the p99.9 slot.
-const QUANTILES: [(&str, f64); 5] = [
+/// The percentiles of a `Timing`, placed at −log10(1 − q) (an HDR percentile plot up to
+/// p99.99); `max` after them.
+const QUANTILES: [(&str, f64); 8] = [
     ("p50", std::f64::consts::LOG10_2),
+    ("p75", 2.0 * std::f64::consts::LOG10_2),
     ("p90", 1.0),
     ("p95", 1.0 + std::f64::consts::LOG10_2),
     ("p99", 2.0),
-    ("max", 3.0),
+    ("p99.9", 3.0),
+    ("p99.99", 4.0),
+    ("max", 4.6),
 ];
+
+/// The values of a `Timing` at [`QUANTILES`], µs.
+fn quantile_values(t: &Timing) -> [u64; 8] {
+    let [p75, p999, p9999] = t.tail_us;
+    [
+        t.p50_us, p75, t.p90_us, t.p95_us, t.p99_us, p999, p9999, t.max_us,
+    ]
+}
 
 /// Steps drawn at most (each has its own colour).
 const MAX_STEPS: usize = 8;
@@ -165,12 +178,12 @@ pub(in crate::artifacts::html) fn spectrum_figure(timings: &[Timing]) -> Markup 
     let (x0, x1) = (ML, CW - MR);
     let xq = |pos: f64| {
         x0 + 16.0
-            + (pos - std::f64::consts::LOG10_2) / (3.0 - std::f64::consts::LOG10_2)
+            + (pos - std::f64::consts::LOG10_2) / (4.6 - std::f64::consts::LOG10_2)
                 * (x1 - x0 - 32.0)
     };
     let values: Vec<f64> = lines
         .iter()
-        .flat_map(|s| quantiles_us(s.timing))
+        .flat_map(|s| quantile_values(s.timing))
         .map(|v| v as f64)
         .collect();
     let YScale { ticks, y, log } = y_scale(&values, top, bottom);
@@ -195,7 +208,7 @@ pub(in crate::artifacts::html) fn spectrum_figure(timings: &[Timing]) -> Markup 
         @if lines.is_empty() { (message(x0, x1, top, bottom, "no requests")) }
         @for (i, s) in lines.iter().enumerate() {
             @let (lc, dc) = s.classes(i);
-            @let values = quantiles_us(s.timing);
+            @let values = quantile_values(s.timing);
             @let pts: Vec<Option<(f64, f64)>> = QUANTILES
                 .iter()
                 .zip(values)
@@ -216,7 +229,7 @@ pub(in crate::artifacts::html) fn spectrum_figure(timings: &[Timing]) -> Markup 
         foot.push_str(" · first 8 steps shown");
     }
     figure(
-        html! { "Latency spectrum per step" },
+        html! { "Latency distribution per step" },
         Some(legend),
         svg(bottom + 26.0, "latency percentiles per step", chart),
         Some(&foot),

@@ -22,6 +22,12 @@ pub(super) struct Agg {
     pub(super) p90: u64,
     pub(super) p99: u64,
     pub(super) max: u64,
+    /// The most VUs active in the bucket.
+    pub(super) users: u64,
+    /// Answers by status class (see `SeriesPoint::classes`).
+    pub(super) classes: [u64; 5],
+    /// Worst second's p99 of how late the generator sent.
+    pub(super) lag_p99: u64,
 }
 
 /// A scenario's points in buckets of `bucket_s` seconds, over `[0, end_s)`.
@@ -44,6 +50,11 @@ impl<'a> TimeSeries<'a> {
             let a = &mut buckets[i];
             a.requests += p.requests;
             a.errors += p.errors;
+            a.users = a.users.max(p.users);
+            for (x, y) in a.classes.iter_mut().zip(p.classes) {
+                *x += y;
+            }
+            a.lag_p99 = a.lag_p99.max(p.lag_p99_us);
             if p.requests > 0 {
                 a.p50 = a.p50.max(p.p50_us);
                 a.p90 = a.p90.max(p.p90_us);
