@@ -372,7 +372,11 @@ impl Checker<'_> {
                             if *ty != Ty::Bool {
                                 self.problems.push(CheckError::CaptureType {
                                     name: n.text.clone(),
-                                    found: "a number",
+                                    found: match ty {
+                                        Ty::Duration => "a duration",
+                                        Ty::Money => "money",
+                                        _ => "a number",
+                                    },
                                     wanted: "`rate(…)`".into(),
                                     expected: "a boolean (like `header(\"x-cache\") == \"HIT\"`)",
                                     span: n.span.into(),
