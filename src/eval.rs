@@ -450,6 +450,39 @@ fn call<S: Scope + ?Sized>(
             Some(Value::Null) => Value::Number(0.0),
             _ => return Err(bad("expected a string, list or object")),
         },
+        Func::Contains => match (values.first(), values.get(1)) {
+            (Some(Value::Str(s)), Some(Value::Str(part))) => Value::Bool(s.contains(&**part)),
+            (Some(Value::Str(_)), _) => return Err(bad("expected a string to look for")),
+            (Some(Value::List(items)), Some(item)) => Value::Bool(items.contains(item)),
+            // A missing header or field holds nothing.
+            (Some(Value::Null), _) => Value::Bool(false),
+            _ => return Err(bad("expected a string or a list")),
+        },
+        Func::StartsWith | Func::EndsWith => match (values.first(), values.get(1)) {
+            (Some(Value::Str(s)), Some(Value::Str(affix))) => Value::Bool(match func {
+                Func::StartsWith => s.starts_with(&**affix),
+                _ => s.ends_with(&**affix),
+            }),
+            (Some(Value::Null), Some(Value::Str(_))) => Value::Bool(false),
+            (Some(Value::Str(_) | Value::Null), _) => {
+                return Err(bad("expected a string to look for"));
+            }
+            _ => return Err(bad("expected a string")),
+        },
+        Func::Number => match values.first() {
+            Some(Value::Number(n)) => Value::Number(*n),
+            Some(Value::Str(s)) => match s.trim().parse::<f64>() {
+                Ok(n) if n.is_finite() => Value::Number(n),
+                _ => return Err(bad(&format!("{:?} is not a number", &**s))),
+            },
+            Some(other) => {
+                return Err(bad(&format!(
+                    "expected a string, found {}",
+                    other.type_name()
+                )));
+            }
+            None => return Err(bad("expected a string")),
+        },
     })
 }
 

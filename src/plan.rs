@@ -129,6 +129,14 @@ pub struct Workload {
     /// Whether each capture (same order) is an amount of money (recorded like `cost`, in
     /// micro-dollars, rather than in thousandths).
     pub money_captures: Vec<bool>,
+    /// Whether each capture (same order) is a duration (recorded like `latency`, in whole
+    /// microseconds, and compared with durations in SLOs).
+    #[serde(skip_serializing_if = "no_durations")]
+    pub duration_captures: Vec<bool>,
+}
+
+fn no_durations(flags: &[bool]) -> bool {
+    !flags.contains(&true)
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Default)]
@@ -147,6 +155,11 @@ pub enum Step {
         min: Duration,
         max: Duration,
     },
+    /// `think EXPR` whose value is known only at run time (`think [1s, 5s][user % 2]`):
+    /// evaluated each time the step runs, a duration in µs.
+    ThinkExpr {
+        pause: Expr,
+    },
     Repeat {
         count: Expr,
         var: Option<String>,
@@ -156,8 +169,10 @@ pub enum Step {
         var: String,
         value: Expr,
     },
+    /// The probability is a fraction (0–1), evaluated each time the step runs; a constant
+    /// is an `Expr::Number`.
     Probability {
-        probability: f64,
+        probability: Expr,
         steps: Vec<Step>,
     },
     /// Weights as fractions summing to 1.
@@ -698,6 +713,8 @@ pub enum Builtin {
     Iteration,
     Scenario,
     Test,
+    /// The name of the stage the iteration started in (`as NAME`), `""` when unnamed.
+    Stage,
     /// Request record fields, in `count(…)` and `rate(…)` and fault `when` rules.
     Call,
     Attempt,
@@ -726,6 +743,10 @@ pub enum Func {
     Words,
     Uuid,
     Len,
+    Contains,
+    StartsWith,
+    EndsWith,
+    Number,
 }
 
 impl Func {
@@ -740,6 +761,10 @@ impl Func {
             Func::Words => Builtin::Words,
             Func::Uuid => Builtin::Uuid,
             Func::Len => Builtin::Len,
+            Func::Contains => Builtin::Contains,
+            Func::StartsWith => Builtin::StartsWith,
+            Func::EndsWith => Builtin::EndsWith,
+            Func::Number => Builtin::Number,
         }
     }
 }

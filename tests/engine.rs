@@ -147,6 +147,7 @@ fn workload(steps: Vec<Step>, step_names: &[&str], captures: &[&str]) -> Workloa
         step_names: step_names.iter().map(|s| s.to_string()).collect(),
         captures: captures.iter().map(|s| s.to_string()).collect(),
         money_captures: vec![false; captures.len()],
+        duration_captures: vec![],
     }
 }
 

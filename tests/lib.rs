@@ -9,6 +9,7 @@ mod deploy;
 mod docs;
 mod engine;
 mod examples;
+mod expressions;
 mod faults;
 mod fuzz;
 mod layers;

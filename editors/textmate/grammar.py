@@ -14,8 +14,8 @@ import os
 import sys
 
 ID = r"[A-Za-z_][A-Za-z0-9_]*"
-BUILTIN_FUNCS = "p50|p90|p95|p99|p999|max|min|mean|count|outcome|rate|retries_by|memory_growth|max_rss|cpu|env|pick|next|uniform|words|uuid|len|lines|csv|jsonl|yaml|header|constant|linear|exponential|bandwidth|error_rate|latency|burst|nth_call|latency_error"
-VARS = "user|iteration|status|latency|duration|retries|attempt|injected|fault|call|error_rate|success_rate|throughput|dropped|budget_exceeded_during_retry|budget_exceeded|json|body|scenario|test|step|cost|time"
+BUILTIN_FUNCS = "p50|p90|p95|p99|p999|max|min|mean|count|outcome|rate|retries_by|memory_growth|max_rss|cpu|env|pick|next|uniform|words|uuid|len|contains|starts_with|ends_with|number|lines|csv|jsonl|yaml|header|constant|linear|exponential|bandwidth|error_rate|latency|burst|nth_call|latency_error"
+VARS = "user|iteration|status|latency|duration|retries|attempt|injected|fault|call|error_rate|success_rate|throughput|dropped|budget_exceeded_during_retry|budget_exceeded|json|body|scenario|test|stage|step|cost|time"
 CONSTS = "timeout|connection_error|reset|hang|truncate|none|success|failed|openai|anthropic|full|equal|continue"
 KEYWORDS = ("mock|exec|ready|within|every|think|as|check|on|failure|retry_after|retry|attempts|backoff|jitter|respect|"
             "ignore|budget|users|iterations|hold|for|ramp|to|over|pause|limit|inject|at|client|seed|services|scenarios|"

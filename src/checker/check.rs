@@ -245,8 +245,55 @@ pub(crate) fn collect_phases(stages: &[Stage], phases: &mut Vec<(String, Span)>)
     }
 }
 
+/// Whether a capture's expression is a duration (`latency`, `NAME.latency`, `latency - 5ms`,
+/// a `let` of one): it then keeps its unit, recorded in µs and compared with durations.
+/// `is_var` and `is_step` name the workload's variables and steps.
+pub(crate) fn duration_valued(
+    e: &Expr,
+    ast: &File,
+    is_var: &dyn Fn(&str) -> bool,
+    is_step: &dyn Fn(&str) -> bool,
+) -> bool {
+    fn at(
+        e: &Expr,
+        ast: &File,
+        is_var: &dyn Fn(&str) -> bool,
+        is_step: &dyn Fn(&str) -> bool,
+        depth: usize,
+    ) -> bool {
+        let d = |x: &Expr| at(x, ast, is_var, is_step, depth);
+        match &e.kind {
+            ExprKind::Duration(_) => true,
+            ExprKind::Name(n) if is_var(&n.text) || depth > 4096 => false,
+            ExprKind::Name(n) if n.text == "latency" => true,
+            ExprKind::Name(n) => ast.items.iter().any(|item| match item {
+                Item::Let(l) if l.name.text == n.text => {
+                    at(&l.value, ast, &|_| false, &|_| false, depth + 1)
+                }
+                _ => false,
+            }),
+            ExprKind::Field { base, field } => {
+                field.text == "latency" && base.as_name().is_some_and(|s| is_step(&s.text))
+            }
+            ExprKind::Paren(inner) => d(inner),
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                operand,
+            } => d(operand),
+            ExprKind::Binary { op, lhs, rhs } => match op {
+                BinaryOp::Add | BinaryOp::Sub => d(lhs) || d(rhs),
+                BinaryOp::Mul => d(lhs) != d(rhs),
+                BinaryOp::Div => d(lhs) && !d(rhs),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+    at(e, ast, is_var, is_step, 0)
+}
+
 /// The type of a capture: boolean for comparisons and logic, money when it involves money,
-/// otherwise a number.
+/// a duration when [`duration_valued`], otherwise a number.
 pub(crate) fn capture_ty(e: &Expr, checker: &mut Checker<'_>) -> Ty {
     match &e.kind {
         ExprKind::Binary { op, lhs, rhs } => {

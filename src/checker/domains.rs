@@ -198,6 +198,56 @@ fn is_whole(v: f64) -> bool {
 
 /// A constant's value in base units (µs, percent 0–100, per second, dollars, bytes), exactly as
 /// `lower` computes it; `None` when it is not a numeric constant (checked elsewhere).
+/// Whether a workload expression is made of literals and `let` constants only (`think 1s..2s`,
+/// `with probability rare`), so `check` and `lower` take it as a constant slot; anything else
+/// (`user`, a variable, an item, a call) is evaluated per iteration. `is_var` names the
+/// workload's variables, which hide a `let` of the same name.
+pub(crate) fn is_constant(e: &Expr, ast: &File, is_var: &dyn Fn(&str) -> bool) -> bool {
+    constant_at(e, ast, is_var, 0)
+}
+
+fn constant_at(e: &Expr, ast: &File, is_var: &dyn Fn(&str) -> bool, depth: usize) -> bool {
+    match &e.kind {
+        ExprKind::Number { .. }
+        | ExprKind::Duration(_)
+        | ExprKind::Percent(_)
+        | ExprKind::Rate(_)
+        | ExprKind::Size(_)
+        | ExprKind::Bandwidth(_)
+        | ExprKind::Money(_)
+        | ExprKind::StatusClass(_)
+        | ExprKind::RawStr(_) => true,
+        ExprKind::Str(parts) => parts.iter().all(|p| match p {
+            crate::ast::StrPart::Text(_) => true,
+            crate::ast::StrPart::Interp(inner) => constant_at(inner, ast, is_var, depth),
+        }),
+        ExprKind::Paren(inner) | ExprKind::Unary { operand: inner, .. } => {
+            constant_at(inner, ast, is_var, depth)
+        }
+        ExprKind::Binary { lhs, rhs, .. } => {
+            constant_at(lhs, ast, is_var, depth) && constant_at(rhs, ast, is_var, depth)
+        }
+        ExprKind::Name(n) if matches!(n.text.as_str(), "true" | "false" | "none" | "null") => true,
+        ExprKind::Name(n) => {
+            let text = n.text.as_str();
+            if depth > 4096
+                || is_var(text)
+                || crate::vocab::VU_NAMES.contains(&text)
+                || crate::vocab::RESPONSE.contains(&text)
+            {
+                return false;
+            }
+            ast.items.iter().any(|item| match item {
+                Item::Let(l) if l.name.text == n.text => {
+                    constant_at(&l.value, ast, &|_| false, depth + 1)
+                }
+                _ => false,
+            })
+        }
+        _ => false,
+    }
+}
+
 pub(crate) fn value(e: &Expr, ast: &File) -> Option<f64> {
     value_at(e, ast, 0)
 }

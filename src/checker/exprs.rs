@@ -265,7 +265,7 @@ impl Checker<'_> {
                     || locals.iter().any(|l| l == text)
                     || vars.contains(text)
                 {
-                    return if text == "scenario" || text == "test" {
+                    return if matches!(text, "scenario" | "test" | "stage") {
                         Ty::Str
                     } else {
                         Ty::Any

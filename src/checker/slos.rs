@@ -372,7 +372,11 @@ impl Checker<'_> {
                             if *ty != Ty::Bool {
                                 self.problems.push(CheckError::CaptureType {
                                     name: n.text.clone(),
-                                    found: "a number",
+                                    found: match ty {
+                                        Ty::Duration => "a duration",
+                                        Ty::Money => "money",
+                                        _ => "a number",
+                                    },
                                     wanted: "`rate(…)`".into(),
                                     expected: "a boolean (like `header(\"x-cache\") == \"HIT\"`)",
                                     span: n.span.into(),
@@ -618,7 +622,7 @@ impl Checker<'_> {
         scraped
     }
 
-    /// A statistic of a capture: a number or money, not a boolean.
+    /// A statistic of a capture: a number, money or a duration, not a boolean.
     fn capture_stat(&mut self, f: &Name, n: &Name, ctx: &SloCtx<'_>) -> Ty {
         match ctx.captures.get(&n.text) {
             Some((Ty::Bool, defined)) => {
@@ -632,13 +636,10 @@ impl Checker<'_> {
                 });
                 Ty::Any
             }
-            Some((ty, _)) => {
-                if *ty == Ty::Money {
-                    Ty::Money
-                } else {
-                    Ty::Number
-                }
-            }
+            Some((ty, _)) => match ty {
+                Ty::Money | Ty::Duration => ty.clone(),
+                _ => Ty::Number,
+            },
             None => {
                 let quantities: Vec<&str> = vocab::Quantity::names().collect();
                 self.unknown_capture(n, ctx, &quantities);

@@ -120,6 +120,7 @@ impl From<crate::vocab::ValueType> for Ty {
             ValueType::Str => Ty::Str,
             ValueType::Number => Ty::Number,
             ValueType::List => Ty::List,
+            ValueType::Bool => Ty::Bool,
         }
     }
 }

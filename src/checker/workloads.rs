@@ -2,7 +2,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::check::{Captures, Checker, Place, capture_ty, collect_names, duration_literal};
+use super::check::{
+    Captures, Checker, Place, capture_ty, collect_names, duration_literal, duration_valued,
+};
 use super::error::CheckError;
 use super::read::BackoffKind;
 use super::scope::Kind;
@@ -35,8 +37,20 @@ impl<'a> Checker<'a> {
         }
         let mut found = Vec::new();
         walk(&w.steps, &mut found);
+        let mut vars = HashSet::new();
+        let mut steps = HashSet::new();
+        collect_names(&w.steps, &mut vars, &mut steps);
         for (name, value) in found {
-            let ty = capture_ty(&value, self);
+            let ty = match capture_ty(&value, self) {
+                Ty::Number
+                    if duration_valued(&value, self.ast, &|n| vars.contains(n), &|n| {
+                        steps.contains(n)
+                    }) =>
+                {
+                    Ty::Duration
+                }
+                ty => ty,
+            };
             caps.entry(name.text.clone()).or_insert((ty, name.span));
         }
         caps
@@ -68,7 +82,7 @@ impl<'a> Checker<'a> {
             match &step.kind {
                 StepKind::Request(r) => self.request(r, place, seen),
                 StepKind::Poll(p) => self.poll(p, place, seen),
-                StepKind::Think(d) => self.duration_or_range(d, "a think time"),
+                StepKind::Think(d) => self.think(d, place),
                 StepKind::Repeat { count, var, steps } => {
                     self.positive_int(count, "a repeat count", true);
                     let mut inner = place.clone();
@@ -81,7 +95,7 @@ impl<'a> Checker<'a> {
                     self.expr(value, place);
                 }
                 StepKind::Probability { probability, steps } => {
-                    self.probability(probability);
+                    self.step_probability(probability, place);
                     self.steps(steps, place, seen, false);
                 }
                 StepKind::Choose(arms) => {
@@ -142,6 +156,40 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+    }
+
+    /// Whether a workload expression is a constant (see [`domains::is_constant`]).
+    fn workload_constant(&self, e: &Expr, place: &Place<'_>) -> bool {
+        let is_var = |n: &str| match place {
+            Place::Workload { vars, locals, .. } => {
+                vars.contains(n) || locals.iter().any(|l| l == n)
+            }
+            _ => false,
+        };
+        super::domains::is_constant(e, self.ast, &is_var)
+    }
+
+    /// `think D`, `think A..B`, or an expression evaluated per iteration
+    /// (`think [2s, 20s][user % 2]`); a constant is checked against the domain as a setting.
+    fn think(&mut self, e: &Expr, place: &Place<'_>) {
+        if self.workload_constant(e, place) {
+            return self.duration_or_range(e, "a think time");
+        }
+        let ty = self.expr(e, place);
+        if !matches!(&ty, Ty::Range(inner) if matches!(**inner, Ty::Duration | Ty::Any)) {
+            self.expect_ty(e, &ty, &Ty::Duration);
+        }
+    }
+
+    /// `with probability P`: a constant percentage, or an expression evaluated per iteration
+    /// (`with probability [10%, 90%][user % 2]`).
+    fn step_probability(&mut self, e: &Expr, place: &Place<'_>) {
+        if self.workload_constant(e, place) {
+            self.probability(e);
+            return;
+        }
+        let ty = self.expr(e, place);
+        self.expect_ty(e, &ty, &Ty::Percent);
     }
 
     pub(crate) fn request(

@@ -716,7 +716,7 @@ fn targets_of<'a>(steps: &'a [Step], out: &mut HashSet<&'a str>) {
             }
             Step::Repeat { steps, .. } | Step::Probability { steps, .. } => targets_of(steps, out),
             Step::Choose { arms } => arms.iter().for_each(|(_, steps)| targets_of(steps, out)),
-            Step::Think { .. } | Step::Set { .. } => {}
+            Step::Think { .. } | Step::ThinkExpr { .. } | Step::Set { .. } => {}
         }
     }
 }
@@ -779,8 +779,11 @@ fn workload_reads(steps: &[Step], wanted: &dyn Fn(&ResponseField) -> bool) -> bo
         Step::Poll(p) => request(&p.request) || expr(&p.until),
         Step::Repeat { count, steps, .. } => expr(count) || workload_reads(steps, wanted),
         Step::Set { value, .. } => expr(value),
-        Step::Probability { steps, .. } => workload_reads(steps, wanted),
+        Step::Probability { probability, steps } => {
+            expr(probability) || workload_reads(steps, wanted)
+        }
         Step::Choose { arms } => arms.iter().any(|(_, steps)| workload_reads(steps, wanted)),
         Step::Think { .. } => false,
+        Step::ThinkExpr { pause } => expr(pause),
     })
 }

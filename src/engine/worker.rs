@@ -133,6 +133,11 @@ pub(crate) async fn iteration(
 ) -> Ended {
     let number = env.iteration;
     env.start_iteration(number);
+    let stage = phase.and_then(|i| ctx.profile().phases.get(i));
+    let stage = stage.map_or("", String::as_str);
+    if *env.stage != *stage {
+        env.stage = stage.into();
+    }
     let started = Instant::now();
     let mut it = IterState::new(phase, scheduled);
     let budget_at = ctx.workload().budget.time.map(|d| started + d.to_std());
@@ -189,8 +194,17 @@ async fn run_steps(ctx: &Ctx, env: &mut Env, it: &mut IterState, steps: &[Step])
             // A failed iteration still owes the think time it skipped: the VU waits it
             // before its next iteration (`pacing`), so a failing target is not hammered.
             for rest in &steps[i + 1..] {
-                if let Step::Think { min, max } = rest {
-                    it.skipped_think += think_pause(env, *min, *max).to_std();
+                match rest {
+                    Step::Think { min, max } => {
+                        it.skipped_think += think_pause(env, *min, *max).to_std();
+                    }
+                    // One that cannot be evaluated owes nothing.
+                    Step::ThinkExpr { pause } => {
+                        if let Ok(pause) = think_value(pause, env) {
+                            it.skipped_think += pause.to_std();
+                        }
+                    }
+                    _ => {}
                 }
             }
             return Flow::Stop;
@@ -205,6 +219,38 @@ fn think_pause(env: &mut Env, min: Duration, max: Duration) -> Duration {
         Duration(env.rng.random_range(min.0..=max.0))
     } else {
         min
+    }
+}
+
+/// The pause of a `think EXPR`: a duration (µs) of at least 0, else why not.
+fn think_value(pause: &crate::plan::Expr, env: &mut Env) -> Result<Duration, String> {
+    match eval(pause, env) {
+        Ok(Value::Number(us)) if us.is_finite() && us >= 0.0 => Ok(Duration(us.round() as u64)),
+        Ok(Value::Number(us)) => Err(format!(
+            "think time is {}, not a duration of at least 0",
+            crate::units::trim(us / 1000.0, 3) + "ms"
+        )),
+        Ok(other) => Err(format!(
+            "think time is {}, not a duration",
+            other.type_name()
+        )),
+        Err(e) => Err(format!("think: {e}")),
+    }
+}
+
+/// The probability of a `with probability EXPR` (a fraction), else why not.
+fn probability_value(probability: &crate::plan::Expr, env: &mut Env) -> Result<f64, String> {
+    match eval(probability, env) {
+        Ok(Value::Number(p)) if (0.0..=1.0).contains(&p) => Ok(p),
+        Ok(Value::Number(p)) => Err(format!(
+            "probability is {}%, not between 0% and 100%",
+            crate::units::trim(p * 100.0, 3)
+        )),
+        Ok(other) => Err(format!(
+            "probability is {}, not a percentage",
+            other.type_name()
+        )),
+        Err(e) => Err(format!("with probability: {e}")),
     }
 }
 
@@ -225,6 +271,17 @@ async fn run_step(ctx: &Ctx, env: &mut Env, it: &mut IterState, step: &Step) -> 
         Step::Think { min, max } => {
             let pause = think_pause(env, *min, *max);
             // An open-model iteration that thinks first: its first request is due later.
+            if let Some(intended) = &mut it.pending_intended {
+                *intended += pause.to_std();
+            }
+            sleep(pause.to_std()).await;
+            Flow::Next
+        }
+        Step::ThinkExpr { pause } => {
+            let pause = match think_value(pause, env) {
+                Ok(pause) => pause,
+                Err(message) => return step_error(ctx, it, message),
+            };
             if let Some(intended) = &mut it.pending_intended {
                 *intended += pause.to_std();
             }
@@ -270,7 +327,11 @@ async fn run_step(ctx: &Ctx, env: &mut Env, it: &mut IterState, step: &Step) -> 
             Err(e) => step_error(ctx, it, format!("set {var}: {e}")),
         },
         Step::Probability { probability, steps } => {
-            if env.rng.random::<f64>() < *probability {
+            let probability = match probability_value(probability, env) {
+                Ok(p) => p,
+                Err(message) => return step_error(ctx, it, message),
+            };
+            if env.rng.random::<f64>() < probability {
                 nested(ctx, env, it, steps).await
             } else {
                 Flow::Next

@@ -104,6 +104,8 @@ pub struct Env {
     pub iteration: u64,
     pub scenario: Arc<str>,
     pub test: Arc<str>,
+    /// The name of the stage the current iteration started in (`as NAME`), `""` when unnamed.
+    pub stage: Arc<str>,
     /// `Workload::step_names`, to resolve `NAME.json…`.
     pub step_names: Arc<[String]>,
     pub data: Arc<HashMap<String, Value>>,
@@ -169,6 +171,7 @@ impl Env {
             iteration: 0,
             scenario,
             test,
+            stage: Arc::from(""),
             step_names,
             data,
             vars: HashMap::new(),
@@ -194,6 +197,7 @@ impl Scope for Env {
             Builtin::Iteration => Value::Number(self.iteration as f64),
             Builtin::Scenario => Value::Str(self.scenario.clone()),
             Builtin::Test => Value::Str(self.test.clone()),
+            Builtin::Stage => Value::Str(self.stage.clone()),
             Builtin::Call => return Err(EvalError::NotAvailable("call")),
             Builtin::Attempt => return Err(EvalError::NotAvailable("attempt")),
             Builtin::Injected => return Err(EvalError::NotAvailable("injected")),
@@ -319,6 +323,7 @@ impl Scope for Record<'_> {
             Builtin::Step => Value::from(self.step),
             Builtin::Scenario => return Err(EvalError::NotAvailable("scenario")),
             Builtin::Test => return Err(EvalError::NotAvailable("test")),
+            Builtin::Stage => return Err(EvalError::NotAvailable("stage")),
         })
     }
 

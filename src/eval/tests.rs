@@ -260,6 +260,104 @@ fn env_function_falls_back_to_default() {
     assert_eq!(eval(&len, &mut e).unwrap(), Value::Number(3.0));
 }
 
+fn call(func: Func, args: Vec<Expr>) -> Expr {
+    Expr::Call { func, args }
+}
+
+#[test]
+fn string_functions_test_text_and_none_holds_nothing() {
+    let mut e = env();
+    with_response(&mut e, 200, r#"{"model":"gpt-mini","tags":["a","b"]}"#);
+    let model = || field(Expr::Response(ResponseField::Json), "model");
+    let t = |e: &mut Env, x: Expr| eval(&x, e).unwrap();
+    assert_eq!(
+        t(&mut e, call(Func::Contains, vec![model(), s("mini")])),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        t(&mut e, call(Func::Contains, vec![model(), s("max")])),
+        Value::Bool(false)
+    );
+    // A list holds an item.
+    let tags = field(Expr::Response(ResponseField::Json), "tags");
+    assert_eq!(
+        t(&mut e, call(Func::Contains, vec![tags.clone(), s("b")])),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        t(&mut e, call(Func::Contains, vec![tags, s("c")])),
+        Value::Bool(false)
+    );
+    assert_eq!(
+        t(&mut e, call(Func::StartsWith, vec![model(), s("gpt-")])),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        t(&mut e, call(Func::StartsWith, vec![model(), s("mini")])),
+        Value::Bool(false)
+    );
+    assert_eq!(
+        t(&mut e, call(Func::EndsWith, vec![model(), s("mini")])),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        t(&mut e, call(Func::EndsWith, vec![model(), s("gpt")])),
+        Value::Bool(false)
+    );
+    // A missing header holds nothing: false, not an error.
+    let absent = Expr::Response(ResponseField::Header(Box::new(s("x-absent"))));
+    assert_eq!(
+        t(&mut e, call(Func::Contains, vec![absent.clone(), s("a")])),
+        Value::Bool(false)
+    );
+    assert_eq!(
+        t(&mut e, call(Func::StartsWith, vec![absent, s("a")])),
+        Value::Bool(false)
+    );
+    // A number is not text.
+    assert!(matches!(
+        eval(&call(Func::StartsWith, vec![num(12.0), s("1")]), &mut e),
+        Err(EvalError::BadArgument {
+            func: "starts_with",
+            ..
+        })
+    ));
+    assert!(matches!(
+        eval(&call(Func::Contains, vec![model(), num(1.0)]), &mut e),
+        Err(EvalError::BadArgument {
+            func: "contains",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn number_reads_a_string_or_fails_the_expression() {
+    let mut e = env();
+    let n = |e: &mut Env, x: Expr| eval(&call(Func::Number, vec![x]), e);
+    assert_eq!(n(&mut e, s("42")).unwrap(), Value::Number(42.0));
+    assert_eq!(n(&mut e, s(" -2.5 ")).unwrap(), Value::Number(-2.5));
+    assert_eq!(n(&mut e, s("1e3")).unwrap(), Value::Number(1000.0));
+    assert_eq!(n(&mut e, num(7.0)).unwrap(), Value::Number(7.0));
+    let err = n(&mut e, s("12ms")).unwrap_err();
+    assert_eq!(err.to_string(), r#"number(): "12ms" is not a number"#);
+    assert!(n(&mut e, s("NaN")).is_err());
+    assert!(n(&mut e, s("inf")).is_err());
+    assert!(n(&mut e, s("")).is_err());
+    let err = n(&mut e, Expr::Null).unwrap_err();
+    assert_eq!(err.to_string(), "number(): expected a string, found none");
+}
+
+#[test]
+fn stage_is_the_iterations_stage_name() {
+    let mut e = env();
+    let stage = Expr::Builtin(Builtin::Stage);
+    assert_eq!(eval(&stage, &mut e).unwrap(), Value::from(""));
+    e.stage = "peak".into();
+    let text = Expr::Template(vec![s("phase "), stage.clone()]);
+    assert_eq!(eval(&text, &mut e).unwrap(), Value::from("phase peak"));
+}
+
 #[test]
 fn json_bodies_stream_literals_and_values() {
     let mut e = env();

@@ -320,6 +320,12 @@ fn function(b: Builtin) -> Option<&'static str> {
         Builtin::Uuid => "`uuid()`: a seeded UUID.",
         Builtin::Len => "`len(x)`: length of a string, list or object.",
         Builtin::Header => return None,
+        Builtin::Contains => {
+            "`contains(s, part)`: whether a string holds a part, or a list an item; `false` for `none`."
+        }
+        Builtin::StartsWith => "`starts_with(s, prefix)`: whether a string starts with a prefix.",
+        Builtin::EndsWith => "`ends_with(s, suffix)`: whether a string ends with a suffix.",
+        Builtin::Number => "`number(s)`: the number a string holds (`number(\"42\")` is 42).",
     })
 }
 
@@ -372,6 +378,10 @@ const RETRY_AFTER: &str = "`429 retry_after 2s`: the injected answer carries `Re
 const BUILT_IN_NAMES: &[(&str, &str)] = &[
     ("user", "The virtual user's index, from 0."),
     ("iteration", "This virtual user's iteration, from 0."),
+    (
+        "stage",
+        "The name of the stage the iteration started in (`as NAME`), `\"\"` when unnamed.",
+    ),
     (
         "status",
         "The response's HTTP status (`none` for a timeout or connection error).",

@@ -112,7 +112,7 @@ fn checks_of(steps: &[crate::plan::Step], out: &mut Vec<CheckCount>) {
                     checks_of(steps, out);
                 }
             }
-            Step::Think { .. } | Step::Set { .. } => {}
+            Step::Think { .. } | Step::ThinkExpr { .. } | Step::Set { .. } => {}
         }
     }
 }
@@ -209,6 +209,8 @@ pub struct Metrics {
     pub captures: Vec<String>,
     /// Whether each capture is money (see [`Metrics::capture_scale`]).
     pub money_captures: Vec<bool>,
+    /// Whether each capture is a duration, in µs (see [`Metrics::capture_scale`]).
+    pub duration_captures: Vec<bool>,
     /// The record predicates of `count(…)` and `rate(…)`, in the order `RequestAgg::matches`
     /// counts them.
     pub predicates: Vec<Expr>,
@@ -234,14 +236,26 @@ pub struct MergeError {
 }
 
 impl Metrics {
-    /// The scale capture `index` is stored at: money like cost (micro-dollars), other numbers
-    /// in thousandths.
+    /// The scale capture `index` is stored at: money like cost (micro-dollars), a duration
+    /// like latency (whole µs), other numbers in thousandths.
     pub fn capture_scale(&self, index: usize) -> f64 {
         if self.money_captures.get(index).copied().unwrap_or(false) {
             super::MONEY_SCALE
+        } else if self.is_duration_capture(index) {
+            1.0
         } else {
             super::CAPTURE_SCALE
         }
+    }
+
+    /// Whether capture `index` is money.
+    pub fn is_money_capture(&self, index: usize) -> bool {
+        self.money_captures.get(index).copied().unwrap_or(false)
+    }
+
+    /// Whether capture `index` is a duration (µs).
+    pub fn is_duration_capture(&self, index: usize) -> bool {
+        self.duration_captures.get(index).copied().unwrap_or(false)
     }
 
     /// Adds `other` (the same test measured elsewhere: another machine, another run) to this.
@@ -477,6 +491,9 @@ impl Collector {
             money_captures: workload
                 .map(|w| w.money_captures.clone())
                 .unwrap_or_default(),
+            duration_captures: workload
+                .map(|w| w.duration_captures.clone())
+                .unwrap_or_default(),
             predicates,
             proxy_predicates: super::proxy::proxy_predicates(t),
             window_lengths,
@@ -494,18 +511,20 @@ impl Collector {
     /// One finished request attempt.
     pub fn attempt(&mut self, mut a: Attempt) {
         let m = &mut self.metrics;
-        // Buckets store numeric captures in thousandths; a money capture is turned into
-        // milli-dollars first, so that it is kept in micro-dollars like `cost`.
-        for (index, value) in &mut a.captures {
-            if let crate::metrics::CaptureValue::Number(n) = value {
-                *n *= m.capture_scale(*index) / super::CAPTURE_SCALE;
-            }
-        }
+        // The predicates read the captures as evaluated (`count(t > 5ms)`: µs, `$` dollars).
         let matched: Vec<bool> = m
             .predicates
             .iter()
             .map(|p| crate::eval::eval_record_with_captures(p, &a, &m.step_names, &m.captures))
             .collect();
+        // Buckets store numeric captures in thousandths; a money capture is turned into
+        // milli-dollars first, so that it is kept in micro-dollars like `cost`, and a duration
+        // into thousandths of its µs, so that it is kept in whole µs like `latency`.
+        for (index, value) in &mut a.captures {
+            if let crate::metrics::CaptureValue::Number(n) = value {
+                *n *= m.capture_scale(*index) / super::CAPTURE_SCALE;
+            }
+        }
         let Some(s) = m.scenarios.get_mut(a.scenario) else {
             return;
         };

@@ -24,7 +24,7 @@ use crate::units::{Bytes, Duration, Money, Percent, Rate, trim};
 
 use super::bucket::Bucket;
 use super::collector::{Metrics, ScenarioMetrics};
-use super::histogram::{CAPTURE_SCALE, COUNT_SCALE, Histogram, MONEY_SCALE, SIGFIG};
+use super::histogram::{COUNT_SCALE, Histogram, MONEY_SCALE, SIGFIG};
 use super::segment::PhaseSelect;
 use super::select::Selection;
 
@@ -193,10 +193,12 @@ fn measure(
                     let name = m.captures.get(*i).map_or("?", String::as_str);
                     let h = requests()?.captures.get(i).cloned().unwrap_or_default();
                     let missing = Missing::NoData(format!("no values of capture `{name}`{place}"));
-                    let unit = if m.capture_scale(*i) == CAPTURE_SCALE {
-                        Unit::Number
-                    } else {
+                    let unit = if m.is_money_capture(*i) {
                         Unit::Money
+                    } else if m.is_duration_capture(*i) {
+                        Unit::Duration
+                    } else {
+                        Unit::Number
                     };
                     (h, m.capture_scale(*i), unit, missing)
                 }

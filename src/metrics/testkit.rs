@@ -45,6 +45,7 @@ pub(crate) fn plan(scenarios: &[&str], stages: Vec<Stage>, phases: &[&str]) -> P
             step_names: names(&["chat", "explain"]),
             captures: names(&["cached", "tokens", "cost"]),
             money_captures: vec![false; 3],
+            duration_captures: vec![],
         }],
         tests: vec![Test {
             name: "t".into(),

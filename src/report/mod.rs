@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use crate::ast::PhaseKind;
 use crate::metrics::{
-    CAPTURE_SCALE, ERROR_CLASSES, ErrorClass, Histogram, MONEY_SCALE, Metrics, OUTCOMES,
-    RequestAgg, ScenarioMetrics, outcome_name, retry_on_text, round_sig,
+    ERROR_CLASSES, ErrorClass, Histogram, MONEY_SCALE, Metrics, OUTCOMES, RequestAgg,
+    ScenarioMetrics, outcome_name, retry_on_text, round_sig,
 };
 use crate::plan::{Outcome, PhaseRef, Plan};
 use crate::slo::{SloResult, Verdict};
@@ -309,6 +309,9 @@ pub enum CaptureSummary {
         name: String,
         /// An amount of money (p50/p95/max in dollars).
         money: bool,
+        /// A duration (p50/p95/max in µs).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        duration: bool,
         count: u64,
         p50: f64,
         p95: f64,
@@ -328,6 +331,9 @@ impl CaptureSummary {
     pub fn show(&self, value: f64) -> String {
         match self {
             CaptureSummary::Number { money: true, .. } => crate::units::Money(value).to_string(),
+            CaptureSummary::Number { duration: true, .. } => {
+                crate::units::Duration(value.max(0.0).round() as u64).to_string()
+            }
             _ => crate::units::trim(value, 3),
         }
     }
@@ -585,7 +591,8 @@ fn scenario(
             captures.push(CaptureSummary::Number {
                 name: name.clone(),
                 count: h.count(),
-                money: m.capture_scale(i) != CAPTURE_SCALE,
+                money: m.is_money_capture(i),
+                duration: m.is_duration_capture(i),
                 p50: q_scaled(h, 0.5, m.capture_scale(i)).unwrap_or(0.0),
                 p95: q_scaled(h, 0.95, m.capture_scale(i)).unwrap_or(0.0),
                 max: q_scaled(h, 1.0, m.capture_scale(i)).unwrap_or(0.0),

@@ -9,6 +9,7 @@ pub enum ValueType {
     Str,
     Number,
     List,
+    Bool,
 }
 
 /// One parameter of a function.
@@ -63,11 +64,19 @@ pub enum Builtin {
     Len,
     /// `header("name")`: a header of the current response
     Header,
+    /// `contains(text, part)`: whether a string holds a part (a list: an item)
+    Contains,
+    /// `starts_with(text, prefix)`
+    StartsWith,
+    /// `ends_with(text, suffix)`
+    EndsWith,
+    /// `number("42")`: a string's number
+    Number,
 }
 
 impl Builtin {
     /// Every function, in the order messages list them.
-    pub const ALL: [Builtin; 8] = [
+    pub const ALL: [Builtin; 12] = [
         Builtin::Env,
         Builtin::Pick,
         Builtin::Next,
@@ -76,6 +85,10 @@ impl Builtin {
         Builtin::Uuid,
         Builtin::Len,
         Builtin::Header,
+        Builtin::Contains,
+        Builtin::StartsWith,
+        Builtin::EndsWith,
+        Builtin::Number,
     ];
 
     /// The name as written in a `.stress` file.
@@ -89,6 +102,10 @@ impl Builtin {
             Builtin::Uuid => "uuid",
             Builtin::Len => "len",
             Builtin::Header => "header",
+            Builtin::Contains => "contains",
+            Builtin::StartsWith => "starts_with",
+            Builtin::EndsWith => "ends_with",
+            Builtin::Number => "number",
         }
     }
 
@@ -102,7 +119,7 @@ impl Builtin {
     }
 
     pub fn signature(self) -> Signature {
-        use ValueType::{Any, List, Number, Str};
+        use ValueType::{Any, Bool, List, Number, Str};
         let (params, required, result): (&'static [Param], usize, ValueType) = match self {
             Builtin::Env => (
                 &[
@@ -172,6 +189,56 @@ impl Builtin {
                 }],
                 1,
                 Any,
+            ),
+            Builtin::Contains => (
+                &[
+                    Param {
+                        name: "value",
+                        ty: Any,
+                    },
+                    Param {
+                        name: "part",
+                        ty: Any,
+                    },
+                ],
+                2,
+                Bool,
+            ),
+            Builtin::StartsWith => (
+                &[
+                    Param {
+                        name: "text",
+                        ty: Str,
+                    },
+                    Param {
+                        name: "prefix",
+                        ty: Str,
+                    },
+                ],
+                2,
+                Bool,
+            ),
+            Builtin::EndsWith => (
+                &[
+                    Param {
+                        name: "text",
+                        ty: Str,
+                    },
+                    Param {
+                        name: "suffix",
+                        ty: Str,
+                    },
+                ],
+                2,
+                Bool,
+            ),
+            Builtin::Number => (
+                &[Param {
+                    name: "text",
+                    ty: Any,
+                }],
+                1,
+                Number,
             ),
         };
         Signature {

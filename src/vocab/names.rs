@@ -1,7 +1,7 @@
 //! The built-in names an expression can read without declaring them, by where it stands.
 
 /// A virtual user's place in the run, readable anywhere in a workload.
-pub const VU_NAMES: &[&str] = &["user", "iteration", "scenario", "test"];
+pub const VU_NAMES: &[&str] = &["user", "iteration", "scenario", "test", "stage"];
 
 /// The current response, readable in a workload after a request.
 pub const RESPONSE: &[&str] = &["status", "json", "body", "latency"];

@@ -75,6 +75,7 @@
   (#any-of? @function.builtin
     "p50" "p90" "p95" "p99" "p999" "max" "min" "mean" "count" "outcome" "rate" "retries_by"
     "memory_growth" "max_rss" "cpu" "env" "pick" "next" "uniform" "words" "uuid" "len"
+    "contains" "starts_with" "ends_with" "number"
     "lines" "csv" "jsonl" "yaml" "header" "constant" "linear" "exponential" "bandwidth"))
 
 (call_expression
@@ -82,12 +83,13 @@
   (#not-any-of? @function.call
     "p50" "p90" "p95" "p99" "p999" "max" "min" "mean" "count" "outcome" "rate" "retries_by"
     "memory_growth" "max_rss" "cpu" "env" "pick" "next" "uniform" "words" "uuid" "len"
+    "contains" "starts_with" "ends_with" "number"
     "lines" "csv" "jsonl" "yaml" "header" "constant" "linear" "exponential" "bandwidth"))
 
 ; Built-in names: the request record, the VU, metrics without arguments.
 ((identifier) @variable.builtin
   (#any-of? @variable.builtin
-    "user" "iteration" "scenario" "test" "step" "status" "json" "body" "latency" "duration"
+    "user" "iteration" "scenario" "test" "stage" "step" "status" "json" "body" "latency" "duration"
     "retries" "cost" "attempt" "injected" "fault" "call" "error_rate" "success_rate" "throughput" "dropped" "budget_exceeded"
     "budget_exceeded_during_retry"))
 

@@ -29,6 +29,7 @@ impl Lowerer<'_> {
             step_names: vec![],
             captures: vec![],
             money_captures: vec![],
+            duration_captures: vec![],
         };
         let steps = self.steps(&w.steps, &names, &mut out);
         out.steps = steps;
@@ -64,10 +65,13 @@ impl Lowerer<'_> {
                         within,
                     })
                 }
-                ast::StepKind::Think(d) => {
+                ast::StepKind::Think(d) if self.is_constant(d, names) => {
                     let (min, max) = self.duration_range(d);
                     plan::Step::Think { min, max }
                 }
+                ast::StepKind::Think(d) => plan::Step::ThinkExpr {
+                    pause: self.expr(d, names),
+                },
                 ast::StepKind::Repeat { count, var, steps } => {
                     let mut inner = names.clone();
                     if let Some(v) = var {
@@ -84,7 +88,11 @@ impl Lowerer<'_> {
                     value: self.expr(value, names),
                 },
                 ast::StepKind::Probability { probability, steps } => plan::Step::Probability {
-                    probability: self.num(probability) / 100.0,
+                    probability: if self.is_constant(probability, names) {
+                        Expr::Number(self.num(probability) / 100.0)
+                    } else {
+                        self.expr(probability, names)
+                    },
                     steps: self.steps(steps, names, w),
                 },
                 ast::StepKind::Choose(arms) => plan::Step::Choose {
@@ -158,6 +166,13 @@ impl Lowerer<'_> {
                     let index = index_of(&mut w.captures, &name.text);
                     if w.money_captures.len() < w.captures.len() {
                         w.money_captures.push(self.unit(value) == plan::Unit::Money);
+                        let duration = crate::checker::check::duration_valued(
+                            value,
+                            self.ast,
+                            &|n| names.vars.iter().any(|v| v == n),
+                            &|n| names.steps.iter().any(|s| s == n),
+                        );
+                        w.duration_captures.push(duration);
                     }
                     out.captures.push((index, self.expr(value, names)));
                 }
@@ -327,6 +342,10 @@ impl Lowerer<'_> {
                     Builtin::Words => plan::Func::Words,
                     Builtin::Uuid => plan::Func::Uuid,
                     Builtin::Len => plan::Func::Len,
+                    Builtin::Contains => plan::Func::Contains,
+                    Builtin::StartsWith => plan::Func::StartsWith,
+                    Builtin::EndsWith => plan::Func::EndsWith,
+                    Builtin::Number => plan::Func::Number,
                 };
                 Expr::Call { func, args }
             }
@@ -346,6 +365,12 @@ impl Lowerer<'_> {
             ExprKind::Phase { base, .. } => self.expr(base, names),
             ExprKind::Paren(inner) => self.expr(inner, names),
         }
+    }
+
+    /// Whether a workload expression is a constant (literals and `let`s only), lowered to its
+    /// value as before; else it is evaluated at run time (`think [1s, 2s][user % 2]`).
+    fn is_constant(&self, e: &ast::Expr, names: &Names) -> bool {
+        domains::is_constant(e, self.ast, &|n| names.vars.iter().any(|v| v == n))
     }
 
     pub(super) fn name(&self, name: &str, names: &Names) -> Expr {
@@ -380,6 +405,7 @@ impl Lowerer<'_> {
                 "iteration" => return Expr::Builtin(plan::Builtin::Iteration),
                 "scenario" => return Expr::Builtin(plan::Builtin::Scenario),
                 "test" => return Expr::Builtin(plan::Builtin::Test),
+                "stage" => return Expr::Builtin(plan::Builtin::Stage),
                 _ => {}
             }
             if let Some(field) = response_field(name) {
