@@ -154,10 +154,12 @@ pub enum ServiceOp {
     Up,
 }
 
-/// `proxy NAME { listen "…"  upstream "…" }`
+/// `proxy NAME { listen "…"  upstream "…" }`, `proxy NAME tcp { … }`
 #[derive(Clone, Debug, PartialEq)]
 pub struct Proxy {
     pub name: Name,
+    /// `tcp`: a TCP proxy (per-connection faults), where it is written.
+    pub tcp: Option<Span>,
     pub settings: Vec<Setting>,
     pub span: Span,
 }

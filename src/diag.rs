@@ -84,6 +84,7 @@ pub const CODES: &[&str] = &[
     "stress::check::composition_cycle",
     "stress::check::duplicate_name",
     "stress::check::duplicate_statement",
+    "stress::check::http_fault_at_tcp_proxy",
     "stress::check::incomparable",
     "stress::check::incomplete_test",
     "stress::check::let_cycle",

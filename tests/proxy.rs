@@ -110,6 +110,7 @@ async fn proxy_to(up: &Upstream) -> ProxyHandle {
         name: "p".into(),
         listen: "127.0.0.1:0".parse().unwrap(),
         upstream: format!("http://{}", up.addr),
+        tcp: false,
         predicates: vec![],
     })
     .await

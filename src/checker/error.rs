@@ -322,6 +322,19 @@ pub enum CheckError {
         inject: Option<SourceSpan>,
     },
 
+    #[error("{what} needs an HTTP proxy: proxy `{proxy}` is a TCP proxy")]
+    #[diagnostic(code(stress::check::http_fault_at_tcp_proxy))]
+    HttpAtTcpProxy {
+        what: String,
+        #[label("not at a TCP proxy")]
+        span: SourceSpan,
+        proxy: String,
+        #[label("faults of this test are injected at TCP proxy `{proxy}`")]
+        at: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("{what} is not measured at a proxy")]
     #[diagnostic(code(stress::check::not_at_proxy))]
     NotAtProxy {

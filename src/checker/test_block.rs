@@ -31,6 +31,8 @@ impl<'a> Checker<'a> {
         let mut profile_seen = false;
         let mut phases: Vec<(String, Span)> = Vec::new();
         let mut inject: Option<(bool, Span)> = None;
+        // `inject at proxy a, b`: those of them that are TCP proxies.
+        let mut tcp_at: Vec<(String, Span)> = Vec::new();
         let mut chaos: Option<Span> = None;
         let mut singles: HashMap<String, Span> = HashMap::new();
         let mut scenario_exprs: Vec<&ScenarioExpr> = Vec::new();
@@ -99,8 +101,9 @@ impl<'a> Checker<'a> {
                             for (i, p) in names.iter().enumerate() {
                                 if let Some(first) = names[..i].iter().find(|n| n.text == p.text) {
                                     self.duplicate("proxy", p.span, first.span);
-                                } else {
-                                    self.lookup(p, Kind::Proxy);
+                                } else if self.lookup(p, Kind::Proxy) && self.is_tcp_proxy(&p.text)
+                                {
+                                    tcp_at.push((p.text.clone(), p.span));
                                 }
                             }
                             inject = Some((true, stmt.span));
@@ -216,6 +219,11 @@ impl<'a> Checker<'a> {
                 for e in &scenario_exprs {
                     self.wire_faults_at_client(e, inject_label);
                 }
+            }
+        }
+        for (proxy, at) in &tcp_at {
+            for e in &scenario_exprs {
+                self.http_rules_at_tcp_proxy(e, proxy, *at);
             }
         }
         let captures = workload

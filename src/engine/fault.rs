@@ -68,7 +68,7 @@ impl Decision {
             Some(Fault::ConnectionError) => (self.delay, Effect::Connect),
             Some(Fault::Reset | Fault::Truncate) => (self.delay, Effect::Reset),
             // The checker rejects wire faults at the client; a bandwidth cap is a no-op here.
-            Some(Fault::Bandwidth { .. }) => (self.delay, Effect::Send),
+            Some(Fault::Bandwidth { .. } | Fault::CloseAfter { .. }) => (self.delay, Effect::Send),
         }
     }
 }
