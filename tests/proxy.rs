@@ -306,6 +306,33 @@ async fn truncate_ends_before_the_declared_length() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_after_cuts_the_body_after_n_bytes() {
+    let up = upstream().await;
+    let proxy = proxy_to(&up).await;
+    proxy.set_faults(Some(ActiveFaults::new(
+        0,
+        &always(Fault::CloseAfter { bytes: 300 }),
+        None,
+    )));
+    let (out, err) = raw(proxy.addr(), "/body").await;
+    assert_eq!(err, None, "a clean close, not a reset");
+    let t = text(&out);
+    assert!(t.contains("content-length: 1000\r\n"), "{t}");
+    assert_eq!(body_of(&out).len(), 300);
+    // A body no longer than N is not cut: "first" + "second" is 11 bytes.
+    proxy.set_faults(Some(ActiveFaults::new(
+        0,
+        &always(Fault::CloseAfter { bytes: 1 << 20 }),
+        None,
+    )));
+    // A stored permit: the upstream sends its second chunk without waiting.
+    up.release.notify_one();
+    let (out, _) = raw(proxy.addr(), "/chunks").await;
+    assert!(text(&out).ends_with("0\r\n\r\n"), "{}", text(&out));
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hang_reads_the_request_and_never_answers() {
     let up = upstream().await;
     let proxy = proxy_to(&up).await;
