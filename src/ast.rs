@@ -454,7 +454,8 @@ pub struct ChaosStmt {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChaosStmtKind {
-    Faults(Vec<ScenarioExpr>),
+    /// `faults a, b` or `faults a, b at proxy NAME`
+    Faults(Vec<ScenarioExpr>, Option<Name>),
     Start(Action),
     Stop(Action),
     /// `pause cache`, `down cache` (for the window), `restart cache` (at its start)

@@ -81,6 +81,7 @@ pub const CODES: &[&str] = &[
     "stress::check::bad_value",
     "stress::check::bad_weights",
     "stress::check::capture_type",
+    "stress::check::chaos_proxy_not_injected",
     "stress::check::composition_cycle",
     "stress::check::duplicate_name",
     "stress::check::duplicate_statement",

@@ -395,6 +395,9 @@ pub struct Chaos {
     pub scenarios: Vec<Scenario>,
     pub start: Vec<Action>,
     pub stop: Vec<Action>,
+    /// `faults X at proxy NAME`: the window's faults apply at that proxy only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_proxy: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -629,3 +629,83 @@ fn nginx_fails_over_around_a_provider_faulted_at_the_proxy() {
     let run = stress_bin(&["run", "--quiet", path.to_str().unwrap()]);
     assert_exit(&run, 1);
 }
+
+/// `chaos from A to B { faults outage at proxy a }`: the outage is in force at proxy `a` only,
+/// and only inside the window. Deterministic without sleeps: a window that covers the whole
+/// run (during), one that starts an hour in (before), one that ends 1 µs in (after).
+#[test]
+fn chaos_faults_at_one_proxy_only_inside_the_window() {
+    let (pa, pb) = (free_port(), free_port());
+    let window = |from: &str, to: &str, slos: &str| {
+        format!(
+            r#"target llm mock {{ api openai, latency 1ms..2ms }}
+target via_a = "http://127.0.0.1:{pa}"
+target via_b = "http://127.0.0.1:{pb}"
+proxy a {{
+  listen "127.0.0.1:{pa}"
+  upstream "llm"
+}}
+proxy b {{
+  listen "127.0.0.1:{pb}"
+  upstream "llm"
+}}
+workload w {{
+  request ra: post via_a "/v1/chat/completions" {{
+    json {{ model: "m", messages: [{{ role: "user", content: "hi" }}] }}
+    on failure continue
+  }}
+  request rb: post via_b "/v1/chat/completions" {{
+    json {{ model: "m", messages: [{{ role: "user", content: "hi" }}] }}
+  }}
+}}
+scenario outage {{ error_rate(100%, 503) }}
+test "window" {{
+  workload w
+  profile {{ users 1, iterations 4 }}
+  inject at proxy a, b
+  chaos from {from} to {to} {{ faults outage at proxy a }}
+  slo {{
+{slos}
+  }}
+}}
+"#
+        )
+    };
+    let cases = [
+        (
+            "during",
+            window(
+                "0s",
+                "1h",
+                "    proxy a: count(fault == 503) == 4\n    proxy b: count(fault != none) == 0\n    proxy b: forwarded == 4",
+            ),
+        ),
+        (
+            "before",
+            window(
+                "1h",
+                "2h",
+                "    proxy a: count(fault != none) == 0\n    proxy a: forwarded == 4",
+            ),
+        ),
+        (
+            "after",
+            window(
+                "0s",
+                "1us",
+                "    proxy a: count(fault != none) == 0\n    proxy a: forwarded == 4",
+            ),
+        ),
+    ];
+    for (name, text) in cases {
+        let path = temp_file("proxy", &format!("chaos_{name}.stress"), &text);
+        let out = stress_bin(&["run", path.to_str().unwrap()]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

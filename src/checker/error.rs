@@ -322,6 +322,18 @@ pub enum CheckError {
         inject: Option<SourceSpan>,
     },
 
+    #[error("the chaos window injects at proxy `{proxy}`, where this test does not inject")]
+    #[diagnostic(code(stress::check::chaos_proxy_not_injected))]
+    ChaosProxyNotInjected {
+        proxy: String,
+        #[label("not among the test's `inject at proxy …`")]
+        span: SourceSpan,
+        #[label("the test injects here")]
+        inject: Option<SourceSpan>,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("{what} needs an HTTP proxy: proxy `{proxy}` is a TCP proxy")]
     #[diagnostic(code(stress::check::http_fault_at_tcp_proxy))]
     HttpAtTcpProxy {

@@ -360,6 +360,7 @@ mod tests {
             scenarios: vec![scenario(vec![rule(RuleWhen::Probability(1.0), Some(S503))])],
             start: vec![],
             stop: vec![],
+            at_proxy: None,
         };
         let inj = FaultInjector::new(0, &scenario(vec![]), Some(&chaos));
         assert!(inj.decide(50_000, &record(0)).is_none());

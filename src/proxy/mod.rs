@@ -371,8 +371,10 @@ impl Proxies {
         for h in &self.running {
             h.start_scenario(index);
         }
-        // Each injecting proxy counts its own calls from 0.
+        // Each injecting proxy counts its own calls from 0; a window's
+        // `faults X at proxy NAME` is in force at that proxy only.
         for h in self.inject_at.iter().filter_map(|&i| self.running.get(i)) {
+            let chaos = chaos.filter(|c| c.at_proxy.as_ref().is_none_or(|p| *p == h.shared.name));
             h.set_faults(Some(
                 ActiveFaults::new(seed, scenario, chaos).on_shard(shard),
             ));
