@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the real servers the tests and scenarios drive as systems under test (Debian
-# packages): nginx and HAProxy; bat for the editor grammar tests; kubectl and (from PyPI)
+# packages): nginx, HAProxy and redis-server; bat for the editor grammar tests; kubectl and (from PyPI)
 # kubernetes-validate for the deploy/kubernetes tests; prometheus-client (PyPI) for the scrape
 # tests. Idempotent: does nothing when they are already there.
 set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+# redis-server behind the TCP fault proxy (tests/proxy_tcp.rs), with redis-cli.
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 # bat highlights with the shipped sublime-syntax in editors/test.sh.
 command -v bat >/dev/null 2>&1 || command -v batcat >/dev/null 2>&1 || need+=(bat)
 # python3 runs the service tests' fixture server (tests/fixtures/body_server.py), and
@@ -23,9 +25,10 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   # The packages start their default daemons; the tests start their own on loopback.
-  systemctl stop nginx haproxy 2>/dev/null || service nginx stop 2>/dev/null || true
+  systemctl stop nginx haproxy redis-server 2>/dev/null || service nginx stop 2>/dev/null || true
   pkill -x nginx 2>/dev/null || true
   pkill -x haproxy 2>/dev/null || true
+  pkill -x redis-server 2>/dev/null || true
 fi
 # prometheus-client (PyPI) is the exporter of the scrape tests (tests/fixtures/prom_exporter.py):
 # a real Prometheus text exposition, as a service under test prints it.

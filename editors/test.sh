@@ -80,6 +80,10 @@ NOT_YET=(
   tests/ui/check/scrape_bad_url.stress
   tests/ui/check/scrape_unknown_owner.stress
   tests/ui/ok/percentile_spellings.stress
+  # `proxy NAME tcp { … }`: the editor grammars do not know the `tcp` of a proxy yet.
+  tests/ui/check/http_fault_at_tcp_proxy.stress
+  # `faults X at proxy NAME` in a chaos window: not in the editor grammars yet either.
+  tests/ui/check/chaos_proxy_not_injected.stress
 )
 # Valid syntax with an escape the checker rejects (`\q`): the TextMate grammar marks it
 # invalid.illegal, as it should; so do the broken files with unterminated strings.

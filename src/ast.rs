@@ -154,10 +154,12 @@ pub enum ServiceOp {
     Up,
 }
 
-/// `proxy NAME { listen "…"  upstream "…" }`
+/// `proxy NAME { listen "…"  upstream "…" }`, `proxy NAME tcp { … }`
 #[derive(Clone, Debug, PartialEq)]
 pub struct Proxy {
     pub name: Name,
+    /// `tcp`: a TCP proxy (per-connection faults), where it is written.
+    pub tcp: Option<Span>,
     pub settings: Vec<Setting>,
     pub span: Span,
 }
@@ -452,7 +454,8 @@ pub struct ChaosStmt {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChaosStmtKind {
-    Faults(Vec<ScenarioExpr>),
+    /// `faults a, b` or `faults a, b at proxy NAME`
+    Faults(Vec<ScenarioExpr>, Option<Name>),
     Start(Action),
     Stop(Action),
     /// `pause cache`, `down cache` (for the window), `restart cache` (at its start)

@@ -33,8 +33,12 @@ pub struct Proxy {
     pub name: String,
     /// `host:port` to listen on (port 0: any free port).
     pub listen: String,
-    /// `http://host:port`, or the name of a target (e.g. a mock) whose URL is used.
+    /// `http://host:port`, or the name of a target (e.g. a mock) whose URL is used; for a TCP
+    /// proxy, `host:port`.
     pub upstream: String,
+    /// `proxy NAME tcp { … }`: forwards bytes, faults decided per connection.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tcp: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -385,6 +389,10 @@ pub enum Fault {
     Bandwidth {
         bytes_per_sec: u64,
     },
+    /// `close_after(1KiB)`: that many bytes reach the client, then the connection is closed.
+    CloseAfter {
+        bytes: u64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -402,6 +410,9 @@ pub struct Chaos {
     pub scenarios: Vec<Scenario>,
     pub start: Vec<Action>,
     pub stop: Vec<Action>,
+    /// `faults X at proxy NAME`: the window's faults apply at that proxy only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_proxy: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -585,6 +596,8 @@ pub enum Metric {
 pub enum ProxyMeasure {
     /// Requests that reached the proxy.
     Requests,
+    /// Connections the proxy accepted.
+    Connections,
     /// Requests sent upstream.
     Forwarded,
     /// Forwarded requests the upstream failed before its response head.

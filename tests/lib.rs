@@ -17,6 +17,7 @@ mod lsp;
 mod merge;
 mod proxy;
 mod proxy_slo;
+mod proxy_tcp;
 mod robustness;
 mod run;
 mod runtime;

@@ -110,6 +110,7 @@ async fn proxy_to(up: &Upstream) -> ProxyHandle {
         name: "p".into(),
         listen: "127.0.0.1:0".parse().unwrap(),
         upstream: format!("http://{}", up.addr),
+        tcp: false,
         predicates: vec![],
     })
     .await
@@ -301,6 +302,33 @@ async fn truncate_ends_before_the_declared_length() {
     let t = text(&out);
     assert!(t.contains("transfer-encoding: chunked"), "{t}");
     assert!(!t.ends_with("0\r\n\r\n"), "{t}");
+    proxy.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_after_cuts_the_body_after_n_bytes() {
+    let up = upstream().await;
+    let proxy = proxy_to(&up).await;
+    proxy.set_faults(Some(ActiveFaults::new(
+        0,
+        &always(Fault::CloseAfter { bytes: 300 }),
+        None,
+    )));
+    let (out, err) = raw(proxy.addr(), "/body").await;
+    assert_eq!(err, None, "a clean close, not a reset");
+    let t = text(&out);
+    assert!(t.contains("content-length: 1000\r\n"), "{t}");
+    assert_eq!(body_of(&out).len(), 300);
+    // A body no longer than N is not cut: "first" + "second" is 11 bytes.
+    proxy.set_faults(Some(ActiveFaults::new(
+        0,
+        &always(Fault::CloseAfter { bytes: 1 << 20 }),
+        None,
+    )));
+    // A stored permit: the upstream sends its second chunk without waiting.
+    up.release.notify_one();
+    let (out, _) = raw(proxy.addr(), "/chunks").await;
+    assert!(text(&out).ends_with("0\r\n\r\n"), "{}", text(&out));
     proxy.shutdown().await;
 }
 
@@ -600,4 +628,84 @@ fn nginx_fails_over_around_a_provider_faulted_at_the_proxy() {
     std::fs::copy(conf, path.with_file_name("nginx_failover.conf")).unwrap();
     let run = stress_bin(&["run", "--quiet", path.to_str().unwrap()]);
     assert_exit(&run, 1);
+}
+
+/// `chaos from A to B { faults outage at proxy a }`: the outage is in force at proxy `a` only,
+/// and only inside the window. Deterministic without sleeps: a window that covers the whole
+/// run (during), one that starts an hour in (before), one that ends 1 µs in (after).
+#[test]
+fn chaos_faults_at_one_proxy_only_inside_the_window() {
+    let (pa, pb) = (free_port(), free_port());
+    let window = |from: &str, to: &str, slos: &str| {
+        format!(
+            r#"target llm mock {{ api openai, latency 1ms..2ms }}
+target via_a = "http://127.0.0.1:{pa}"
+target via_b = "http://127.0.0.1:{pb}"
+proxy a {{
+  listen "127.0.0.1:{pa}"
+  upstream "llm"
+}}
+proxy b {{
+  listen "127.0.0.1:{pb}"
+  upstream "llm"
+}}
+workload w {{
+  request ra: post via_a "/v1/chat/completions" {{
+    json {{ model: "m", messages: [{{ role: "user", content: "hi" }}] }}
+    on failure continue
+  }}
+  request rb: post via_b "/v1/chat/completions" {{
+    json {{ model: "m", messages: [{{ role: "user", content: "hi" }}] }}
+  }}
+}}
+scenario outage {{ error_rate(100%, 503) }}
+test "window" {{
+  workload w
+  profile {{ users 1, iterations 4 }}
+  inject at proxy a, b
+  chaos from {from} to {to} {{ faults outage at proxy a }}
+  slo {{
+{slos}
+  }}
+}}
+"#
+        )
+    };
+    let cases = [
+        (
+            "during",
+            window(
+                "0s",
+                "1h",
+                "    proxy a: count(fault == 503) == 4\n    proxy b: count(fault != none) == 0\n    proxy b: forwarded == 4",
+            ),
+        ),
+        (
+            "before",
+            window(
+                "1h",
+                "2h",
+                "    proxy a: count(fault != none) == 0\n    proxy a: forwarded == 4",
+            ),
+        ),
+        (
+            "after",
+            window(
+                "0s",
+                "1us",
+                "    proxy a: count(fault != none) == 0\n    proxy a: forwarded == 4",
+            ),
+        ),
+    ];
+    for (name, text) in cases {
+        let path = temp_file("proxy", &format!("chaos_{name}.stress"), &text);
+        let out = stress_bin(&["run", path.to_str().unwrap()]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

@@ -127,6 +127,7 @@ pub fn fault_text(fault: Option<&Fault>) -> String {
         Some(Fault::Hang) => "hang".into(),
         Some(Fault::Truncate) => "truncate".into(),
         Some(Fault::Bandwidth { .. }) => "bandwidth".into(),
+        Some(Fault::CloseAfter { .. }) => "close_after".into(),
     }
 }
 

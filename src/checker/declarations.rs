@@ -269,6 +269,25 @@ impl<'a> Checker<'a> {
                 "listen" | "upstream" => {
                     let ty = self.expr(&s.value, &Place::Const);
                     self.expect_ty(&s.value, &ty, &Ty::Str);
+                    if p.tcp.is_some() && s.key.text == "upstream" {
+                        // A TCP proxy forwards bytes to `host:port`.
+                        let text = s.value.as_plain_str();
+                        let ok = text.as_deref().is_some_and(|t| {
+                            !t.contains("://")
+                                && t.rsplit_once(':').is_some_and(|(h, port)| {
+                                    !h.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+                                })
+                        });
+                        if text.is_some() && !ok {
+                            self.bad_value(
+                                s.value.span,
+                                "a tcp proxy's upstream is `host:port`",
+                                "not `host:port`",
+                                Some("write e.g. `upstream \"127.0.0.1:6379\"` (no scheme)".into()),
+                            );
+                        }
+                        continue;
+                    }
                     // `upstream "llm"` names a target (e.g. a mock started on port 0).
                     let name = s.value.as_plain_str().filter(|t| !t.contains("://"));
                     if let (Some(name), "upstream") = (name, s.key.text.as_str()) {

@@ -322,6 +322,31 @@ pub enum CheckError {
         inject: Option<SourceSpan>,
     },
 
+    #[error("the chaos window injects at proxy `{proxy}`, where this test does not inject")]
+    #[diagnostic(code(stress::check::chaos_proxy_not_injected))]
+    ChaosProxyNotInjected {
+        proxy: String,
+        #[label("not among the test's `inject at proxy …`")]
+        span: SourceSpan,
+        #[label("the test injects here")]
+        inject: Option<SourceSpan>,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{what} needs an HTTP proxy: proxy `{proxy}` is a TCP proxy")]
+    #[diagnostic(code(stress::check::http_fault_at_tcp_proxy))]
+    HttpAtTcpProxy {
+        what: String,
+        #[label("not at a TCP proxy")]
+        span: SourceSpan,
+        proxy: String,
+        #[label("faults of this test are injected at TCP proxy `{proxy}`")]
+        at: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("{what} is not measured at a proxy")]
     #[diagnostic(code(stress::check::not_at_proxy))]
     NotAtProxy {

@@ -14,6 +14,7 @@ mod resolved;
 mod scenarios;
 mod scope;
 mod slos;
+mod tcp_proxy;
 mod test_block;
 mod types;
 mod unmeasurable;

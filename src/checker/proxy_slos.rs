@@ -15,11 +15,17 @@ use crate::vocab::{self, MetricArg, MetricFn, MetricName, ProxyMetric, ProxyQuan
 pub(crate) struct ProxyAt<'a> {
     pub(crate) name: &'a str,
     pub(crate) prefix: Span,
+    /// A `proxy NAME tcp { … }`: no requests, only connections.
+    pub(crate) tcp: bool,
 }
 
 /// What a proxy measures, for help texts.
-const MEASURES: &str = "requests, forwarded, upstream_errors, bytes_up, bytes_down, \
+const MEASURES: &str = "requests, connections, forwarded, upstream_errors, bytes_up, bytes_down, \
      p95(upstream_latency) (and p50, p90, p99, p999, max, min, mean), count(…), rate(…)";
+
+/// What a TCP proxy measures, for help texts.
+const TCP_MEASURES: &str = "connections, forwarded, upstream_errors, bytes_up, bytes_down, \
+     p95(upstream_latency) (the connect time), count(…) and rate(…) over call, fault, injected, proxy";
 
 impl Checker<'_> {
     pub(crate) fn not_at_proxy(&mut self, at: &ProxyAt<'_>, span: Span, what: &str, help: &str) {
@@ -78,6 +84,18 @@ impl Checker<'_> {
         match &e.kind {
             ExprKind::Name(n) => {
                 if let Some(m) = ProxyMetric::from_name(&n.text) {
+                    if at.tcp && m == ProxyMetric::Requests {
+                        self.not_at_proxy(
+                            at,
+                            n.span,
+                            "`requests`",
+                            &format!(
+                                "proxy `{}` is a TCP proxy: it counts `connections`; it measures {TCP_MEASURES}",
+                                at.name
+                            ),
+                        );
+                        return (Ty::Any, true);
+                    }
                     let ty = match m {
                         ProxyMetric::BytesUp | ProxyMetric::BytesDown => Ty::Size,
                         _ => Ty::Number,
@@ -200,6 +218,22 @@ impl Checker<'_> {
                     &format!(
                         "a proxy's request record has {}",
                         vocab::PROXY_RECORD.join(", ")
+                    ),
+                );
+            }
+        }
+        if at.tcp {
+            let mut http = Vec::new();
+            super::tcp_proxy::http_reads_of(arg, &mut http);
+            for (what, span) in http {
+                client_only = true;
+                self.not_at_proxy(
+                    at,
+                    span,
+                    &what,
+                    &format!(
+                        "proxy `{}` is a TCP proxy: its record has call, fault, injected, proxy",
+                        at.name
                     ),
                 );
             }

@@ -188,24 +188,31 @@ impl<'a> Checker<'a> {
                 return;
             }
             Some(FaultRead::Named { fault, .. }) if !fault.is_call() => {}
-            Some(FaultRead::Named { args, .. }) => match args {
-                [arg] => {
-                    let ty = self.expr(&arg.value, &Place::Const);
-                    self.expect_ty(&arg.value, &ty, &Ty::Bandwidth);
+            Some(FaultRead::Named { fault, args }) => {
+                let (want, message) = match fault {
+                    vocab::Fault::CloseAfter => (
+                        Ty::Size,
+                        "`close_after` takes one size, like `close_after(1KiB)`",
+                    ),
+                    _ => (
+                        Ty::Bandwidth,
+                        "`bandwidth` takes one rate, like `bandwidth(64KiB/s)`",
+                    ),
+                };
+                match args {
+                    [arg] => {
+                        let ty = self.expr(&arg.value, &Place::Const);
+                        self.expect_ty(&arg.value, &ty, &want);
+                    }
+                    _ => self.bad_args(value.span, message.into(), "here", None),
                 }
-                _ => self.bad_args(
-                    value.span,
-                    "`bandwidth` takes one rate, like `bandwidth(64KiB/s)`".into(),
-                    "here",
-                    None,
-                ),
-            },
+            }
             None => {
                 if let ExprKind::Name(n) = &value.kind {
                     let names: Vec<&str> = vocab::Fault::names().collect();
                     self.unknown_setting("fault", &n.text, n.span, &names);
                 } else {
-                    self.bad_value(value.span, "a fault is an HTTP status (`429`), `timeout`, `connection_error`, or at a proxy `reset`, `hang`, `truncate`, `bandwidth(…)`", "not a fault", None);
+                    self.bad_value(value.span, "a fault is an HTTP status (`429`), `timeout`, `connection_error`, or at a proxy `reset`, `hang`, `truncate`, `bandwidth(…)`, `close_after(…)`", "not a fault", None);
                 }
                 return;
             }

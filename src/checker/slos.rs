@@ -115,6 +115,7 @@ impl Checker<'_> {
                     let at = super::proxy_slos::ProxyAt {
                         name: &proxy.name.text,
                         prefix: proxy.span,
+                        tcp: self.is_tcp_proxy(&proxy.name.text),
                     };
                     if let Some(step) = prefixes.iter().find(|p| p.kind == SloPrefixKind::Step) {
                         self.not_at_proxy(

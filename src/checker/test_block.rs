@@ -31,6 +31,11 @@ impl<'a> Checker<'a> {
         let mut profile_seen = false;
         let mut phases: Vec<(String, Span)> = Vec::new();
         let mut inject: Option<(bool, Span)> = None;
+        // `inject at proxy a, b`: those of them that are TCP proxies.
+        let mut tcp_at: Vec<(String, Span)> = Vec::new();
+        // The proxies `inject at proxy …` names, and `faults X at proxy NAME` of the chaos window.
+        let mut inject_names: Vec<String> = Vec::new();
+        let mut chaos_proxy: Option<&Name> = None;
         let mut chaos: Option<Span> = None;
         let mut singles: HashMap<String, Span> = HashMap::new();
         let mut scenario_exprs: Vec<&ScenarioExpr> = Vec::new();
@@ -99,10 +104,12 @@ impl<'a> Checker<'a> {
                             for (i, p) in names.iter().enumerate() {
                                 if let Some(first) = names[..i].iter().find(|n| n.text == p.text) {
                                     self.duplicate("proxy", p.span, first.span);
-                                } else {
-                                    self.lookup(p, Kind::Proxy);
+                                } else if self.lookup(p, Kind::Proxy) && self.is_tcp_proxy(&p.text)
+                                {
+                                    tcp_at.push((p.text.clone(), p.span));
                                 }
                             }
+                            inject_names.extend(names.iter().map(|n| n.text.clone()));
                             inject = Some((true, stmt.span));
                         }
                     }
@@ -147,7 +154,22 @@ impl<'a> Checker<'a> {
                     }
                     for cs in &c.stmts {
                         match &cs.kind {
-                            ChaosStmtKind::Faults(list) => {
+                            ChaosStmtKind::Faults(list, at) => {
+                                if let Some(p) = at {
+                                    match chaos_proxy {
+                                        Some(first) if first.text != p.text => self.bad_value(
+                                            p.span,
+                                            "a chaos window injects at one proxy",
+                                            &format!("the window's faults are at `{}` already", first.text),
+                                            Some("put the other proxy's faults in a rule that reads `proxy == \"NAME\"`".into()),
+                                        ),
+                                        _ => {
+                                            if self.lookup(p, Kind::Proxy) {
+                                                chaos_proxy = Some(p);
+                                            }
+                                        }
+                                    }
+                                }
                                 for e in list {
                                     for part in &e.parts {
                                         self.lookup(part, Kind::Scenario);
@@ -216,6 +238,33 @@ impl<'a> Checker<'a> {
                 for e in &scenario_exprs {
                     self.wire_faults_at_client(e, inject_label);
                 }
+            }
+        }
+        if let Some(p) = chaos_proxy {
+            if !inject_names.contains(&p.text) {
+                let injected = inject.filter(|(_, s)| *s != Span::default());
+                self.problems.push(CheckError::ChaosProxyNotInjected {
+                    proxy: p.text.clone(),
+                    span: p.span.into(),
+                    inject: injected.map(|(_, s)| s.into()),
+                    help: Some(if inject_names.is_empty() {
+                        format!(
+                            "inject this test's faults at the proxy: `inject at proxy {}`",
+                            p.text
+                        )
+                    } else {
+                        format!(
+                            "add it to the test's proxies: `inject at proxy {}, {}`",
+                            inject_names.join(", "),
+                            p.text
+                        )
+                    }),
+                });
+            }
+        }
+        for (proxy, at) in &tcp_at {
+            for e in &scenario_exprs {
+                self.http_rules_at_tcp_proxy(e, proxy, *at);
             }
         }
         let captures = workload

@@ -262,7 +262,12 @@ fn rule_fault(rule: &Rule) -> Option<FaultWord> {
     match &value.kind {
         ExprKind::Number { value, .. } => Some(FaultWord::Status(*value as u16)),
         ExprKind::Name(n) => Some(FaultWord::Word(n.text.clone())),
-        ExprKind::Call { .. } => Some(FaultWord::Word(vocab::Fault::Bandwidth.name().into())),
+        ExprKind::Call { callee, .. } => Some(FaultWord::Word(
+            callee
+                .as_name()
+                .map_or(vocab::Fault::Bandwidth.name(), |n| n.text.as_str())
+                .into(),
+        )),
         _ => None,
     }
 }

@@ -68,7 +68,7 @@ impl Decision {
             Some(Fault::ConnectionError) => (self.delay, Effect::Connect),
             Some(Fault::Reset | Fault::Truncate) => (self.delay, Effect::Reset),
             // The checker rejects wire faults at the client; a bandwidth cap is a no-op here.
-            Some(Fault::Bandwidth { .. }) => (self.delay, Effect::Send),
+            Some(Fault::Bandwidth { .. } | Fault::CloseAfter { .. }) => (self.delay, Effect::Send),
         }
     }
 }
@@ -360,6 +360,7 @@ mod tests {
             scenarios: vec![scenario(vec![rule(RuleWhen::Probability(1.0), Some(S503))])],
             start: vec![],
             stop: vec![],
+            at_proxy: None,
         };
         let inj = FaultInjector::new(0, &scenario(vec![]), Some(&chaos));
         assert!(inj.decide(50_000, &record(0)).is_none());

@@ -298,6 +298,7 @@ pub fn fault_value(fault: Option<&Fault>) -> Value {
         Some(Fault::Hang) => Value::from("hang"),
         Some(Fault::Truncate) => Value::from("truncate"),
         Some(Fault::Bandwidth { .. }) => Value::from("bandwidth"),
+        Some(Fault::CloseAfter { .. }) => Value::from("close_after"),
     }
 }
 

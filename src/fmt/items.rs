@@ -107,7 +107,13 @@ impl Printer<'_> {
                 self.put("proxy");
                 self.sp();
                 self.name(&x.name);
-                self.settings(x.name.span.end as usize, &x.settings);
+                let mut end = x.name.span.end as usize;
+                if let Some(tcp) = x.tcp {
+                    self.sp();
+                    self.put("tcp");
+                    end = tcp.end as usize;
+                }
+                self.settings(end, &x.settings);
             }
             Item::Workload(x) => {
                 self.put("workload");

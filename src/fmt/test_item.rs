@@ -94,9 +94,15 @@ impl Printer<'_> {
 
     pub(super) fn chaos_stmt(&mut self, stmt: &ChaosStmt) {
         let (edge, action) = match &stmt.kind {
-            ChaosStmtKind::Faults(list) => {
+            ChaosStmtKind::Faults(list, at) => {
                 self.put("faults");
                 self.scenario_list(list);
+                if let Some(proxy) = at {
+                    self.sp();
+                    self.put("at proxy");
+                    self.sp();
+                    self.name(proxy);
+                }
                 return;
             }
             ChaosStmtKind::Start(a) => ("start", a),

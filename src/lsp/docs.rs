@@ -367,6 +367,9 @@ fn fault(f: Fault) -> Option<&'static str> {
             "Wire fault (proxy only): `bandwidth(64KiB/s)` throttles the response body."
         }
         Fault::Truncate => "Wire fault (proxy only): the response body is cut short.",
+        Fault::CloseAfter => {
+            "Wire fault (proxy only): `close_after(1KiB)` sends that many bytes of the response, then closes the connection."
+        }
         Fault::Timeout => return None,
     })
 }

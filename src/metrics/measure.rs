@@ -329,6 +329,7 @@ fn proxy_measure(
     let no_requests = || Missing::NoData(format!("proxy `{proxy}` received no requests"));
     Ok(match measure {
         ProxyMeasure::Requests => (p.requests as f64, Unit::Number),
+        ProxyMeasure::Connections => (p.connections as f64, Unit::Number),
         ProxyMeasure::Forwarded => (p.forwarded as f64, Unit::Number),
         ProxyMeasure::UpstreamErrors => (p.upstream_errors as f64, Unit::Number),
         ProxyMeasure::BytesUp => (p.bytes_up as f64, Unit::Size),
@@ -521,6 +522,7 @@ pub fn describe(expr: &SloExpr, m: &Metrics) -> String {
                 Metric::Proxy { proxy, measure } => {
                     let what = match measure {
                         ProxyMeasure::Requests => "requests".to_string(),
+                        ProxyMeasure::Connections => "connections".to_string(),
                         ProxyMeasure::Forwarded => "forwarded".to_string(),
                         ProxyMeasure::UpstreamErrors => "upstream_errors".to_string(),
                         ProxyMeasure::BytesUp => "bytes_up".to_string(),

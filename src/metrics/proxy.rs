@@ -46,8 +46,11 @@ pub struct ProxyMetrics {
     /// The address it listened on (the real port when `listen` asked for port 0).
     pub listen: String,
     pub upstream: String,
-    /// Requests received.
+    /// Requests received (at a TCP proxy: connections, each one decision).
     pub requests: u64,
+    /// Connections accepted.
+    #[serde(default)]
+    pub connections: u64,
     /// Requests forwarded upstream (not answered by an injected fault).
     pub forwarded: u64,
     /// Upstream response statuses, by status.
@@ -131,6 +134,7 @@ impl ProxyMetrics {
             self.upstream.clone_from(&other.upstream);
         }
         self.requests += other.requests;
+        self.connections += other.connections;
         self.forwarded += other.forwarded;
         for (status, n) in &other.upstream_status {
             *self.upstream_status.entry(*status).or_default() += n;

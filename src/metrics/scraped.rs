@@ -258,6 +258,7 @@ mod tests {
             scenarios: vec![],
             start: vec![],
             stop: vec![],
+            at_proxy: None,
         });
         plan.tests[0].clone()
     }

@@ -364,6 +364,7 @@ mod tests {
             scenarios: vec![],
             start: vec![],
             stop: vec![],
+            at_proxy: None,
         });
         let t = Timeline::new(&test);
         assert_eq!(t.segment(None, 9_999_999).chaos, ChaosPart::Before);

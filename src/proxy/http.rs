@@ -89,6 +89,11 @@ pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>, cancel: Ca
             },
         };
         let _ = stream.set_nodelay(true);
+        {
+            let mut rec = shared.recorder();
+            let slot = rec.current;
+            rec.slot(slot).connections += 1;
+        }
         let shared = shared.clone();
         let cancel = cancel.clone();
         tokio::spawn(async move {
@@ -469,15 +474,15 @@ async fn forward(
     facts: &Facts,
     fault: Option<Fault>,
 ) -> Result<Response<ProxyBody>, io::Error> {
+    let super::Upstream::Http(upstream, client) = &shared.upstream else {
+        return Err(io::Error::other("not an HTTP proxy"));
+    };
     let body_size = facts.body_size;
     let (mut parts, body) = req.into_parts();
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let uri: Uri = format!(
-        "{}{}{}",
-        shared.upstream.origin, shared.upstream.prefix, path
-    )
-    .parse()
-    .map_err(io::Error::other)?;
+    let uri: Uri = format!("{}{}{}", upstream.origin, upstream.prefix, path)
+        .parse()
+        .map_err(io::Error::other)?;
     strip_hop_by_hop(&mut parts.headers);
     // Host names the upstream (as nginx's default `proxy_set_header Host $proxy_host`); the
     // client's Host goes on in X-Forwarded-Host.
@@ -486,7 +491,7 @@ async fn forward(
     }
     parts
         .headers
-        .insert(header::HOST, shared.upstream.authority.clone());
+        .insert(header::HOST, upstream.authority.clone());
     let xff = match parts
         .headers
         .get("x-forwarded-for")
@@ -504,10 +509,7 @@ async fn forward(
     parts.uri = uri;
     parts.version = http::Version::HTTP_11;
     let sent = Instant::now();
-    let response = shared
-        .client
-        .request(Request::from_parts(parts, body))
-        .await;
+    let response = client.request(Request::from_parts(parts, body)).await;
     let response = match response {
         Ok(r) => r,
         Err(e) => {
@@ -621,7 +623,12 @@ async fn pump_frames(
     let started = tokio::time::Instant::now();
     let mut bytes = 0u64;
     let mut items = 0u64;
-    let cut = matches!(fault, Some(Fault::Reset | Fault::Truncate));
+    let mut cut = matches!(fault, Some(Fault::Reset | Fault::Truncate));
+    // `close_after(N)`: what may still be sent before the body is cut.
+    let mut left = match fault {
+        Some(Fault::CloseAfter { bytes }) => Some(bytes),
+        _ => None,
+    };
     loop {
         let frame = match body.frame().await {
             None => break,
@@ -641,6 +648,23 @@ async fn pump_frames(
             }
         };
         if data.is_empty() {
+            continue;
+        }
+        if let Some(rest) = left {
+            // N bytes of the body, then the same clean cut as `truncate`.
+            let keep = usize::try_from(rest).unwrap_or(usize::MAX).min(data.len());
+            if keep > 0 {
+                if tx.send(Ok(Frame::data(data.slice(..keep)))).await.is_err() {
+                    return bytes;
+                }
+                bytes += keep as u64;
+                items += 1;
+            }
+            left = Some(rest - keep as u64);
+            if keep < data.len() {
+                cut = true;
+                break;
+            }
             continue;
         }
         if cut {

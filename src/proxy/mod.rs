@@ -10,6 +10,7 @@
 //! What the client sees for each wire fault is in docs/proxy.md; `http.rs` carries them out.
 
 mod http;
+mod tcp;
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
@@ -28,8 +29,11 @@ use crate::plan::{Chaos, Expr, Fault, Scenario};
 pub struct ProxyConfig {
     pub name: String,
     pub listen: SocketAddr,
-    /// `http://host:port[/prefix]`: request paths are appended to it.
+    /// `http://host:port[/prefix]`: request paths are appended to it; for a TCP proxy,
+    /// `host:port`.
     pub upstream: String,
+    /// `proxy NAME tcp { … }`: forwards bytes, one fault decision per connection.
+    pub tcp: bool,
     /// Conditions to count per request (`proxy NAME: count(…)`), see
     /// [`crate::metrics::proxy_predicates`]; empty when no SLO reads them.
     pub predicates: Vec<Expr>,
@@ -144,14 +148,22 @@ pub fn fault_kind(fault: Option<&Fault>) -> String {
         Some(Fault::Hang) => "hang".into(),
         Some(Fault::Truncate) => "truncate".into(),
         Some(Fault::Bandwidth { .. }) => "bandwidth".into(),
+        Some(Fault::CloseAfter { .. }) => "close_after".into(),
     }
+}
+
+/// Where a proxy forwards.
+enum Upstream {
+    /// An HTTP upstream, with the keep-alive pool to it.
+    Http(http::Upstream, Box<http::UpstreamClient>),
+    /// `host:port` of a TCP proxy.
+    Tcp(String),
 }
 
 /// State shared by a proxy's connections.
 struct Shared {
     name: String,
-    upstream: http::Upstream,
-    client: http::UpstreamClient,
+    upstream: Upstream,
     faults: Mutex<Option<Arc<ActiveFaults>>>,
     stats: Mutex<Recorder>,
     /// The conditions of the test's `proxy NAME: count(…)`/`rate(…)` SLOs.
@@ -186,7 +198,14 @@ impl Drop for ProxyHandle {
 
 /// Starts a proxy: binds at once (a busy port is an error here, before any load).
 pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, String> {
-    let upstream = http::Upstream::parse(&config.upstream)?;
+    let upstream = if config.tcp {
+        Upstream::Tcp(config.upstream.clone())
+    } else {
+        Upstream::Http(
+            http::Upstream::parse(&config.upstream)?,
+            Box::new(http::client()),
+        )
+    };
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -194,14 +213,17 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, String> {
     let shared = Arc::new(Shared {
         name: config.name.clone(),
         upstream,
-        client: http::client(),
         faults: Mutex::new(None),
         stats: Mutex::new(Recorder {
             current: None,
             before: ProxyMetrics::new(
                 &config.name,
                 &addr.to_string(),
-                &config.upstream,
+                &if config.tcp {
+                    format!("tcp://{}", config.upstream)
+                } else {
+                    config.upstream.clone()
+                },
                 config.predicates.len(),
             ),
             by_scenario: Vec::new(),
@@ -209,7 +231,11 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, String> {
         predicates: config.predicates,
     });
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(http::serve(listener, shared.clone(), cancel.clone()));
+    let task = if config.tcp {
+        tokio::spawn(tcp::serve(listener, shared.clone(), cancel.clone()))
+    } else {
+        tokio::spawn(http::serve(listener, shared.clone(), cancel.clone()))
+    };
     Ok(ProxyHandle {
         addr,
         shared,
@@ -282,7 +308,7 @@ impl Proxies {
             .map(crate::metrics::proxy_predicates)
             .unwrap_or_default();
         for p in &plan.proxies {
-            let upstream = if p.upstream.contains("://") {
+            let upstream = if p.tcp || p.upstream.contains("://") {
                 p.upstream.clone()
             } else if let Some(url) = target_urls.get(&p.upstream) {
                 url.clone()
@@ -309,6 +335,7 @@ impl Proxies {
                 name: p.name.clone(),
                 listen,
                 upstream,
+                tcp: p.tcp,
                 predicates: predicates.clone(),
             };
             match start(config).await {
@@ -344,8 +371,10 @@ impl Proxies {
         for h in &self.running {
             h.start_scenario(index);
         }
-        // Each injecting proxy counts its own calls from 0.
+        // Each injecting proxy counts its own calls from 0; a window's
+        // `faults X at proxy NAME` is in force at that proxy only.
         for h in self.inject_at.iter().filter_map(|&i| self.running.get(i)) {
+            let chaos = chaos.filter(|c| c.at_proxy.as_ref().is_none_or(|p| *p == h.shared.name));
             h.set_faults(Some(
                 ActiveFaults::new(seed, scenario, chaos).on_shard(shard),
             ));

@@ -65,8 +65,10 @@ pub struct ProxyReport {
     /// The address it listened on (the real port when `listen` asked for port 0).
     pub listen: String,
     pub upstream: String,
-    /// Requests received.
+    /// Requests received (at a TCP proxy: connections).
     pub requests: u64,
+    /// Connections accepted.
+    pub connections: u64,
     /// Requests sent upstream (not answered by an injected fault).
     pub forwarded: u64,
     /// Upstream response statuses (`name` is the status).
@@ -119,6 +121,7 @@ impl ProxyReport {
             listen: p.listen.clone(),
             upstream: p.upstream.clone(),
             requests: p.requests,
+            connections: p.connections,
             forwarded: p.forwarded,
             upstream_status: p
                 .upstream_status

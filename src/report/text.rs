@@ -179,24 +179,38 @@ pub(crate) fn write_proxies(proxies: &[super::ProxyReport]) -> String {
             .iter()
             .map(|c| format!("{}×{}", c.name, c.count))
             .collect();
-        let _ = writeln!(
-            out,
-            "  requests {}  forwarded {}  upstream status {}  upstream errors {}",
-            p.requests,
-            p.forwarded,
-            if statuses.is_empty() {
-                "-".into()
-            } else {
-                statuses.join(" ")
-            },
-            p.upstream_errors
-        );
+        let tcp = p.upstream.starts_with("tcp://");
+        if tcp {
+            let _ = writeln!(
+                out,
+                "  connections {}  forwarded {}  upstream errors {}",
+                p.connections, p.forwarded, p.upstream_errors
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  requests {}  forwarded {}  upstream status {}  upstream errors {}",
+                p.requests,
+                p.forwarded,
+                if statuses.is_empty() {
+                    "-".into()
+                } else {
+                    statuses.join(" ")
+                },
+                p.upstream_errors
+            );
+        }
         let ms = |us: u64| format!("{:.1}ms", us as f64 / 1000.0);
+        let what = if tcp {
+            "connect time"
+        } else {
+            "upstream latency"
+        };
         match &p.upstream_latency {
             Some(l) => {
                 let _ = writeln!(
                     out,
-                    "  upstream latency p50 {}  p95 {}  p99 {}  max {}",
+                    "  {what} p50 {}  p95 {}  p99 {}  max {}",
                     ms(l.p50_us),
                     ms(l.p95_us),
                     ms(l.p99_us),
@@ -204,7 +218,7 @@ pub(crate) fn write_proxies(proxies: &[super::ProxyReport]) -> String {
                 );
             }
             None => {
-                let _ = writeln!(out, "  upstream latency -");
+                let _ = writeln!(out, "  {what} -");
             }
         }
         let _ = writeln!(out, "  bytes up {}  down {}", p.bytes_up, p.bytes_down);

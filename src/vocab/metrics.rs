@@ -63,6 +63,8 @@ words! {
     ProxyMetric {
         /// Requests that reached the proxy.
         Requests => "requests",
+        /// Connections the proxy accepted.
+        Connections => "connections",
         /// Requests sent upstream (not answered by an injected fault).
         Forwarded => "forwarded",
         /// Forwarded requests whose upstream could not be reached or failed before its

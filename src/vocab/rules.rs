@@ -156,17 +156,20 @@ pub enum Fault {
     Truncate,
     /// At a proxy: `bandwidth(64KiB/s)` throttles the response.
     Bandwidth,
+    /// At a proxy: `close_after(1KiB)` sends that many bytes of the response, then closes.
+    CloseAfter,
 }
 
 impl Fault {
     /// Every fault, in the order messages list them.
-    pub const ALL: [Fault; 6] = [
+    pub const ALL: [Fault; 7] = [
         Fault::Timeout,
         Fault::ConnectionError,
         Fault::Reset,
         Fault::Hang,
         Fault::Truncate,
         Fault::Bandwidth,
+        Fault::CloseAfter,
     ];
 
     /// The name as written in a `.stress` file.
@@ -178,6 +181,7 @@ impl Fault {
             Fault::Hang => "hang",
             Fault::Truncate => "truncate",
             Fault::Bandwidth => "bandwidth",
+            Fault::CloseAfter => "close_after",
         }
     }
 
@@ -190,16 +194,22 @@ impl Fault {
         Fault::ALL.into_iter().map(Fault::name)
     }
 
-    /// Written as a call with one rate (`bandwidth(64KiB/s)`) rather than a bare word.
+    /// Written as a call with one argument (`bandwidth(64KiB/s)`, `close_after(1KiB)`) rather
+    /// than a bare word.
     pub fn is_call(self) -> bool {
-        matches!(self, Fault::Bandwidth)
+        matches!(self, Fault::Bandwidth | Fault::CloseAfter)
+    }
+
+    /// Only an HTTP proxy can inject it (a TCP proxy sees no requests nor responses).
+    pub fn http_only(self) -> bool {
+        matches!(self, Fault::Truncate)
     }
 
     /// Acts on the wire, so only a proxy can inject it (`inject at proxy NAME`).
     pub fn at_proxy_only(self) -> bool {
         matches!(
             self,
-            Fault::Reset | Fault::Hang | Fault::Truncate | Fault::Bandwidth
+            Fault::Reset | Fault::Hang | Fault::Truncate | Fault::Bandwidth | Fault::CloseAfter
         )
     }
 }

@@ -117,6 +117,7 @@ fn bad_day_plan(scenarios: &[&str]) -> Plan {
         scenarios: vec![],
         start: vec![],
         stop: vec![],
+        at_proxy: None,
     });
     let mut success = slo(
         "success_rate >= 90%",

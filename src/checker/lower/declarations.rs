@@ -77,6 +77,7 @@ impl Lowerer<'_> {
             name: p.name.text.clone(),
             listen: String::new(),
             upstream: String::new(),
+            tcp: p.tcp.is_some(),
         };
         for s in &p.settings {
             match s.key.text.as_str() {

@@ -90,6 +90,11 @@ impl Lowerer<'_> {
                 vocab::Fault::Reset => plan::Fault::Reset,
                 vocab::Fault::Hang => plan::Fault::Hang,
                 vocab::Fault::Truncate => plan::Fault::Truncate,
+                vocab::Fault::CloseAfter => plan::Fault::CloseAfter {
+                    bytes: args.first().map_or(0, |a| {
+                        domains::exact_u64(self.num(&a.value), u64::MAX, "a size")
+                    }),
+                },
                 vocab::Fault::Bandwidth => plan::Fault::Bandwidth {
                     bytes_per_sec: args.first().map_or(0, |a| {
                         domains::exact_u64(self.num(&a.value), u64::MAX, "a bandwidth")

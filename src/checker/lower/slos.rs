@@ -298,6 +298,7 @@ impl Lowerer<'_> {
             ExprKind::Name(n) => match vocab::ProxyMetric::from_name(&n.text) {
                 Some(m) => at(match m {
                     vocab::ProxyMetric::Requests => plan::ProxyMeasure::Requests,
+                    vocab::ProxyMetric::Connections => plan::ProxyMeasure::Connections,
                     vocab::ProxyMetric::Forwarded => plan::ProxyMeasure::Forwarded,
                     vocab::ProxyMetric::UpstreamErrors => plan::ProxyMeasure::UpstreamErrors,
                     vocab::ProxyMetric::BytesUp => plan::ProxyMeasure::BytesUp,

@@ -41,10 +41,15 @@ impl Lowerer<'_> {
                         scenarios: refs.chaos.iter().map(|s| self.scenario(s)).collect(),
                         start: vec![],
                         stop: vec![],
+                        at_proxy: None,
                     };
                     for cs in &c.stmts {
                         match &cs.kind {
-                            ast::ChaosStmtKind::Faults(_) => {}
+                            ast::ChaosStmtKind::Faults(_, at) => {
+                                if let Some(p) = at {
+                                    chaos.at_proxy = Some(p.text.clone());
+                                }
+                            }
                             ast::ChaosStmtKind::Start(a) => chaos.start.push(self.action(a)),
                             ast::ChaosStmtKind::Stop(a) => chaos.stop.push(self.action(a)),
                             ast::ChaosStmtKind::Hold { op, service } => {

@@ -159,15 +159,17 @@ impl Builder<'_> {
         Service { name, stmts, span }
     }
 
-    /// grammar: proxy_decl = { kw_proxy ~ ident ~ settings }
+    /// grammar: proxy_decl = { kw_proxy ~ ident ~ kw_tcp? ~ settings }
     pub(super) fn proxy_decl(&self, pair: Pair<'_, Rule>) -> Proxy {
         let span = self.span(&pair);
         let mut kids = Children::new(pair);
         kids.presume(Rule::kw_proxy);
         let name = self.name(kids.presume(Rule::ident));
+        let tcp = kids.optional(Rule::kw_tcp).map(|k| self.span(&k));
         let settings = self.settings(kids.presume(Rule::settings));
         Proxy {
             name,
+            tcp,
             settings,
             span,
         }

@@ -81,7 +81,16 @@ impl Builder<'_> {
                 Rule::chaos_faults => {
                     let mut inner = Children::new(stmt);
                     inner.presume(Rule::kw_faults);
-                    ChaosStmtKind::Faults(inner.rest().map(|e| self.scenario_expr(e)).collect())
+                    let mut list = Vec::new();
+                    let mut at = None;
+                    for e in inner.rest() {
+                        match e.as_rule() {
+                            Rule::scenario_expr => list.push(self.scenario_expr(e)),
+                            Rule::ident => at = Some(self.name(e)),
+                            _ => {}
+                        }
+                    }
+                    ChaosStmtKind::Faults(list, at)
                 }
                 Rule::chaos_action => {
                     let mut inner = Children::new(stmt);
