@@ -561,11 +561,13 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
                 file: plan.file.clone(),
                 report,
                 series,
+                services: vec![],
             },
             seeds: m.seeds,
             metrics: m.metrics.to_stored(),
             // A service belongs to one machine: its samples are not merged.
             services: vec![],
+            scrapes: vec![],
         });
     }
     if let Some(out) = &args.out {

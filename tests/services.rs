@@ -210,6 +210,28 @@ fn ready_by_http_tcp_and_log_then_sampled_and_stopped() {
             csv.lines().count() as u64
         );
         assert!(service["rss_peak"].as_u64().unwrap() > 1 << 20, "{service}");
+        // report.html: one memory-and-CPU chart for `app`, whose every bucket's peak RSS
+        // (`data-rss`) is a sample of the CSV.
+        let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+        assert_eq!(
+            html.matches("aria-label=\"service app: memory and CPU over time\"")
+                .count(),
+            1
+        );
+        let rss: Vec<u64> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        let shown: Vec<u64> = html
+            .split("data-rss=\"")
+            .skip(1)
+            .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
+            .collect();
+        assert!(!shown.is_empty(), "no RSS in the chart");
+        for v in &shown {
+            assert!(rss.contains(v), "{v} is not a sample of the CSV: {csv}");
+        }
     }
 }
 
@@ -315,7 +337,17 @@ fn a_leaking_service_fails_memory_growth_and_the_same_without_the_leak_passes() 
                 "rate 40/s for 3s max users 4",
             ),
         );
-        let out = stress(&["run", path.to_str().unwrap()]);
+        let out_dir = std::env::temp_dir().join(format!(
+            "stress-services-{}-leak-{leak}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&out_dir);
+        let out = stress(&[
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ]);
         let (report, err) = text(&out);
         if leak {
             assert_exit(&out, 1);
@@ -326,6 +358,14 @@ fn a_leaking_service_fails_memory_growth_and_the_same_without_the_leak_passes() 
         } else {
             assert_exit(&out, 0);
         }
+        // A JUnit case per service SLO, failed exactly when the leak is on.
+        let (_, cases) = crate::artifacts::junit_cases(&out_dir.join("junit.xml"));
+        let growth = cases
+            .iter()
+            .find(|(_, name, _)| name.ends_with("memory_growth(app) < 5%"))
+            .unwrap_or_else(|| panic!("no JUnit case for memory_growth: {cases:?}"));
+        assert_eq!(growth.2.is_some(), leak, "{growth:?}");
+        let _ = std::fs::remove_dir_all(&out_dir);
         assert!(report.contains("growth"), "{report}");
         assert_group_gone(pgid_from(&pidfile));
     }

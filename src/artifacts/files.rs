@@ -70,6 +70,8 @@ pub struct TestArtifacts {
     pub metrics: StoredMetrics,
     /// The test's services (`summary.json`: `tests[].services`); empty for a merge.
     pub services: Vec<crate::service::ServiceSummary>,
+    /// The test's scrapes (`summary.json`: `tests[].scrapes`).
+    pub scrapes: Vec<crate::service::ScrapeSummary>,
 }
 
 #[derive(Serialize)]

@@ -240,6 +240,7 @@ mod tests {
                 proxies: Vec::new(),
             },
             series: Vec::new(),
+            services: Vec::new(),
         }
     }
 

@@ -1,10 +1,12 @@
 //! One card per scenario: a summary line (requests, errors, throughput, p95 iteration, SLO
 //! state) that opens onto the charts over time, the latency spectrum and table per step,
-//! then the numbers (requests, iterations, fault rules, captures, phases).
+//! then one memory-and-CPU chart per service of the test (on the same time axis), then the
+//! numbers (requests, iterations, fault rules, captures, phases).
 
 use maud::{Markup, html};
 
 use crate::artifacts::model::ScenarioSeries;
+use crate::metrics::ServiceData;
 use crate::report::format::{
     TIMING_HEADER, TYPESET, capture_name, capture_values, dur, iteration_timing, plural, timing_row,
 };
@@ -13,6 +15,7 @@ use crate::slo::{SloResult, Status};
 use crate::units::Percent;
 
 use super::charts::latency::{latency_bounds, latency_figure};
+use super::charts::service::service_figure;
 use super::charts::spectrum::spectrum_figure;
 use super::charts::throughput::throughput_figure;
 use super::charts::time::TimeSeries;
@@ -24,6 +27,7 @@ pub(super) fn scenario_card(
     sc: &ScenarioReport,
     series: Option<&ScenarioSeries>,
     slos: &[&SloResult],
+    services: &[ServiceData],
     open: bool,
 ) -> Markup {
     html! {
@@ -42,6 +46,16 @@ pub(super) fn scenario_card(
                     }
                     (spectrum_figure(&sc.timings))
                     (timings_table(&sc.timings))
+                    @if let Some(series) = series {
+                        @let ts = TimeSeries::new(series, sc.duration_us);
+                        @for data in services {
+                            @if let Some(span) = data.scenarios.iter().find(|s| s.scenario == sc.name) {
+                                @for record in &data.services {
+                                    (service_figure(&ts, record, span))
+                                }
+                            }
+                        }
+                    }
                 }
                 (facts(sc))
             }

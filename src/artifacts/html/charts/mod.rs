@@ -8,6 +8,7 @@
 
 pub(super) mod bars;
 pub(super) mod latency;
+pub(super) mod service;
 pub(super) mod spectrum;
 pub(super) mod throughput;
 pub(super) mod time;
