@@ -546,6 +546,8 @@ impl Services {
                 .iter()
                 .map(|s| s.record.lock().unwrap_or_else(|p| p.into_inner()).clone())
                 .collect(),
+            machine: None,
+            shard: None,
         };
         if let Some(dir) = &self.inner.out {
             for scraper in &self.inner.scrapers {

@@ -25,7 +25,7 @@ pub fn render_text(data: &ServiceData, timeline: &Timeline) -> String {
     }
     let _ = writeln!(out, "services");
     for s in &data.services {
-        let _ = writeln!(out, "  {}", s.name);
+        let _ = writeln!(out, "  {}", data.shown(&s.name));
         if let Some(us) = s.ready_after_us {
             let _ = writeln!(out, "    ready after      {}", Duration(us));
         }
@@ -132,7 +132,7 @@ fn render_scrapes(out: &mut String, data: &ServiceData) {
         let _ = writeln!(
             out,
             "  {:<16} {} ok, {} failed (every {}, {}): {series} series at the last",
-            r.owner,
+            data.shown(&r.owner),
             r.scrapes.len(),
             r.failures,
             Duration(r.every_us),
@@ -201,8 +201,8 @@ pub fn summarize(data: &ServiceData, timeline: &Timeline) -> Vec<ServiceSummary>
         .map(|s| {
             let cpus: Vec<f64> = s.samples.iter().filter_map(|x| x.cpu).collect();
             ServiceSummary {
-                name: s.name.clone(),
-                shard: None,
+                name: data.shown(&s.name),
+                shard: data.shard,
                 ready_after_us: s.ready_after_us,
                 sample_every_us: s.sample_every_us,
                 samples: s.samples.len(),
@@ -276,8 +276,8 @@ pub fn summarize_scrapes(data: &ServiceData, selectors: &[(String, String)]) -> 
     data.scrapes
         .iter()
         .map(|r| ScrapeSummary {
-            owner: r.owner.clone(),
-            shard: None,
+            owner: data.shown(&r.owner),
+            shard: data.shard,
             url: r.url.clone(),
             every_us: r.every_us,
             ok: r.scrapes.len(),

@@ -51,7 +51,7 @@ pub(super) fn scenario_card(
                         @for data in services {
                             @if let Some(span) = data.scenarios.iter().find(|s| s.scenario == sc.name) {
                                 @for record in &data.services {
-                                    (service_figure(&ts, record, span))
+                                    (service_figure(&ts, record, span, &data.shown(&record.name)))
                                 }
                             }
                         }

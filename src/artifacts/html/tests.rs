@@ -307,6 +307,8 @@ fn cache_service() -> crate::metrics::ServiceData {
         }],
         scenarios: vec![span("baseline", 0), span("outage", 70)],
         scrapes: vec![],
+        machine: None,
+        shard: None,
     }
 }
 

@@ -81,6 +81,7 @@ pub(in crate::artifacts::html) fn service_figure(
     ts: &TimeSeries,
     record: &ServiceRecord,
     span: &ScenarioSpan,
+    name: &str,
 ) -> Markup {
     let f = TimeFrame::new(ts);
     let samples = in_span(record, span);
@@ -180,9 +181,9 @@ pub(in crate::artifacts::html) fn service_figure(
         ),
         _ => format!("sampled every {}", dur(record.sample_every_us)),
     };
-    let label = format!("service {}: memory and CPU over time", record.name);
+    let label = format!("service {name}: memory and CPU over time");
     figure(
-        html! { "Service " (record.name) ": memory and CPU" },
+        html! { "Service " (name) ": memory and CPU" },
         Some(legend),
         svg(f.height, &label, body),
         Some(&foot),
