@@ -325,10 +325,12 @@ fn shard(
             file: plan.file.clone(),
             report,
             series,
+            services: vec![],
         },
         seeds: vec![args.seed],
         metrics: metrics.to_stored(),
         services: vec![],
+        scrapes: vec![],
     }];
     // The run's wall clock: it started at `start_at` (plus its lateness) and took the
     // scenario's length.

@@ -12,6 +12,9 @@
 //!    their starts, so shards that ran at the same time add their throughputs.
 //! 4. SLOs are evaluated again on the merged metrics; the text report is printed; exit 0 when
 //!    every SLO held, 1 otherwise (3 when `--out` cannot be written).
+//!    Services are never added up: each run's service samples and scrapes stay its own
+//!    (`shard-I/NAME` in the reports), and an SLO that reads a service holds only when it
+//!    holds on every machine ([`judge`]).
 //!
 //! With `--out`, the same artifacts as a run are written except `requests.jsonl` (the
 //! per-request logs stay in the run folders); interval logs are merged second by second.
@@ -33,8 +36,8 @@ use crate::artifacts::stream::HlogRef;
 use crate::artifacts::summary::{RunInfo, ShardRecord, ShardSet};
 use crate::diag::Problem;
 use crate::exit::Exit;
-use crate::metrics::{Histogram, IntervalLogWriter, Metrics};
-use crate::plan::Plan;
+use crate::metrics::{Histogram, IntervalLogWriter, Metrics, ServiceData};
+use crate::plan::{CmpOp, Metric, Plan, SloExpr};
 use crate::report::MergedFrom;
 use crate::source::SourceFile;
 use crate::ui::Ui;
@@ -407,6 +410,8 @@ struct Merged {
     interrupted: bool,
     /// (run index, its series) in merge order.
     parts: Vec<(usize, Vec<ScenarioSeries>)>,
+    /// What each machine's services did, apart (a service belongs to one machine).
+    services: Vec<ServiceData>,
 }
 
 fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
@@ -469,8 +474,19 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
                 series,
                 seeds,
                 interrupted,
+                services,
                 ..
             } = stored;
+            let services = services.into_iter().map(|mut data| {
+                if data.machine.is_none() {
+                    data.machine = Some(match &run.shard {
+                        Some(s) => format!("shard-{}", s.index),
+                        None => format!("run-{}", ri + 1),
+                    });
+                    data.shard = run.shard.as_ref().map(|s| s.index);
+                }
+                data
+            });
             let metrics = Metrics::from_stored(plan, ti, stored_metrics)
                 .map_err(|e| invalid("input", format!("`{}`: {e}", run.dir.display())))?;
             match merged.iter_mut().find(|m| m.file == fi && m.test == ti) {
@@ -481,6 +497,7 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
                     m.seeds.extend(&seeds);
                     m.interrupted |= interrupted;
                     m.parts.push((ri, series));
+                    m.services.extend(services);
                 }
                 None => merged.push(Merged {
                     file: fi,
@@ -489,6 +506,7 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
                     seeds,
                     interrupted,
                     parts: vec![(ri, series)],
+                    services: services.collect(),
                 }),
             }
         }
@@ -514,9 +532,9 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
     let mut tests = Vec::new();
     let mut hlogs = Vec::new();
     let mut write_errors = Vec::new();
-    for m in merged {
+    for mut m in merged {
         let (plan, source) = &plans[m.file];
-        let verdict = crate::slo::evaluate(plan, m.test, &m.metrics);
+        let verdict = judge(plan, m.test, &mut m.metrics, &m.services);
         let mut report = crate::report::build(
             plan,
             m.test,
@@ -550,6 +568,11 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
             code = code.worst(Exit::Failed);
         }
         text.push_str(&crate::report::render_text(&report, false));
+        for data in &m.services {
+            let services = crate::service::render_text(data, &m.metrics.timeline);
+            print!("{services}");
+            text.push_str(&services);
+        }
         let hist = match hlog_out {
             Some(out) => merge_hlogs(out, &runs, &m.parts, &report.test, &mut write_errors),
             None => MergedHlogs::default(),
@@ -561,11 +584,23 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
                 file: plan.file.clone(),
                 report,
                 series,
+                services: m.services.clone(),
             },
             seeds: m.seeds,
             metrics: m.metrics.to_stored(),
-            // A service belongs to one machine: its samples are not merged.
-            services: vec![],
+            // A service belongs to one machine: listed per shard, never added up.
+            services: m
+                .services
+                .iter()
+                .flat_map(|d| crate::service::summarize(d, &m.metrics.timeline))
+                .collect(),
+            scrapes: m
+                .services
+                .iter()
+                .flat_map(|d| {
+                    crate::service::summarize_scrapes(d, &crate::service::slo_series(plan, m.test))
+                })
+                .collect(),
         });
     }
     if let Some(out) = &args.out {
@@ -594,6 +629,103 @@ fn merge_inner(ui: &Ui, args: &MergeArgs) -> Result<Exit, Failure> {
         code = code.worst(Exit::CouldNotRun);
     }
     Ok(code)
+}
+
+/// Whether an SLO reads a service or a scraped series (judged per machine in a merge).
+fn reads_services(e: &SloExpr) -> bool {
+    match e {
+        SloExpr::Metric { metric, .. } => matches!(
+            metric,
+            Metric::MemoryGrowth { .. }
+                | Metric::MaxRss { .. }
+                | Metric::Cpu { .. }
+                | Metric::Service { .. }
+                | Metric::Scraped { .. }
+        ),
+        SloExpr::Mul(a, b) | SloExpr::Div(a, b) | SloExpr::Add(a, b) | SloExpr::Sub(a, b) => {
+            reads_services(a) || reads_services(b)
+        }
+        _ => false,
+    }
+}
+
+/// The merged verdict. An SLO over load metrics is judged on the merged metrics. An SLO that
+/// reads a service (or a scraped series) is judged on each machine's services apart, with
+/// the merged load metrics beside them: it holds when it holds on every machine; the result
+/// shown is the first machine where it did not hold, else the one closest to its bound, and
+/// names the machine. With no machine's services (folders of an older version), it is
+/// judged like the rest: no data.
+fn judge(
+    plan: &Plan,
+    test: usize,
+    metrics: &mut Metrics,
+    services: &[ServiceData],
+) -> crate::slo::Verdict {
+    use crate::slo::{AssertionKind, SloResult};
+    metrics.services = ServiceData::default();
+    let mut verdict = crate::slo::evaluate(plan, test, metrics);
+    let t = &plan.tests[test];
+    let per_machine = |r: &SloResult| {
+        r.kind == AssertionKind::Slo
+            && t.slos
+                .get(r.slo)
+                .is_some_and(|s| reads_services(&s.lhs) || reads_services(&s.rhs))
+    };
+    if services.is_empty() || !verdict.results.iter().any(per_machine) {
+        return verdict;
+    }
+    let each: Vec<(String, crate::slo::Verdict)> = services
+        .iter()
+        .map(|data| {
+            metrics.services = data.clone();
+            let v = crate::slo::evaluate(plan, test, metrics);
+            (data.machine.clone().unwrap_or_default(), v)
+        })
+        .collect();
+    metrics.services = ServiceData::default();
+    let n = each.len();
+    for (i, result) in verdict.results.iter_mut().enumerate() {
+        if !per_machine(result) {
+            continue;
+        }
+        let candidates: Vec<(&str, &SloResult)> = each
+            .iter()
+            .filter_map(|(machine, v)| {
+                v.results
+                    .get(i)
+                    .filter(|r| r.slo == result.slo && r.scenario == result.scenario)
+                    .map(|r| (machine.as_str(), r))
+            })
+            .collect();
+        let failed = candidates.iter().filter(|(_, r)| !r.passed()).count();
+        let shown = candidates.iter().find(|(_, r)| !r.passed()).or_else(|| {
+            // Closest to the bound: the largest left side for `<`, the smallest for `>`.
+            candidates.iter().max_by(|(_, a), (_, b)| {
+                let (x, y) = match a.op {
+                    CmpOp::Gt | CmpOp::Ge => (b.measured, a.measured),
+                    _ => (a.measured, b.measured),
+                };
+                x.total_cmp(&y)
+            })
+        });
+        let Some((machine, chosen)) = shown else {
+            continue;
+        };
+        let note = if failed > 0 {
+            format!(
+                "on {machine}: did not hold on {failed} of {n} machines (a service SLO is judged on each machine)"
+            )
+        } else {
+            format!("held on each of {n} machines; closest to its bound on {machine}")
+        };
+        *result = (*chosen).clone();
+        result.message = Some(match &chosen.message {
+            Some(m) => format!("{note}; {m}"),
+            None => note,
+        });
+    }
+    verdict.passed = verdict.results.iter().all(SloResult::passed);
+    verdict
 }
 
 #[derive(Default)]

@@ -599,10 +599,15 @@ async fn run_test(
                     file: path.display().to_string(),
                     report: built,
                     series,
+                    services: service_records(&metrics.services),
                 },
                 seeds: vec![summary.seed],
                 metrics: metrics.to_stored(),
                 services: crate::service::summarize(&metrics.services, &metrics.timeline),
+                scrapes: crate::service::summarize_scrapes(
+                    &metrics.services,
+                    &crate::service::slo_series(plan, test),
+                ),
             }),
             hlogs,
             error,
@@ -615,6 +620,15 @@ async fn run_test(
         artifacts,
         hlogs,
         write_error,
+    }
+}
+
+/// The services of a run for its artifacts: one machine's, or none.
+fn service_records(data: &crate::metrics::ServiceData) -> Vec<crate::metrics::ServiceData> {
+    if data.services.is_empty() && data.scrapes.is_empty() {
+        vec![]
+    } else {
+        vec![data.clone()]
     }
 }
 
@@ -673,10 +687,15 @@ fn could_not_run(
                 file: path.display().to_string(),
                 report: built,
                 series,
+                services: service_records(&metrics.services),
             },
             seeds: vec![seed],
             metrics: metrics.to_stored(),
             services: crate::service::summarize(&metrics.services, &metrics.timeline),
+            scrapes: crate::service::summarize_scrapes(
+                &metrics.services,
+                &crate::service::slo_series(plan, test),
+            ),
         }),
         hlogs,
         write_error,

@@ -157,10 +157,40 @@ fn a_target_scrape_by_path_gives_deltas_known_in_advance() {
              metric(api, \"served_total\") == 20\n  }}\n}}\n"
         ),
     );
-    let out = stress(&["run", path.to_str().unwrap()]);
+    let out_dir = std::env::temp_dir().join(format!("stress-scrape-target-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out = stress(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
     let _ = server.kill();
     let _ = server.wait();
     assert_exit(&out, 0);
+    // summary.json: the scrape record, and each series the SLOs read, first to last.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
+            .unwrap();
+    crate::artifacts::schema::validate_summary(&summary);
+    let scrapes = summary["tests"][0]["scrapes"].as_array().unwrap();
+    assert_eq!(scrapes.len(), 1, "{scrapes:?}");
+    let api = &scrapes[0];
+    assert_eq!(api["owner"], "api");
+    assert_eq!(api["url"], format!("http://127.0.0.1:{port}/metrics"));
+    assert_eq!(api["failed"], 0);
+    assert!(api["ok"].as_u64().unwrap() >= 2, "{api}");
+    let series = api["series"].as_array().unwrap();
+    let names: Vec<&str> = series
+        .iter()
+        .map(|s| s["series"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["served_total", "served_bytes_total"]);
+    assert_eq!(series[0]["first"], 0.0);
+    assert_eq!(series[0]["last"], 20.0);
+    assert_eq!(series[0]["delta"], 20.0);
+    assert_eq!(series[1]["delta"], 40.0);
+    let _ = std::fs::remove_dir_all(&out_dir);
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! `service` end to end: readiness (http, tcp, log), failure semantics (never ready, exits
 //! before ready, port taken, dies mid-test, ignores SIGTERM, Ctrl-C), memory growth of a
-//! leaking fixture, chaos `pause`. Every service writes its shell's pid (= its process group)
-//! to a file, and each test checks afterwards that no process of that group is left.
+//! leaking fixture, chaos `pause`, SIGKILL of `stress` itself. Every service writes its
+//! process group (its shell's `echo $$ > PIDFILE` is rewritten to write the group, whose
+//! leader is `stress`'s supervisor) to a file, and each test checks afterwards that no live
+//! process of that group is left.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -26,10 +28,28 @@ fn fixture() -> String {
         .to_string()
 }
 
-/// Whether any process of group `pgid` is left (`kill(-pgid, 0)` → ESRCH when none).
+/// The live (not zombie) processes of group `pgid`, from /proc. A zombie has exited; it
+/// waits for its parent (or init, for an orphan) to reap it.
+fn live_members(pgid: i32) -> usize {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            // `pid (comm) state ppid pgrp …`; comm may hold spaces, so split after `)`.
+            let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+            let mut f = rest.split_whitespace();
+            let state = f.next();
+            let pgrp = f.nth(1).and_then(|p| p.parse::<i32>().ok());
+            pgrp == Some(pgid) && state != Some("Z")
+        })
+        .count()
+}
+
+/// Whether any live process of group `pgid` is left.
 fn group_exists(pgid: i32) -> bool {
-    // SAFETY: signal 0 only checks for existence.
-    unsafe { libc::kill(-pgid, 0) == 0 }
+    live_members(pgid) > 0
 }
 
 /// The process group a service recorded with `echo $$ > FILE`.
@@ -63,7 +83,9 @@ fn app_file(name: &str, service: &str, test: &str) -> (PathBuf, PathBuf) {
     let pidfile =
         std::env::temp_dir().join(format!("stress-services-{}-{name}.pid", std::process::id()));
     let _ = std::fs::remove_file(&pidfile);
-    let service = service.replace("PIDFILE", &pidfile.display().to_string());
+    let service = service
+        .replace("echo $$ > PIDFILE", "cut -d' ' -f5 /proc/$$/stat > PIDFILE")
+        .replace("PIDFILE", &pidfile.display().to_string());
     let path = temp_file(name, &format!("{service}\n{test}\n"));
     (path, pidfile)
 }
@@ -210,6 +232,28 @@ fn ready_by_http_tcp_and_log_then_sampled_and_stopped() {
             csv.lines().count() as u64
         );
         assert!(service["rss_peak"].as_u64().unwrap() > 1 << 20, "{service}");
+        // report.html: one memory-and-CPU chart for `app`, whose every bucket's peak RSS
+        // (`data-rss`) is a sample of the CSV.
+        let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+        assert_eq!(
+            html.matches("aria-label=\"service app: memory and CPU over time\"")
+                .count(),
+            1
+        );
+        let rss: Vec<u64> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        let shown: Vec<u64> = html
+            .split("data-rss=\"")
+            .skip(1)
+            .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
+            .collect();
+        assert!(!shown.is_empty(), "no RSS in the chart");
+        for v in &shown {
+            assert!(rss.contains(v), "{v} is not a sample of the CSV: {csv}");
+        }
     }
 }
 
@@ -299,6 +343,48 @@ fn sigint_mid_test_stops_the_services_and_exits_130() {
 }
 
 #[test]
+fn sigkill_of_stress_leaves_no_process_of_the_service_behind() {
+    // A shell that forks two workers: neither is the process `stress` spawned.
+    let (path, pidfile) = app_file(
+        "sigkill.stress",
+        "service app {\n  exec \"echo $$ > PIDFILE; sleep 1000 & sleep 1000 & echo up; wait\"\n  ready log \"up\" within 5s\n}",
+        "target t mock { latency 5ms }\nworkload w { request r: get t \"/health\" }\ntest \"t\" { services app  workload w  profile { hold 1 users for 60s } }",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stress"))
+        .args(["--color", "never", "run"])
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("running test") {
+        let n = stderr.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "stress exited early: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let pgid = pgid_from(&pidfile);
+    // The shell and both workers (and the supervisor).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while live_members(pgid) < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        live_members(pgid) >= 3,
+        "the service's group before the kill"
+    );
+    child.kill().unwrap(); // SIGKILL: no destructor, no signal handler runs.
+    child.wait().unwrap();
+    assert_group_gone(pgid);
+}
+
+#[test]
 fn a_leaking_service_fails_memory_growth_and_the_same_without_the_leak_passes() {
     for leak in [true, false] {
         let port = free_port();
@@ -315,7 +401,17 @@ fn a_leaking_service_fails_memory_growth_and_the_same_without_the_leak_passes() 
                 "rate 40/s for 3s max users 4",
             ),
         );
-        let out = stress(&["run", path.to_str().unwrap()]);
+        let out_dir = std::env::temp_dir().join(format!(
+            "stress-services-{}-leak-{leak}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&out_dir);
+        let out = stress(&[
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ]);
         let (report, err) = text(&out);
         if leak {
             assert_exit(&out, 1);
@@ -326,6 +422,14 @@ fn a_leaking_service_fails_memory_growth_and_the_same_without_the_leak_passes() 
         } else {
             assert_exit(&out, 0);
         }
+        // A JUnit case per service SLO, failed exactly when the leak is on.
+        let (_, cases) = crate::artifacts::junit_cases(&out_dir.join("junit.xml"));
+        let growth = cases
+            .iter()
+            .find(|(_, name, _)| name.ends_with("memory_growth(app) < 5%"))
+            .unwrap_or_else(|| panic!("no JUnit case for memory_growth: {cases:?}"));
+        assert_eq!(growth.2.is_some(), leak, "{growth:?}");
+        let _ = std::fs::remove_dir_all(&out_dir);
         assert!(report.contains("growth"), "{report}");
         assert_group_gone(pgid_from(&pidfile));
     }

@@ -389,3 +389,101 @@ fn the_shard_comes_from_the_job_index_and_start_at_is_recorded() {
         assert_exit(&out, 2);
     }
 }
+
+/// Each shard starts its own service `app`; shard 1's samples are then edited to grow (as if
+/// its machine's copy leaked). The merge lists `shard-0/app` and `shard-1/app` apart (RSS
+/// never added across machines), and `memory_growth(app) < 5%` fails on shard 1 alone, so
+/// the merge fails and says where; without the edit the same merge passes.
+#[test]
+fn merge_keeps_each_shards_services_apart_and_judges_them_per_shard() {
+    let dir = temp_dir("shards-services");
+    let file = write(
+        &dir,
+        "svc.stress",
+        "service app {\n  exec \"exec sleep 60\"\n  sample every 20ms\n}\n\
+         target api mock { latency 5ms }\n\
+         workload w { request r: get api \"/health\" }\n\
+         test \"t\" {\n  services app\n  workload w\n  profile { hold 2 users for 1s }\n  slo {\n    \
+         memory_growth(app) < 5%\n    max_rss(app) < 500MB\n    error_rate == 0%\n  }\n}\n",
+    );
+    let shards = run_shards(&file, &dir, 2, &[]);
+    for (out, o) in &shards {
+        assert_exit(o, 0);
+        assert!(out.join("services/app.csv").is_file());
+    }
+    let dirs: Vec<PathBuf> = shards.iter().map(|(d, _)| d.clone()).collect();
+    let peak = |d: &Path| {
+        read_json(&d.join("summary.json"))["tests"][0]["services"][0]["rss_peak"]
+            .as_u64()
+            .unwrap()
+    };
+    let peaks = [peak(&dirs[0]), peak(&dirs[1])];
+
+    let merged = dir.join("merged");
+    let o = merge(&dirs, &["--out", merged.to_str().unwrap()]);
+    assert_exit(&o, 0);
+    let summary = read_json(&merged.join("summary.json"));
+    schema::validate_summary(&summary);
+    let services = summary["tests"][0]["services"].as_array().unwrap();
+    let names: Vec<&str> = services
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["shard-0/app", "shard-1/app"]);
+    assert_eq!(services[1]["shard"], 1);
+    let merged_peaks: Vec<u64> = services
+        .iter()
+        .map(|s| s["rss_peak"].as_u64().unwrap())
+        .collect();
+    assert_eq!(merged_peaks, peaks, "each shard's own peak, never a sum");
+    let html = std::fs::read_to_string(merged.join("report.html")).unwrap();
+    assert!(html.contains("service shard-1/app: memory and CPU over time"));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("  shard-0/app\n") && text.contains("  shard-1/app\n"),
+        "{text}"
+    );
+
+    // Shard 1's copy of `app` grows by 1 MiB per sample from 10 MiB.
+    let metrics_path = dirs[1].join("metrics.json");
+    let mut metrics = read_json(&metrics_path);
+    let samples = metrics["tests"][0]["services"][0]["services"][0]["samples"]
+        .as_array_mut()
+        .unwrap();
+    assert!(samples.len() >= 20, "{}", samples.len());
+    for (i, s) in samples.iter_mut().enumerate() {
+        s["rss"] = Value::from((10 + i as u64) << 20);
+    }
+    std::fs::write(&metrics_path, serde_json::to_string(&metrics).unwrap()).unwrap();
+    let merged = dir.join("merged-leak");
+    let o = merge(&dirs, &["--out", merged.to_str().unwrap()]);
+    assert_exit(&o, 1);
+    let summary = read_json(&merged.join("summary.json"));
+    let slos = summary["tests"][0]["slos"].as_array().unwrap();
+    let growth = slos
+        .iter()
+        .find(|s| s["text"] == "memory_growth(app) < 5%")
+        .unwrap();
+    assert_eq!(growth["passed"], false, "{growth}");
+    assert!(
+        growth["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("on shard-1: did not hold on 1 of 2 machines"),
+        "{growth}"
+    );
+    let max_rss = slos
+        .iter()
+        .find(|s| s["text"] == "max_rss(app) < 500MB")
+        .unwrap();
+    assert_eq!(max_rss["passed"], true, "{max_rss}");
+    assert!(
+        max_rss["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("held on each of 2 machines"),
+        "{max_rss}"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("SLO not met: memory_growth(app)"), "{err}");
+}

@@ -70,6 +70,8 @@ pub struct TestArtifacts {
     pub metrics: StoredMetrics,
     /// The test's services (`summary.json`: `tests[].services`); empty for a merge.
     pub services: Vec<crate::service::ServiceSummary>,
+    /// The test's scrapes (`summary.json`: `tests[].scrapes`).
+    pub scrapes: Vec<crate::service::ScrapeSummary>,
 }
 
 #[derive(Serialize)]
@@ -88,6 +90,7 @@ struct StoredTestOut<'a> {
     interrupted: bool,
     metrics: &'a StoredMetrics,
     series: &'a [ScenarioSeries],
+    services: &'a [crate::metrics::ServiceData],
 }
 
 /// `metrics.json` as read back.
@@ -107,6 +110,10 @@ pub struct StoredTest {
     pub interrupted: bool,
     pub metrics: StoredMetrics,
     pub series: Vec<ScenarioSeries>,
+    /// What the test's services did, per machine (one for a run, one per shard for a merge,
+    /// named `shard-I/NAME`); absent in folders of older versions.
+    #[serde(default)]
+    pub services: Vec<crate::metrics::ServiceData>,
 }
 
 /// Writes `bytes` to `dir/name` through a temporary file and a rename.
@@ -200,6 +207,7 @@ pub fn write_all(
                 interrupted: t.record.report.interrupted,
                 metrics: &t.metrics,
                 series: &t.record.series,
+                services: &t.record.services,
             })
             .collect(),
     };

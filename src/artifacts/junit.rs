@@ -242,6 +242,7 @@ mod tests {
                 targets: Vec::new(),
             },
             series: Vec::new(),
+            services: Vec::new(),
         }
     }
 

@@ -12,6 +12,10 @@ pub struct TestRecord {
     pub report: crate::report::Report,
     /// Per scenario, in run order: one point per second of the scenario's run.
     pub series: Vec<ScenarioSeries>,
+    /// What the test's services did (samples, restarts, scenario spans on their clock), one
+    /// entry per machine: one for a run; one per shard for a merge, whose services are named
+    /// `shard-I/NAME`. Empty without services.
+    pub services: Vec<crate::metrics::ServiceData>,
 }
 
 /// Time series of one scenario's run, for charts.

@@ -130,6 +130,7 @@ pub fn summary<'a>(
             if let Some(obj) = v.as_object_mut() {
                 obj.insert("seeds".into(), json!(t.seeds));
                 obj.insert("services".into(), json!(t.services));
+                obj.insert("scrapes".into(), json!(t.scrapes));
             }
             v
         })

@@ -22,7 +22,7 @@
 //!   second: `process_cpu_seconds_total`); `_bytes` (…) a size; anything else a number, and
 //!   its rate per second.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::plan::scrape::{
     Kind, ScrapePoint, Selector, Series, increase, is_counter, join_url,
@@ -34,7 +34,7 @@ use crate::plan::{Filter, Metric, ScrapeForm, Unit};
 use super::services::ServiceData;
 
 /// Everything scraped from one service or target during a test.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ScrapeRecord {
     /// The service or target.
     pub owner: String,
@@ -297,6 +297,8 @@ mod tests {
                 failures: 1,
                 last_error: Some("refused".into()),
             }],
+            machine: None,
+            shard: None,
         }
     }
 

@@ -3,21 +3,27 @@
 //! data itself. Here, below the checker, because the checker parses selectors and units and
 //! lowering joins scrape URLs; `metrics::scraped` measures with them.
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::plan::{ScrapeForm, Unit};
 
 /// One series of one scrape.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Series {
     pub name: String,
     /// Sorted by label name.
     pub labels: Vec<(String, String)>,
+    /// JSON has no NaN or infinity: `serde_json` writes them as `null`, read back as NaN.
+    #[serde(deserialize_with = "null_as_nan")]
     pub value: f64,
 }
 
+fn null_as_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
 /// One successful scrape, at `t_us` since the services started.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScrapePoint {
     pub t_us: u64,
     pub series: Vec<Series>,

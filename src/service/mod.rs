@@ -23,7 +23,10 @@ mod scrape;
 mod spawn;
 
 pub use crate::metrics::{Sample, ScenarioSpan, ServiceData, ServiceRecord};
-pub use report::{ScenarioGrowth, ServiceSummary, render_text, summarize, write_csv};
+pub use report::{
+    ScenarioGrowth, ScrapeSummary, SeriesSummary, ServiceSummary, render_text, summarize,
+    summarize_scrapes, write_csv,
+};
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -188,6 +191,35 @@ async fn scrape_loop(t0: Instant, scraper: Arc<Scraper>, stop: CancellationToken
             _ = scraper.scrape(t0) => {}
         }
     }
+}
+
+/// The scraped series a test's SLOs read: (service or target, selector as written), each
+/// once, in the order the SLOs name them.
+pub fn slo_series(plan: &Plan, test: usize) -> Vec<(String, String)> {
+    fn walk(e: &SloExpr, out: &mut Vec<(String, String)>) {
+        match e {
+            SloExpr::Metric {
+                metric: Metric::Scraped { owner, series, .. },
+                ..
+            } => {
+                let pair = (owner.clone(), series.clone());
+                if !out.contains(&pair) {
+                    out.push(pair);
+                }
+            }
+            SloExpr::Mul(a, b) | SloExpr::Div(a, b) | SloExpr::Add(a, b) | SloExpr::Sub(a, b) => {
+                walk(a, out);
+                walk(b, out);
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for slo in &plan.tests[test].slos {
+        walk(&slo.lhs, &mut out);
+        walk(&slo.rhs, &mut out);
+    }
+    out
 }
 
 /// The targets with a `scrape` that a test reads: named by one of its SLOs, or sent requests
@@ -514,6 +546,8 @@ impl Services {
                 .iter()
                 .map(|s| s.record.lock().unwrap_or_else(|p| p.into_inner()).clone())
                 .collect(),
+            machine: None,
+            shard: None,
         };
         if let Some(dir) = &self.inner.out {
             for scraper in &self.inner.scrapers {

@@ -25,7 +25,7 @@ pub fn render_text(data: &ServiceData, timeline: &Timeline) -> String {
     }
     let _ = writeln!(out, "services");
     for s in &data.services {
-        let _ = writeln!(out, "  {}", s.name);
+        let _ = writeln!(out, "  {}", data.shown(&s.name));
         if let Some(us) = s.ready_after_us {
             let _ = writeln!(out, "    ready after      {}", Duration(us));
         }
@@ -132,7 +132,7 @@ fn render_scrapes(out: &mut String, data: &ServiceData) {
         let _ = writeln!(
             out,
             "  {:<16} {} ok, {} failed (every {}, {}): {series} series at the last",
-            r.owner,
+            data.shown(&r.owner),
             r.scrapes.len(),
             r.failures,
             Duration(r.every_us),
@@ -167,6 +167,8 @@ pub fn write_csv(path: &Path, record: &ServiceRecord) -> std::io::Result<()> {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ServiceSummary {
     pub name: String,
+    /// In a merge: the shard that ran it (`name` is then `shard-I/NAME`).
+    pub shard: Option<u32>,
     pub ready_after_us: Option<u64>,
     pub sample_every_us: u64,
     pub samples: usize,
@@ -199,7 +201,8 @@ pub fn summarize(data: &ServiceData, timeline: &Timeline) -> Vec<ServiceSummary>
         .map(|s| {
             let cpus: Vec<f64> = s.samples.iter().filter_map(|x| x.cpu).collect();
             ServiceSummary {
-                name: s.name.clone(),
+                name: data.shown(&s.name),
+                shard: data.shard,
                 ready_after_us: s.ready_after_us,
                 sample_every_us: s.sample_every_us,
                 samples: s.samples.len(),
@@ -231,6 +234,83 @@ pub fn summarize(data: &ServiceData, timeline: &Timeline) -> Vec<ServiceSummary>
                 killed_after_grace: s.killed_after_grace,
                 failure: s.failure.clone(),
             }
+        })
+        .collect()
+}
+
+/// One `scrape` in `summary.json` (`tests[].scrapes[]`): how the scrapes of a service or
+/// target went, and the series the test's SLOs read from it over the whole test.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ScrapeSummary {
+    /// The service or target (`shard-I/NAME` in a merge).
+    pub owner: String,
+    /// In a merge: the shard that scraped it.
+    pub shard: Option<u32>,
+    pub url: String,
+    pub every_us: u64,
+    pub ok: usize,
+    pub failed: u64,
+    pub last_error: Option<String>,
+    pub series: Vec<SeriesSummary>,
+}
+
+/// A series an SLO reads, over every scrape of the test (from the first, taken when the
+/// service was ready, to the last, taken after the load).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SeriesSummary {
+    /// The selector as written in the SLO: `name` or `name{label="value",…}`.
+    pub series: String,
+    /// Scrapes that had it (a counter missing from a scrape counts as 0 there).
+    pub scrapes: usize,
+    pub first: Option<f64>,
+    pub last: Option<f64>,
+    /// `last − first`; for a counter (`_total`, `_count`, `_sum`, `_bucket`) the increase,
+    /// a drop counted as a reset.
+    pub delta: Option<f64>,
+}
+
+/// The `summary.json` entries of a test's scrapes; `selectors` are the (owner, series) pairs
+/// its SLOs read ([`crate::service::slo_series`]).
+pub fn summarize_scrapes(data: &ServiceData, selectors: &[(String, String)]) -> Vec<ScrapeSummary> {
+    use crate::metrics::scraped::{Selector, increase, is_counter};
+    data.scrapes
+        .iter()
+        .map(|r| ScrapeSummary {
+            owner: data.shown(&r.owner),
+            shard: data.shard,
+            url: r.url.clone(),
+            every_us: r.every_us,
+            ok: r.scrapes.len(),
+            failed: r.failures,
+            last_error: r.last_error.clone(),
+            series: selectors
+                .iter()
+                .filter(|(owner, _)| *owner == r.owner)
+                .map(|(_, text)| {
+                    let values: Vec<f64> = match Selector::parse(text) {
+                        Ok(sel) => {
+                            let counter = is_counter(&sel.name);
+                            let seen = r.scrapes.iter().any(|p| sel.value(p).is_some());
+                            r.scrapes
+                                .iter()
+                                .filter_map(|p| match sel.value(p) {
+                                    None if counter && seen => Some(0.0),
+                                    v => v,
+                                })
+                                .collect()
+                        }
+                        Err(_) => vec![],
+                    };
+                    let counter = Selector::parse(text).is_ok_and(|s| is_counter(&s.name));
+                    SeriesSummary {
+                        series: text.clone(),
+                        scrapes: values.len(),
+                        first: values.first().copied(),
+                        last: values.last().copied(),
+                        delta: increase(&values, counter),
+                    }
+                })
+                .collect(),
         })
         .collect()
 }

@@ -2,7 +2,8 @@
 //! service's process group plus every descendant of its leader (a worker that moved to its
 //! own group still counts). RSS is summed (shared pages count once per process, as `ps`
 //! shows them), CPU is user + system time of the live processes plus what they reaped from
-//! their exited children, as a share of one core between two samples.
+//! their exited children, as a share of one core between two samples. The root itself is
+//! `stress`'s supervisor (`spawn.rs`), a fork of `stress`: it is walked, never counted.
 
 use std::collections::{HashMap, HashSet};
 
@@ -46,6 +47,7 @@ pub(crate) fn usage(root: i32) -> Option<Usage> {
     let mut u = Usage::default();
     for (p, s) in &all {
         if !members.contains(&s.pid)
+            || s.pid == root
             || matches!(s.state().ok(), Some(procfs::process::ProcState::Zombie))
         {
             continue;

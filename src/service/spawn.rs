@@ -3,9 +3,17 @@
 //! pattern), its exit watched, and the whole group stopped (signal, then SIGKILL after the
 //! grace) or, when the [`Running`] is dropped without a stop (panic, early return), killed.
 //!
-//! The child also gets `PR_SET_PDEATHSIG(SIGKILL)`: if `stress` itself dies without running
-//! destructors (SIGKILL), the kernel kills the shell (or what it `exec`s). Grandchildren do
-//! not inherit that; they are covered by the group kill on every path `stress` controls.
+//! Nothing is left behind even when `stress` itself is killed outright (SIGKILL, no
+//! destructor runs): the process `stress` spawns is a small **supervisor**, the leader of the
+//! service's process group, which forks the shell and watches. It is the forked child itself,
+//! before `exec` (see [`supervise`]): it ignores the signals meant for the service (the stop
+//! signal, SIGINT, SIGHUP, …), closes every inherited descriptor, becomes a child subreaper,
+//! reaps, and every 50 ms looks at its parent. When the shell exits, it exits the same way
+//! (status or signal), so `stress` sees the service's own exit. When its parent is no longer
+//! `stress`, it SIGKILLs the whole process group, itself included. Limits: a descendant that
+//! left the group (`setsid`, `setpgid`) is not in that kill; a supervisor stopped by a chaos
+//! `pause` cannot act until it is resumed; and it is a fork of `stress`, so its pages (shared
+//! copy-on-write) are not counted in the service's samples (`sample.rs` skips it).
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -142,11 +150,18 @@ pub(crate) fn spawn(spec: &SpawnSpec<'_>, log: &Arc<LogBuf>) -> std::io::Result<
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(false);
-    // SAFETY: prctl(2) is async-signal-safe; nothing else runs between fork and exec.
+    // SAFETY: between fork and exec the closure calls only async-signal-safe functions
+    // (fork, getppid; in the supervisor: signal, prctl, close_range/close, waitpid, kill,
+    // nanosleep, _exit), and allocates nothing.
     unsafe {
         cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
-            Ok(())
+            let parent = libc::getppid();
+            match libc::fork() {
+                -1 => Err(std::io::Error::last_os_error()),
+                // The shell: on to `exec`, in the supervisor's process group.
+                0 => Ok(()),
+                shell => supervise(shell, parent),
+            }
         });
     }
     log.reset_match();
@@ -183,6 +198,70 @@ pub(crate) fn spawn(spec: &SpawnSpec<'_>, log: &Arc<LogBuf>) -> std::io::Result<
         exit: rx,
         _guard: guard,
     })
+}
+
+/// The supervisor (see the module doc): runs in the forked child between fork and exec, so
+/// only async-signal-safe calls and no allocation. Never returns.
+unsafe fn supervise(shell: libc::pid_t, parent: libc::pid_t) -> ! {
+    // SAFETY: every call is a plain system call wrapper, async-signal-safe.
+    unsafe {
+        for sig in [
+            libc::SIGTERM,
+            libc::SIGINT,
+            libc::SIGHUP,
+            libc::SIGQUIT,
+            libc::SIGUSR1,
+            libc::SIGUSR2,
+            libc::SIGPIPE,
+        ] {
+            libc::signal(sig, libc::SIG_IGN);
+        }
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong);
+        // Every descriptor: std's exec-error pipe (else `spawn` waits for this process),
+        // the output pipes (else the log never ends), the load's sockets.
+        if libc::syscall(libc::SYS_close_range, 0u32, u32::MAX, 0u32) != 0 {
+            let mut lim = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            let max = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+                lim.rlim_cur.min(1 << 20) as libc::c_int
+            } else {
+                4096
+            };
+            for fd in 0..max {
+                libc::close(fd);
+            }
+        }
+        let nap = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 50_000_000,
+        };
+        loop {
+            loop {
+                let mut status = 0;
+                let pid = libc::waitpid(-1, &mut status, libc::WNOHANG);
+                if pid == shell {
+                    if libc::WIFSIGNALED(status) {
+                        let sig = libc::WTERMSIG(status);
+                        libc::signal(sig, libc::SIG_DFL);
+                        libc::kill(libc::getpid(), sig);
+                        libc::_exit(128 + sig);
+                    }
+                    libc::_exit(libc::WEXITSTATUS(status));
+                }
+                if pid <= 0 {
+                    break;
+                }
+            }
+            if libc::getppid() != parent {
+                // `stress` is gone: the whole group, this process included.
+                libc::kill(0, libc::SIGKILL);
+                libc::_exit(137);
+            }
+            libc::nanosleep(&nap, std::ptr::null_mut());
+        }
+    }
 }
 
 async fn pump(stream: impl AsyncRead + Unpin, log: Arc<LogBuf>) {

@@ -13,7 +13,8 @@
 //!   success rate ([`comparison`]);
 //! - one card per scenario: latency percentiles over time and throughput/errors over time
 //!   (named stages and the chaos window shaded and labelled, SLO latency bounds drawn), the
-//!   latency spectrum per step (p50 … max on a log-ish axis), then the numbers
+//!   latency spectrum per step (p50 … max on a log-ish axis), one RSS-and-CPU chart per
+//!   service of the test on the scenario's time axis (restarts marked), then the numbers
 //!   ([`scenario`]);
 //! - one card per proxy of the test: requests, forwarded, upstream statuses and latency,
 //!   bytes, each wire fault with its count ([`proxies`]).
@@ -241,7 +242,7 @@ fn test_section(ti: usize, rec: &TestRecord) -> Markup {
                 @let series = rec.series.iter().find(|x| x.scenario == sc.name);
                 @let slos: Vec<&SloResult> = r.slos.iter().filter(|x| x.scenario == sc.name).collect();
                 @let failing = slos.iter().any(|x| x.status != Status::Pass);
-                (scenario::scenario_card(ti, si, sc, series, &slos, !many || failing))
+                (scenario::scenario_card(ti, si, sc, series, &slos, &rec.services, !many || failing))
             }
             (proxies::proxy_section(ti, &r.proxies))
         }

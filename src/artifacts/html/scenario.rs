@@ -1,10 +1,13 @@
 //! One card per scenario: a summary line (requests, errors, throughput, p95 iteration, SLO
-//! state) that opens onto the charts over time, the generator charts, the latency distribution and table per step,
-//! then the numbers (requests, iterations, fault rules, captures, phases).
+//! state) that opens onto the charts over time (latency, throughput, active users, status
+//! classes, generator lag), the latency distribution, one memory-and-CPU chart per service of
+//! the test (on the same time axis), the table per step, then the numbers (requests,
+//! iterations, fault rules, captures, phases).
 
 use maud::{Markup, html};
 
 use crate::artifacts::model::ScenarioSeries;
+use crate::metrics::ServiceData;
 use crate::report::format::{
     TIMING_HEADER, TYPESET, capture_name, capture_values, collapsed_timing_rows, dur,
     iteration_timing, plural,
@@ -15,6 +18,7 @@ use crate::units::Percent;
 
 use super::charts::latency::{latency_bounds, latency_figure};
 use super::charts::load::{classes_figure, lag_figure, users_figure};
+use super::charts::service::service_figure;
 use super::charts::spectrum::spectrum_figure;
 use super::charts::throughput::throughput_figure;
 use super::charts::time::TimeSeries;
@@ -26,6 +30,7 @@ pub(super) fn scenario_card(
     sc: &ScenarioReport,
     series: Option<&ScenarioSeries>,
     slos: &[&SloResult],
+    services: &[ServiceData],
     open: bool,
 ) -> Markup {
     html! {
@@ -46,6 +51,16 @@ pub(super) fn scenario_card(
                         None => p.muted.nodata { "No time series was recorded for this scenario." },
                     }
                     (spectrum_figure(&sc.timings))
+                    @if let Some(series) = series {
+                        @let ts = TimeSeries::new(series, sc.duration_us);
+                        @for data in services {
+                            @if let Some(span) = data.scenarios.iter().find(|s| s.scenario == sc.name) {
+                                @for record in &data.services {
+                                    (service_figure(&ts, record, span, &data.shown(&record.name)))
+                                }
+                            }
+                        }
+                    }
                 }
                 (timings_table(&sc.timings))
                 (facts(sc))

@@ -261,6 +261,58 @@ fn bad_day() -> TestRecord {
         file: "scenarios/bad_day.stress".into(),
         report: crate::report::build(&p, 0, &m, &v, 42, false),
         series: series_of(&shots, &scenarios),
+        services: vec![cache_service()],
+    }
+}
+
+/// A service `cache` sampled every second while `baseline` and `outage` ran: RSS that
+/// grows slowly with a GC-like saw-tooth, CPU that follows the load, and a restart in the
+/// middle of the chaos window (no samples while it was down, RSS back to its start after).
+fn cache_service() -> crate::metrics::ServiceData {
+    use crate::metrics::{Sample, ScenarioSpan, ServiceData, ServiceRecord};
+    let mut n = Noise(7);
+    let mut samples = Vec::new();
+    // `baseline` at 0–60 s, `outage` at 70–130 s on the services' clock.
+    for (start, restart) in [(0u64, None), (70, Some(33u64))] {
+        let mut base = 48.0;
+        for sec in 0..=60u64 {
+            if restart.is_some_and(|r| sec == r || sec == r + 1) {
+                continue;
+            }
+            if restart == Some(sec.saturating_sub(2)) && sec >= 2 {
+                base = 48.0;
+            }
+            base += 0.35;
+            let saw = (sec % 12) as f64 * 0.6;
+            samples.push(Sample {
+                t_us: (start + sec) * S,
+                rss: ((base + saw + n.next()) * 1024.0 * 1024.0) as u64,
+                cpu: (sec > 0).then(|| 20.0 + 25.0 * n.next()),
+                fds: 40 + (n.next() * 6.0) as u64,
+                threads: 9,
+                procs: 2,
+            });
+        }
+    }
+    let span = |name: &str, start: u64| ScenarioSpan {
+        scenario: name.into(),
+        start_us: start * S,
+        end_us: (start + 60) * S,
+    };
+    ServiceData {
+        services: vec![ServiceRecord {
+            name: "cache".into(),
+            ready_after_us: Some(420_000),
+            sample_every_us: S,
+            samples,
+            restarts: vec![(70 + 34) * S],
+            failure: None,
+            killed_after_grace: false,
+        }],
+        scenarios: vec![span("baseline", 0), span("outage", 70)],
+        scrapes: vec![],
+        machine: None,
+        shard: None,
     }
 }
 
@@ -310,6 +362,7 @@ fn smoke() -> TestRecord {
             points,
             phases: vec![],
         }],
+        services: vec![],
     }
 }
 
@@ -318,7 +371,8 @@ fn charts(html: &str) -> usize {
 }
 
 /// Charts the page should hold: per test, 2 comparison bars (when compared), and per
-/// scenario latency + throughput over time (when it has a series) and the spectrum.
+/// scenario latency + throughput over time and one chart per service that ran during it
+/// (when it has a series) and the spectrum.
 fn expected_charts(records: &[TestRecord]) -> usize {
     records
         .iter()
@@ -330,13 +384,49 @@ fn expected_charts(records: &[TestRecord]) -> usize {
                 .iter()
                 .map(|sc| {
                     let series = r.series.iter().any(|x| x.scenario == sc.name);
+                    let services: usize = r
+                        .services
+                        .iter()
+                        .filter(|d| d.scenarios.iter().any(|s| s.scenario == sc.name))
+                        .map(|d| d.services.len())
+                        .sum();
                     // latency, throughput, users, classes, lag over time; the distribution.
-                    1 + if series { 5 } else { 0 }
+                    1 + if series { 5 + services } else { 0 }
                 })
                 .sum();
             cmp + per
         })
         .sum()
+}
+
+#[test]
+fn a_service_chart_per_service_and_scenario_with_its_samples_and_restart() {
+    let r = bad_day();
+    let html = render(std::slice::from_ref(&r));
+    assert_eq!(
+        html.matches("aria-label=\"service cache: memory and CPU over time\"")
+            .count(),
+        2,
+        "one chart for `baseline`, one for `outage`"
+    );
+    // The restart at 34 s into `outage`, drawn once.
+    assert_eq!(html.matches("class=\"restart\"").count(), 1);
+    // Every bucket's `data-rss` is the peak of that second's sample; none is made up.
+    let rss: Vec<u64> = r.services[0].services[0]
+        .samples
+        .iter()
+        .map(|s| s.rss)
+        .collect();
+    let shown: Vec<u64> = html
+        .split("data-rss=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
+        .collect();
+    // 61 one-second buckets per scenario (its series runs to 61 s); the two seconds `cache`
+    // was down have none.
+    assert_eq!(shown.len(), 2 * 61 - 2, "{shown:?}");
+    assert!(shown.iter().all(|v| rss.contains(v)));
+    assert!(html.contains("no sample (service down?)"));
 }
 
 #[test]
@@ -433,7 +523,7 @@ fn one_svg_per_chart() {
     let records = [bad_day(), smoke()];
     let html = render(&records);
     let expected = expected_charts(&records);
-    assert_eq!(expected, 5 * 6 + 2 + 6);
+    assert_eq!(expected, 5 * 6 + 2 + 6 + 2);
     assert_eq!(charts(&html), expected);
     assert_eq!(html.matches("<svg").count(), expected);
     assert_eq!(html.matches("</svg>").count(), expected);

@@ -10,6 +10,7 @@
 pub(super) mod bars;
 pub(super) mod latency;
 pub(super) mod load;
+pub(super) mod service;
 pub(super) mod spectrum;
 pub(super) mod throughput;
 pub(super) mod time;

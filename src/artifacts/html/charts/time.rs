@@ -148,7 +148,7 @@ fn time_step(end_s: u64, max_ticks: u64) -> u64 {
 }
 
 /// The x axis: a tick and a label in the user's units every few seconds.
-fn time_axis(f: &TimeFrame, end_s: u64) -> Markup {
+pub(super) fn time_axis(f: &TimeFrame, end_s: u64) -> Markup {
     let step = time_step(end_s, 8) as usize;
     html! {
         line.axis x1=(c(f.x0)) x2=(c(f.x1)) y1=(c(f.bottom)) y2=(c(f.bottom)) {}
@@ -166,7 +166,7 @@ fn time_axis(f: &TimeFrame, end_s: u64) -> Markup {
 }
 
 /// Stage bands (alternate shading, dashed boundaries) and the chaos window, behind the data.
-fn phase_bands(f: &TimeFrame, ts: &TimeSeries) -> Markup {
+pub(super) fn phase_bands(f: &TimeFrame, ts: &TimeSeries) -> Markup {
     let lanes_top = f.top - 4.0 - LANE * ts.lanes() as f64;
     html! {
         @for (i, p) in ts.stages().enumerate() {
@@ -210,7 +210,7 @@ fn lane(f: &TimeFrame, spans: &[&PhaseSpan], lane: f64, chaos: bool) -> Markup {
 }
 
 /// The labelled lanes above the plot: named stages, then the chaos window.
-fn phase_lanes(f: &TimeFrame, ts: &TimeSeries) -> Markup {
+pub(super) fn phase_lanes(f: &TimeFrame, ts: &TimeSeries) -> Markup {
     let stages: Vec<&PhaseSpan> = ts.stages().collect();
     let chaos: Vec<&PhaseSpan> = ts.chaos().collect();
     let chaos_lane = if stages.is_empty() { 0.0 } else { 1.0 };
@@ -266,7 +266,7 @@ fn hover_columns(f: &TimeFrame, ts: &TimeSeries) -> Markup {
 }
 
 /// The legend entry for the chaos window, when the series has one.
-fn phase_legend(ts: &TimeSeries) -> Markup {
+pub(super) fn phase_legend(ts: &TimeSeries) -> Markup {
     html! {
         @if ts.chaos().next().is_some() { (legend_item("sw-chaos", "chaos")) }
     }
