@@ -572,6 +572,11 @@ pub enum ExprKind {
         name: Name,
     },
     Paren(Box<Expr>),
+    /// `step b: p50(latency)`: one operand of an SLO read from one step (SLOs only).
+    StepOf {
+        step: Name,
+        base: Box<Expr>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -131,3 +131,36 @@ test "invalid at run time" {{
         "{report}"
     );
 }
+
+/// `step a: X - step b: Y`: each operand reads its own step; an operand without `step X:`
+/// reads the assertion's prefix. Counts by hand: 4 users × 3 iterations = 12 runs of `all`;
+/// `odd` runs for the 2 odd users only: 6.
+#[test]
+fn an_slo_compares_two_steps() {
+    let text = format!(
+        r#"{MOCK}
+workload w {{
+  with probability [0%, 100%][user % 2] {{
+    request odd: get llm "/health"
+  }}
+  request all: get llm "/health"
+}}
+
+test "two steps" {{
+  workload w
+  profile {{ users 4, iterations 3 }}
+  slo {{
+    step all: count(true) - step odd: count(true) == 6
+    step all: count(true) - count(true) == 0
+    step odd: count(true) * 2 == step all: count(true)
+    step all: p50(latency) - step odd: p50(latency) < 1s
+  }}
+}}
+"#
+    );
+    let path = temp_file("two_steps.stress", &text);
+    let out = stress(&["run", "-q", path.to_str().unwrap()]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_exit(&out, 0);
+    assert!(report.contains("PASSED: 4 of 4"), "{report}");
+}

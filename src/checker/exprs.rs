@@ -173,6 +173,15 @@ impl Checker<'_> {
                 );
                 self.expr(base, place)
             }
+            ExprKind::StepOf { base, .. } => {
+                self.bad_value(
+                    e.span,
+                    "a step qualifier (`step NAME:`) belongs in an `slo` block",
+                    "not in an SLO",
+                    None,
+                );
+                self.expr(base, place)
+            }
             ExprKind::Paren(inner) => self.expr(inner, place),
         }
     }
@@ -445,6 +454,7 @@ impl Checker<'_> {
                 None,
             );
         }
+        let mut tys = Vec::with_capacity(args.len());
         for arg in args {
             if let Some(n) = &arg.name {
                 self.bad_value(
@@ -454,9 +464,38 @@ impl Checker<'_> {
                     None,
                 );
             }
-            self.expr(&arg.value, place);
+            tys.push(self.expr(&arg.value, place));
+        }
+        if builtin == Builtin::Uniform {
+            return self.uniform_ty(args, &tys);
         }
         Ty::from(signature.result)
+    }
+
+    /// `uniform(a, b)` picks a value of its bounds' kind: `uniform(1, 10)` a number,
+    /// `uniform(1s, 2s)` a duration, `uniform(10%, 20%)` a percentage. Both bounds must be of
+    /// the same kind.
+    fn uniform_ty(&mut self, args: &[Arg], tys: &[Ty]) -> Ty {
+        let numeric = |t: &Ty| *t == Ty::Number || t.is_quantity();
+        let mut kind: Option<Ty> = None;
+        for (arg, ty) in args.iter().zip(tys) {
+            if *ty == Ty::Any {
+                continue;
+            }
+            match &kind {
+                None if numeric(ty) => kind = Some(ty.clone()),
+                None => {
+                    self.expect_ty(&arg.value, ty, &Ty::Number);
+                    return Ty::Number;
+                }
+                Some(k) => {
+                    if !self.expect_ty(&arg.value, ty, k) {
+                        return k.clone();
+                    }
+                }
+            }
+        }
+        kind.unwrap_or(Ty::Number)
     }
 
     fn used_name(&mut self, name: &str) {

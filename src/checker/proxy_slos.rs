@@ -182,6 +182,15 @@ impl Checker<'_> {
                 );
                 (Ty::Any, true)
             }
+            ExprKind::StepOf { step, .. } => {
+                self.not_at_proxy(
+                    at,
+                    step.span,
+                    "a step",
+                    "a proxy sees requests, not the workload's steps; drop `step X:`",
+                );
+                (Ty::Any, true)
+            }
             ExprKind::Paren(inner) => self.proxy_side(inner, at),
             ExprKind::Binary { op, lhs, rhs }
                 if matches!(
@@ -277,7 +286,9 @@ fn record_names<'e>(e: &'e Expr, out: &mut Vec<&'e Name>) {
             record_names(rhs, out);
         }
         ExprKind::Unary { operand, .. } => record_names(operand, out),
-        ExprKind::Paren(inner) | ExprKind::Phase { base: inner, .. } => record_names(inner, out),
+        ExprKind::Paren(inner)
+        | ExprKind::Phase { base: inner, .. }
+        | ExprKind::StepOf { base: inner, .. } => record_names(inner, out),
         ExprKind::Call { args, .. } => args.iter().for_each(|a| record_names(&a.value, out)),
         _ => {}
     }

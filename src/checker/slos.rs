@@ -89,25 +89,7 @@ impl Checker<'_> {
                                     None,
                                 );
                             }
-                            if !ctx.steps.contains(&prefix.name.text) && ctx.workload.is_some() {
-                                let mut steps: Vec<&str> =
-                                    ctx.steps.iter().map(String::as_str).collect();
-                                steps.sort_unstable();
-                                let help = crate::suggest::did_you_mean(
-                                    &prefix.name.text,
-                                    steps.iter().copied(),
-                                )
-                                .map(|s| format!("did you mean `{s}`?"))
-                                .or_else(|| {
-                                    Some(format!("the workload's steps are: {}", steps.join(", ")))
-                                });
-                                self.problems.push(CheckError::UnknownName {
-                                    kind: "step",
-                                    name: prefix.name.text.clone(),
-                                    span: prefix.name.span.into(),
-                                    help,
-                                });
-                            }
+                            self.step_ref(&prefix.name, ctx);
                         }
                     }
                 }
@@ -257,6 +239,10 @@ impl Checker<'_> {
                 let (ty, metric) = self.slo_side(base, ctx);
                 (ty, metric)
             }
+            ExprKind::StepOf { step, base } => {
+                self.step_ref(step, ctx);
+                self.slo_side(base, ctx)
+            }
             ExprKind::Paren(inner) => self.slo_side(inner, ctx),
             ExprKind::Binary { op, lhs, rhs }
                 if matches!(
@@ -274,6 +260,24 @@ impl Checker<'_> {
             }
             _ => (self.expr(e, &Place::Const), false),
         }
+    }
+
+    /// `step NAME:` names a step of the test's workload.
+    fn step_ref(&mut self, name: &Name, ctx: &SloCtx<'_>) {
+        if ctx.steps.contains(&name.text) || ctx.workload.is_none() {
+            return;
+        }
+        let mut steps: Vec<&str> = ctx.steps.iter().map(String::as_str).collect();
+        steps.sort_unstable();
+        let help = crate::suggest::did_you_mean(&name.text, steps.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"))
+            .or_else(|| Some(format!("the workload's steps are: {}", steps.join(", "))));
+        self.problems.push(CheckError::UnknownName {
+            kind: "step",
+            name: name.text.clone(),
+            span: name.span.into(),
+            help,
+        });
     }
 
     fn phase_ref(&mut self, _phase: PhaseKind, name: &Name, ctx: &SloCtx<'_>) {
@@ -753,7 +757,9 @@ fn reads_latency(e: &Expr) -> bool {
                 .as_name()
                 .is_some_and(|n| n.text == vocab::Quantity::Latency.name())
         }),
-        ExprKind::Paren(inner) | ExprKind::Phase { base: inner, .. } => reads_latency(inner),
+        ExprKind::Paren(inner)
+        | ExprKind::Phase { base: inner, .. }
+        | ExprKind::StepOf { base: inner, .. } => reads_latency(inner),
         ExprKind::Binary { lhs, rhs, .. } => reads_latency(lhs) || reads_latency(rhs),
         _ => false,
     }

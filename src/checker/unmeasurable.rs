@@ -148,22 +148,48 @@ fn test(t: &TestRefs<'_>, out: &mut Vec<Unmeasurable>) {
                 }
             }
         }
-        if let Some(step) = prefixes.iter().find(|p| p.kind == SloPrefixKind::Step) {
+        // The steps read: `step X:` before the assertion, `step Y: …` before one operand.
+        let mut steps: Vec<(&Name, crate::source::Span)> = prefixes
+            .iter()
+            .filter(|p| p.kind == SloPrefixKind::Step)
+            .map(|p| (&p.name, p.span))
+            .collect();
+        if let SloStmtKind::Assert { expr, .. } = &slo.kind {
+            step_operands(expr, &mut steps);
+        }
+        for (step, span) in steps {
             for (name, rules) in &read {
-                if let Some((blocker, rule)) = never_reached(workload, &step.name.text, rules) {
+                if let Some((blocker, rule)) = never_reached(workload, &step.text, rules) {
                     out.push(Unmeasurable::StepNeverRuns {
-                            step: step.name.text.clone(),
+                            step: step.text.clone(),
                             scenario: name.clone(),
-                            span: step.span.into(),
+                            span: span.into(),
                             rule: rule.span.into(),
                             help: format!(
                                 "every call fails in `{name}`, so request `{blocker}` fails and ends each iteration before `{}`; add `on failure continue` to `{blocker}`, or narrow the assertion to other scenarios with `scenario NAME:`",
-                                step.name.text
+                                step.text
                             ),
                         });
                 }
             }
         }
+    }
+}
+
+/// `step X: operand` qualifiers inside an assertion, with their spans (`step X:` only).
+fn step_operands<'e>(e: &'e Expr, out: &mut Vec<(&'e Name, crate::source::Span)>) {
+    match &e.kind {
+        ExprKind::StepOf { step, base } => {
+            out.push((step, step.span));
+            step_operands(base, out);
+        }
+        ExprKind::Binary { lhs, rhs, .. } => {
+            step_operands(lhs, out);
+            step_operands(rhs, out);
+        }
+        ExprKind::Paren(inner) | ExprKind::Phase { base: inner, .. } => step_operands(inner, out),
+        ExprKind::Unary { operand, .. } => step_operands(operand, out),
+        _ => {}
     }
 }
 
@@ -179,7 +205,9 @@ fn metric_calls<'e>(e: &'e Expr, out: &mut Vec<(MetricFn, &'e [Arg], crate::sour
             metric_calls(lhs, out);
             metric_calls(rhs, out);
         }
-        ExprKind::Paren(inner) | ExprKind::Phase { base: inner, .. } => metric_calls(inner, out),
+        ExprKind::Paren(inner)
+        | ExprKind::Phase { base: inner, .. }
+        | ExprKind::StepOf { base: inner, .. } => metric_calls(inner, out),
         ExprKind::Unary { operand, .. } => metric_calls(operand, out),
         _ => {}
     }

@@ -98,6 +98,12 @@ impl Printer<'_> {
                 self.sp();
                 self.name(name);
             }
+            ExprKind::StepOf { step, base } => {
+                self.put("step ");
+                self.name(step);
+                self.put(": ");
+                self.expr(base);
+            }
             ExprKind::Paren(inner) => {
                 self.put("(");
                 self.expr(inner);

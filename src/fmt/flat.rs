@@ -60,6 +60,7 @@ pub(super) fn flat(src: &str, e: &Expr) -> String {
         ExprKind::Phase { base, phase, name } => {
             format!("{} {} {}", flat(src, base), phase_word(*phase), name.text)
         }
+        ExprKind::StepOf { step, base } => format!("step {}: {}", step.text, flat(src, base)),
         ExprKind::Paren(inner) => format!("({})", flat(src, inner)),
     }
 }
@@ -112,7 +113,9 @@ pub(super) fn poll_word(kind: PollClauseKind) -> &'static str {
 pub(super) fn has_seq(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::List(_) | ExprKind::Object(_) => true,
-        ExprKind::Field { base, .. } | ExprKind::Phase { base, .. } => has_seq(base),
+        ExprKind::Field { base, .. }
+        | ExprKind::Phase { base, .. }
+        | ExprKind::StepOf { base, .. } => has_seq(base),
         ExprKind::Index { base, index } => has_seq(base) || has_seq(index),
         ExprKind::Call { callee, args } => {
             has_seq(callee) || args.iter().any(|a| has_seq(&a.value))

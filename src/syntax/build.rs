@@ -38,7 +38,7 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::infix(Rule::op_mul, Assoc::Left)
             | Op::infix(Rule::op_div, Assoc::Left)
             | Op::infix(Rule::op_mod, Assoc::Left))
-        .op(Op::prefix(Rule::op_not) | Op::prefix(Rule::op_neg))
+        .op(Op::prefix(Rule::op_not) | Op::prefix(Rule::op_neg) | Op::prefix(Rule::op_step))
         .op(Op::postfix(Rule::field)
             | Op::postfix(Rule::index)
             | Op::postfix(Rule::call_args)
@@ -502,6 +502,7 @@ fn is_operator(rule: Rule) -> bool {
             | Rule::op_mod
             | Rule::op_not
             | Rule::op_neg
+            | Rule::op_step
             | Rule::field
             | Rule::index
             | Rule::call_args

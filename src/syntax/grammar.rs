@@ -195,6 +195,7 @@ pub(crate) fn rule_name(rule: Rule) -> &'static str {
         Rule::expr => "an expression",
         Rule::op_not => "`!`",
         Rule::op_neg => "`-`",
+        Rule::op_step => "`step NAME:`",
         Rule::op_range => "`..`",
         Rule::op_or => "`||`",
         Rule::op_and => "`&&`",

@@ -146,7 +146,8 @@ impl<'a> Lowerer<'a> {
                 op: ast::UnaryOp::Not,
                 ..
             }
-            | ExprKind::Phase { .. } => self.not_constant(e),
+            | ExprKind::Phase { .. }
+            | ExprKind::StepOf { .. } => self.not_constant(e),
         }
     }
 

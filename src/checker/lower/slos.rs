@@ -118,6 +118,14 @@ impl Lowerer<'_> {
                 );
                 inner
             }
+            // `step b: p50(latency)`: this operand reads step b, whatever the assertion's prefix.
+            ExprKind::StepOf { step, base } => {
+                let filter = plan::Filter {
+                    step: Some(step.text.clone()),
+                    ..filter.clone()
+                };
+                self.slo_expr(base, &filter, captures)
+            }
             ExprKind::Binary { op, lhs, rhs } => {
                 let (l, r) = (
                     Box::new(self.slo_expr(lhs, filter, captures)),
@@ -389,7 +397,9 @@ fn has_metric(e: &ast::Expr) -> bool {
         ExprKind::Call { .. } => true,
         ExprKind::Name(n) => MetricName::from_name(&n.text).is_some(),
         ExprKind::Binary { lhs, rhs, .. } => has_metric(lhs) || has_metric(rhs),
-        ExprKind::Paren(inner) | ExprKind::Phase { base: inner, .. } => has_metric(inner),
+        ExprKind::Paren(inner)
+        | ExprKind::Phase { base: inner, .. }
+        | ExprKind::StepOf { base: inner, .. } => has_metric(inner),
         _ => false,
     }
 }

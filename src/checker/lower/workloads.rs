@@ -362,7 +362,7 @@ impl Lowerer<'_> {
                     rhs: Box::new(r),
                 }
             }
-            ExprKind::Phase { base, .. } => self.expr(base, names),
+            ExprKind::Phase { base, .. } | ExprKind::StepOf { base, .. } => self.expr(base, names),
             ExprKind::Paren(inner) => self.expr(inner, names),
         }
     }

@@ -40,6 +40,17 @@ impl Builder<'_> {
             .map_primary(|p| self.primary(p))
             .map_prefix(|op, operand| {
                 let span = self.span(&op).to(operand.span);
+                if op.as_rule() == Rule::op_step {
+                    let mut kids = Children::new(op);
+                    kids.presume(Rule::kw_step);
+                    return Expr {
+                        kind: ExprKind::StepOf {
+                            step: self.name(kids.presume(Rule::ident)),
+                            base: Box::new(operand),
+                        },
+                        span,
+                    };
+                }
                 let op = if op.as_rule() == Rule::op_not {
                     UnaryOp::Not
                 } else {
