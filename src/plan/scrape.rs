@@ -3,7 +3,7 @@
 //! data itself. Here, below the checker, because the checker parses selectors and units and
 //! lowering joins scrape URLs; `metrics::scraped` measures with them.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::plan::{ScrapeForm, Unit};
 
@@ -13,13 +13,47 @@ pub struct Series {
     pub name: String,
     /// Sorted by label name.
     pub labels: Vec<(String, String)>,
-    /// JSON has no NaN or infinity: `serde_json` writes them as `null`, read back as NaN.
-    #[serde(deserialize_with = "null_as_nan")]
+    /// JSON has no NaN or infinity: those are written as the exposition spells them
+    /// (`"+Inf"`, `"-Inf"`, `"NaN"`) and read back exactly (a `null` reads as NaN).
+    #[serde(serialize_with = "write_float", deserialize_with = "read_float")]
     pub value: f64,
 }
 
-fn null_as_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+fn write_float<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    if v.is_finite() {
+        s.serialize_f64(*v)
+    } else if v.is_nan() {
+        s.serialize_str("NaN")
+    } else if *v > 0.0 {
+        s.serialize_str("+Inf")
+    } else {
+        s.serialize_str("-Inf")
+    }
+}
+
+/// `write_float` for an optional value: `None` is `null`.
+pub fn write_opt_float<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => write_float(v, s),
+        None => s.serialize_none(),
+    }
+}
+
+fn read_float<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Float {
+        Number(f64),
+        Text(String),
+        Null(()),
+    }
+    match Float::deserialize(d)? {
+        Float::Number(v) => Ok(v),
+        Float::Null(()) => Ok(f64::NAN),
+        Float::Text(t) => {
+            go_float(&t).ok_or_else(|| serde::de::Error::custom(format!("not a number: {t:?}")))
+        }
+    }
 }
 
 /// One successful scrape, at `t_us` since the services started.
@@ -159,6 +193,7 @@ fn go_float(s: &str) -> Option<f64> {
     match s.to_ascii_lowercase().as_str() {
         "+inf" | "inf" => Some(f64::INFINITY),
         "-inf" => Some(f64::NEG_INFINITY),
+        "nan" => Some(f64::NAN),
         other => other.parse().ok(),
     }
 }
@@ -231,5 +266,44 @@ pub fn join_url(base: &str, path: &str) -> String {
             u.to_string()
         }
         Err(_) => format!("{}{path}", base.trim_end_matches('/')),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `+Inf`, `-Inf` and `NaN` (a gauge may report them) survive summary.json and a merge.
+    #[test]
+    fn non_finite_values_round_trip_through_json() {
+        for v in [f64::INFINITY, f64::NEG_INFINITY, 1.5, 0.0] {
+            let s = Series {
+                name: "x".into(),
+                labels: vec![],
+                value: v,
+            };
+            let json = serde_json::to_string(&s).unwrap();
+            let back: Series = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.value, v, "{json}");
+        }
+        let nan = Series {
+            name: "x".into(),
+            labels: vec![],
+            value: f64::NAN,
+        };
+        let json = serde_json::to_string(&nan).unwrap();
+        assert!(json.contains(r#""value":"NaN""#), "{json}");
+        assert!(
+            serde_json::from_str::<Series>(&json)
+                .unwrap()
+                .value
+                .is_nan()
+        );
+        // Files written before this change hold `null`.
+        let old: Series = serde_json::from_str(r#"{"name":"x","labels":[],"value":null}"#).unwrap();
+        assert!(old.value.is_nan());
+        assert!(
+            serde_json::from_str::<Series>(r#"{"name":"x","labels":[],"value":"abc"}"#).is_err()
+        );
     }
 }

@@ -262,10 +262,15 @@ pub struct SeriesSummary {
     pub series: String,
     /// Scrapes that had it (a counter missing from a scrape counts as 0 there).
     pub scrapes: usize,
+    /// Values that are not finite are written `"+Inf"`, `"-Inf"`, `"NaN"` (JSON has no such
+    /// numbers); `null` is no value.
+    #[serde(serialize_with = "crate::plan::scrape::write_opt_float")]
     pub first: Option<f64>,
+    #[serde(serialize_with = "crate::plan::scrape::write_opt_float")]
     pub last: Option<f64>,
     /// `last − first`; for a counter (`_total`, `_count`, `_sum`, `_bucket`) the increase,
     /// a drop counted as a reset.
+    #[serde(serialize_with = "crate::plan::scrape::write_opt_float")]
     pub delta: Option<f64>,
 }
 
