@@ -72,20 +72,6 @@ BROKEN=(
   tests/ui/parse/expected_in_words.stress           # a token where none fits
   tests/ui/parse/spaced_unit.stress                 # `300 msec`, `2 s`
 )
-# Valid syntax the editor grammars do not know yet (a known gap, listed in CHANGELOG.md):
-# `proxy NAME:` SLO qualifiers, `scrape` in a service or target, `p99.9(…)`/`p(99.9, …)`.
-# Checked by neither the tree-sitter nor the TextMate step until the grammars learn them.
-NOT_YET=(
-  tests/ui/check/not_at_proxy.stress
-  tests/ui/check/proxy_slo_unknown_proxy.stress
-  tests/ui/check/scrape_bad_url.stress
-  tests/ui/check/scrape_unknown_owner.stress
-  tests/ui/ok/percentile_spellings.stress
-  # `proxy NAME tcp { … }`: the editor grammars do not know the `tcp` of a proxy yet.
-  tests/ui/check/http_fault_at_tcp_proxy.stress
-  # `faults X at proxy NAME` in a chaos window: not in the editor grammars yet either.
-  tests/ui/check/chaos_proxy_not_injected.stress
-)
 # Valid syntax with an escape the checker rejects (`\q`): the TextMate grammar marks it
 # invalid.illegal, as it should; so do the broken files with unterminated strings.
 TM_INVALID=(
@@ -107,7 +93,7 @@ valid=()
 for f in "${all[@]}"; do
   [ -f "$f" ] || continue
   skip=0
-  for b in "${BROKEN[@]}" "${NOT_YET[@]}"; do [ "$f" = "$b" ] && skip=1; done
+  for b in "${BROKEN[@]}"; do [ "$f" = "$b" ] && skip=1; done
   [ $skip = 0 ] && valid+=("$f")
 done
 # The ```stress blocks of README.md and docs/*.md are whole files too.
