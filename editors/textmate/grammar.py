@@ -21,8 +21,7 @@ VARS = "user|iteration|status|latency|duration|retries|attempt|injected|fault|ca
 CONSTS = "timeout|connection_error|reset|hang|truncate|none|success|failed|openai|anthropic|full|equal|continue"
 KEYWORDS = ("mock|exec|ready|within|every|think|as|check|on|failure|retry_after|retry|attempts|backoff|jitter|respect|"
             "ignore|budget|users|iterations|hold|for|ramp|to|over|pause|limit|inject|at|client|seed|services|scenarios|"
-            "chaos|from|faults|start|stop|http|tcp|slo|in|form|cwd|log|signal|grace|sample|scrape|resume|restart|"
-            "down|up")
+            "chaos|from|faults|start|stop|http|tcp|slo|in|form|cwd|signal|grace|sample|scrape|resume|restart")
 g = {
   "$schema": "https://raw.githubusercontent.com/martinring/tmlanguage/master/tmlanguage.json",
   "name": "stress",
@@ -98,6 +97,12 @@ g = {
        "beginCaptures": {"1": {"name": "keyword.other.stress"}},
        "end": r"(?=$|[}#]|\b(?:workload|profile|scenarios|inject|seed|services|chaos|slo|faults|start|stop|at)\b)",
        "patterns": [{"include": "#name-list-items"}]},
+      # `inject at proxy a, b`
+      {"begin": r"\b(inject)\s+(at)\s+(proxy)\b",
+       "beginCaptures": {"1": {"name": "keyword.other.stress"}, "2": {"name": "keyword.other.stress"},
+                         "3": {"name": "keyword.other.stress"}},
+       "end": r"(?=$|[}#]|\b(?:workload|profile|scenarios|inject|seed|services|chaos|slo)\b)",
+       "patterns": [{"include": "#name-list-items"}]},
       {"begin": r"\b(scenario)\s+(" + ID + r")\s*(=)",
        "beginCaptures": {"1": {"name": "keyword.declaration.stress"}, "2": {"name": "entity.name.type.stress"},
                          "3": {"name": "keyword.operator.assignment.stress"}},
@@ -144,6 +149,10 @@ g = {
       {"match": r"\b(json|query|env)\b(?=\s*\{)", "name": "keyword.other.stress"},
       {"match": r"\b(timeout)\b(?=[ \t]+(?:[0-9$(]|(?!(?:attempts|on|backoff|jitter|respect|ignore)\b)[A-Za-z_]))", "name": "keyword.other.stress"},
       {"match": r"\b(time|cost)\b(?=[ \t]+[$0-9])", "name": "keyword.other.stress"},
+      # `ready log "…"`; `down cache`, `start up cache`: words that are keywords only there
+      {"match": r"\b(ready)\s+(log)\b",
+       "captures": {"1": {"name": "keyword.other.stress"}, "2": {"name": "keyword.other.stress"}}},
+      {"match": r"\b(down|up)\b(?=[ \t]+[A-Za-z_])", "name": "keyword.other.stress"},
       {"match": r"\b(rate|max|retry)\b(?!\s*\()", "name": "keyword.other.stress"},
       {"match": r"\b(" + KEYWORDS + r")\b", "name": "keyword.other.stress"},
     ]},
