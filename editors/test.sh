@@ -96,16 +96,24 @@ for f in "${all[@]}"; do
   for b in "${BROKEN[@]}"; do [ "$f" = "$b" ] && skip=1; done
   [ $skip = 0 ] && valid+=("$f")
 done
-# The ```stress blocks of README.md and docs/*.md are whole files too.
+# The ```stress blocks of README.md and docs/*.md are whole files too, whatever their info
+# string (`fragment`, `prelude`, `run`, `check-warn CODE`, `check-fail CODE`: see
+# tests/docs.rs) and indentation (inside list items), except a deliberate syntax error
+# (`check-fail stress::parse::…`).
 rm -rf "$build/doc-blocks" && mkdir -p "$build/doc-blocks"
 python3 - "$build/doc-blocks" README.md docs/*.md <<'PY'
 import re, sys
 out = sys.argv[1]
+fence = re.compile(r"^([ \t]*)```stress([^\n`]*)\n(.*?)^\1```[ \t]*$", re.S | re.M)
 for path in sys.argv[2:]:
     text = open(path, encoding="utf-8").read()
-    for i, m in enumerate(re.finditer(r"^```stress\n(.*?)^```", text, re.S | re.M)):
+    for i, m in enumerate(fence.finditer(text)):
+        indent, info, body = m.group(1), m.group(2).split(), m.group(3)
+        if "check-fail" in info and any(w.startswith("stress::parse::") for w in info):
+            continue
+        lines = [l[len(indent):] if l.startswith(indent) else l.lstrip() for l in body.splitlines(True)]
         name = path.replace("/", "_").removesuffix(".md")
-        open(f"{out}/{name}_{i + 1}.stress", "w", encoding="utf-8").write(m.group(1))
+        open(f"{out}/{name}_{i + 1}.stress", "w", encoding="utf-8").write("".join(lines))
 PY
 for f in "$build"/doc-blocks/*.stress; do [ -f "$f" ] && valid+=("${f#"$root"/}"); done
 echo "editors: ${#valid[@]} valid .stress files (with the docs' blocks), ${#BROKEN[@]} broken on purpose"
