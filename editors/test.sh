@@ -72,20 +72,6 @@ BROKEN=(
   tests/ui/parse/expected_in_words.stress           # a token where none fits
   tests/ui/parse/spaced_unit.stress                 # `300 msec`, `2 s`
 )
-# Valid syntax the editor grammars do not know yet (a known gap, listed in CHANGELOG.md):
-# `proxy NAME:` SLO qualifiers, `scrape` in a service or target, `p99.9(…)`/`p(99.9, …)`.
-# Checked by neither the tree-sitter nor the TextMate step until the grammars learn them.
-NOT_YET=(
-  tests/ui/check/not_at_proxy.stress
-  tests/ui/check/proxy_slo_unknown_proxy.stress
-  tests/ui/check/scrape_bad_url.stress
-  tests/ui/check/scrape_unknown_owner.stress
-  tests/ui/ok/percentile_spellings.stress
-  # `proxy NAME tcp { … }`: the editor grammars do not know the `tcp` of a proxy yet.
-  tests/ui/check/http_fault_at_tcp_proxy.stress
-  # `faults X at proxy NAME` in a chaos window: not in the editor grammars yet either.
-  tests/ui/check/chaos_proxy_not_injected.stress
-)
 # Valid syntax with an escape the checker rejects (`\q`): the TextMate grammar marks it
 # invalid.illegal, as it should; so do the broken files with unterminated strings.
 TM_INVALID=(
@@ -107,19 +93,27 @@ valid=()
 for f in "${all[@]}"; do
   [ -f "$f" ] || continue
   skip=0
-  for b in "${BROKEN[@]}" "${NOT_YET[@]}"; do [ "$f" = "$b" ] && skip=1; done
+  for b in "${BROKEN[@]}"; do [ "$f" = "$b" ] && skip=1; done
   [ $skip = 0 ] && valid+=("$f")
 done
-# The ```stress blocks of README.md and docs/*.md are whole files too.
+# The ```stress blocks of README.md and docs/*.md are whole files too, whatever their info
+# string (`fragment`, `prelude`, `run`, `check-warn CODE`, `check-fail CODE`: see
+# tests/docs.rs) and indentation (inside list items), except a deliberate syntax error
+# (`check-fail stress::parse::…`).
 rm -rf "$build/doc-blocks" && mkdir -p "$build/doc-blocks"
 python3 - "$build/doc-blocks" README.md docs/*.md <<'PY'
 import re, sys
 out = sys.argv[1]
+fence = re.compile(r"^([ \t]*)```stress([^\n`]*)\n(.*?)^\1```[ \t]*$", re.S | re.M)
 for path in sys.argv[2:]:
     text = open(path, encoding="utf-8").read()
-    for i, m in enumerate(re.finditer(r"^```stress\n(.*?)^```", text, re.S | re.M)):
+    for i, m in enumerate(fence.finditer(text)):
+        indent, info, body = m.group(1), m.group(2).split(), m.group(3)
+        if "check-fail" in info and any(w.startswith("stress::parse::") for w in info):
+            continue
+        lines = [l[len(indent):] if l.startswith(indent) else l.lstrip() for l in body.splitlines(True)]
         name = path.replace("/", "_").removesuffix(".md")
-        open(f"{out}/{name}_{i + 1}.stress", "w", encoding="utf-8").write(m.group(1))
+        open(f"{out}/{name}_{i + 1}.stress", "w", encoding="utf-8").write("".join(lines))
 PY
 for f in "$build"/doc-blocks/*.stress; do [ -f "$f" ] && valid+=("${f#"$root"/}"); done
 echo "editors: ${#valid[@]} valid .stress files (with the docs' blocks), ${#BROKEN[@]} broken on purpose"

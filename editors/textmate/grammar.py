@@ -14,12 +14,14 @@ import os
 import sys
 
 ID = r"[A-Za-z_][A-Za-z0-9_]*"
-BUILTIN_FUNCS = "p50|p90|p95|p99|p999|max|min|mean|count|outcome|rate|retries_by|memory_growth|max_rss|cpu|env|pick|next|uniform|words|uuid|len|contains|starts_with|ends_with|number|lines|csv|jsonl|yaml|header|constant|linear|exponential|bandwidth|error_rate|latency|burst|nth_call|latency_error"
+# Percentiles: `p95`, `p99.9`, `p9999`, and `p` of `p(99.9, latency)`.
+PERCENTILE = r"p[0-9]+\.[0-9]+|p[0-9]*"
+BUILTIN_FUNCS = "max|min|mean|count|outcome|rate|retries_by|memory_growth|max_rss|cpu|env|pick|next|uniform|words|uuid|len|contains|starts_with|ends_with|number|lines|csv|jsonl|yaml|header|constant|linear|exponential|bandwidth|error_rate|latency|burst|nth_call|latency_error"
 VARS = "user|iteration|status|latency|duration|retries|attempt|injected|fault|call|error_rate|success_rate|throughput|dropped|budget_exceeded_during_retry|budget_exceeded|json|body|scenario|test|stage|step|cost|time"
 CONSTS = "timeout|connection_error|reset|hang|truncate|none|success|failed|openai|anthropic|full|equal|continue"
 KEYWORDS = ("mock|exec|ready|within|every|think|as|check|on|failure|retry_after|retry|attempts|backoff|jitter|respect|"
             "ignore|budget|users|iterations|hold|for|ramp|to|over|pause|limit|inject|at|client|seed|services|scenarios|"
-            "chaos|from|faults|start|stop|http|tcp|slo|in|form")
+            "chaos|from|faults|start|stop|http|tcp|slo|in|form|cwd|signal|grace|sample|scrape|resume|restart")
 g = {
   "$schema": "https://raw.githubusercontent.com/martinring/tmlanguage/master/tmlanguage.json",
   "name": "stress",
@@ -76,9 +78,9 @@ g = {
                          "3": {"name": "keyword.other.stress"}, "4": {"name": "punctuation.section.block.begin.stress"}},
        "end": r"\}", "endCaptures": {"0": {"name": "punctuation.section.block.end.stress"}},
        "name": "meta.settings.stress", "patterns": [{"include": "#settings-items"}]},
-      {"begin": r"\b(proxy)\s+(" + ID + r")\s*(\{)",
+      {"begin": r"\b(proxy)\s+(" + ID + r")(?:\s+(tcp))?\s*(\{)",
        "beginCaptures": {"1": {"name": "keyword.declaration.stress"}, "2": {"name": "entity.name.type.stress"},
-                         "3": {"name": "punctuation.section.block.begin.stress"}},
+                         "3": {"name": "keyword.other.stress"}, "4": {"name": "punctuation.section.block.begin.stress"}},
        "end": r"\}", "endCaptures": {"0": {"name": "punctuation.section.block.end.stress"}},
        "name": "meta.settings.stress", "patterns": [{"include": "#settings-items"}]},
     ]},
@@ -93,7 +95,13 @@ g = {
     "name-lists": {"patterns": [
       {"begin": r"\b(scenarios|faults|services)\b",
        "beginCaptures": {"1": {"name": "keyword.other.stress"}},
-       "end": r"(?=$|[}#]|\b(?:workload|profile|scenarios|inject|seed|services|chaos|slo|faults|start|stop)\b)",
+       "end": r"(?=$|[}#]|\b(?:workload|profile|scenarios|inject|seed|services|chaos|slo|faults|start|stop|at)\b)",
+       "patterns": [{"include": "#name-list-items"}]},
+      # `inject at proxy a, b`
+      {"begin": r"\b(inject)\s+(at)\s+(proxy)\b",
+       "beginCaptures": {"1": {"name": "keyword.other.stress"}, "2": {"name": "keyword.other.stress"},
+                         "3": {"name": "keyword.other.stress"}},
+       "end": r"(?=$|[}#]|\b(?:workload|profile|scenarios|inject|seed|services|chaos|slo)\b)",
        "patterns": [{"include": "#name-list-items"}]},
       {"begin": r"\b(scenario)\s+(" + ID + r")\s*(=)",
        "beginCaptures": {"1": {"name": "keyword.declaration.stress"}, "2": {"name": "entity.name.type.stress"},
@@ -110,9 +118,13 @@ g = {
     "declarations": {"patterns": [
       {"match": r"\b(let|data)\s+(" + ID + r")",
        "captures": {"1": {"name": "keyword.declaration.stress"}, "2": {"name": "variable.other.constant.stress"}}},
-      {"match": r"\b(scenario|step)\s+(" + ID + r")\s*(:)",
+      {"match": r"\b(scenario|step|proxy)\s+(" + ID + r")\s*(:)",
        "captures": {"1": {"name": "keyword.other.stress"}, "2": {"name": "entity.name.label.stress"},
                     "3": {"name": "punctuation.separator.colon.stress"}}},
+      # `inject at proxy a`, `faults outage at proxy a`
+      {"match": r"\b(at)\s+(proxy)\s+(" + ID + r")",
+       "captures": {"1": {"name": "keyword.other.stress"}, "2": {"name": "keyword.other.stress"},
+                    "3": {"name": "entity.name.type.stress"}}},
       {"match": r"\b(target|service|proxy|workload|scenario|profile)\s+(" + ID + r")",
        "captures": {"1": {"name": "keyword.declaration.stress"}, "2": {"name": "entity.name.type.stress"}}},
       {"match": r"\b(target|service|proxy|workload|scenario|profile|test)\b(?=\s*[\"'{=])",
@@ -129,8 +141,6 @@ g = {
        "captures": {"1": {"name": "keyword.other.stress"}, "2": {"name": "variable.other.readwrite.stress"}}},
       {"match": r"\b(as|before|during|after)\s+(" + ID + r")",
        "captures": {"1": {"name": "keyword.other.stress"}, "2": {"name": "entity.name.label.stress"}}},
-      {"match": r"\b(proxy)\s+(" + ID + r")",
-       "captures": {"1": {"name": "keyword.other.stress"}, "2": {"name": "entity.name.type.stress"}}},
     ]},
     "keywords": {"patterns": [
       {"match": r"\brepeat\b", "name": "keyword.control.loop.stress"},
@@ -139,6 +149,10 @@ g = {
       {"match": r"\b(json|query|env)\b(?=\s*\{)", "name": "keyword.other.stress"},
       {"match": r"\b(timeout)\b(?=[ \t]+(?:[0-9$(]|(?!(?:attempts|on|backoff|jitter|respect|ignore)\b)[A-Za-z_]))", "name": "keyword.other.stress"},
       {"match": r"\b(time|cost)\b(?=[ \t]+[$0-9])", "name": "keyword.other.stress"},
+      # `ready log "…"`; `down cache`, `start up cache`: words that are keywords only there
+      {"match": r"\b(ready)\s+(log)\b",
+       "captures": {"1": {"name": "keyword.other.stress"}, "2": {"name": "keyword.other.stress"}}},
+      {"match": r"\b(down|up)\b(?=[ \t]+[A-Za-z_])", "name": "keyword.other.stress"},
       {"match": r"\b(rate|max|retry)\b(?!\s*\()", "name": "keyword.other.stress"},
       {"match": r"\b(" + KEYWORDS + r")\b", "name": "keyword.other.stress"},
     ]},
@@ -148,7 +162,8 @@ g = {
        "captures": {"1": {"name": "constant.numeric.stress"}, "2": {"name": "keyword.other.unit.stress"}}},
     ]},
     "calls": {"patterns": [
-      {"match": r"\b(" + BUILTIN_FUNCS + r")\s*(?=\()", "captures": {"1": {"name": "support.function.builtin.stress"}}},
+      {"match": r"\b(" + PERCENTILE + r"|" + BUILTIN_FUNCS + r")\s*(?=\()",
+       "captures": {"1": {"name": "support.function.builtin.stress"}}},
       {"match": r"\b(" + ID + r")\s*(?=\()", "captures": {"1": {"name": "entity.name.function.stress"}}},
     ]},
     "builtins": {"patterns": [

@@ -20,6 +20,7 @@ const PREC = {
   mul: 6,
   unary: 7,
   postfix: 8,
+  qualifier: 9,
 };
 
 /** A block: `{` items separated by optional commas (newlines are whitespace) `}`. */
@@ -52,6 +53,11 @@ module.exports = grammar({
     [$.test_scenarios],
     [$.test_services],
     [$.chaos_faults],
+    [$.test_inject],
+    // `step` alone is the request record's field (`count(step == "ask")`); `step a: x` scopes
+    // one operand to a step. Where a name may follow an expression (a setting's value, then
+    // the next setting's key: `{ mode step  next 1 }`), the `:` after the name decides.
+    [$._primary, $.scoped_expression],
   ],
 
   rules: {
@@ -71,7 +77,8 @@ module.exports = grammar({
 
     comment: _ => token(seq('#', /.*/)),
 
-    identifier: _ => /[A-Za-z_][A-Za-z0-9_]*/,
+    // A name, or a percentile with a fraction (`p99.9`, a metric function), as in the pest grammar.
+    identifier: _ => /p[0-9]+\.[0-9]+|[A-Za-z_][A-Za-z0-9_]*/,
 
     /** A name that is declared or refers to a declaration, not an expression. */
     _name: $ => alias($.identifier, $.name),
@@ -85,10 +92,13 @@ module.exports = grammar({
       'target',
       field('name', $._name),
       choice(
-        seq('=', field('url', $._expression)),
+        seq('=', field('url', $._expression), optional(field('body', $.target_block))),
         seq('mock', field('body', $.settings)),
       ),
     ),
+
+    // `{ scrape "/metrics" every 5s }` after a target's URL
+    target_block: $ => block($.scrape_statement),
 
     settings: $ => block($.setting),
 
@@ -103,6 +113,7 @@ module.exports = grammar({
       $.ready_statement,
       $.stop_statement,
       $.sample_statement,
+      $.scrape_statement,
     )),
 
     exec_statement: $ => seq('exec', $._expression),
@@ -121,6 +132,13 @@ module.exports = grammar({
     // `sample every 1s`
     sample_statement: $ => seq('sample', 'every', field('interval', $._expression)),
 
+    // `scrape "http://127.0.0.1:9100/metrics" every 5s`: Prometheus metrics of a service or target
+    scrape_statement: $ => prec.right(seq(
+      'scrape',
+      field('url', $._expression),
+      optional(seq('every', field('interval', $._expression))),
+    )),
+
     ready_statement: $ => seq(
       'ready',
       field('kind', choice('http', 'tcp', 'log')),
@@ -129,7 +147,13 @@ module.exports = grammar({
       field('deadline', $._expression),
     ),
 
-    proxy_declaration: $ => seq('proxy', field('name', $._name), field('body', $.settings)),
+    // `proxy provider { … }`; `proxy cache tcp { … }` (TCP mode)
+    proxy_declaration: $ => seq(
+      'proxy',
+      field('name', $._name),
+      optional(field('mode', 'tcp')),
+      field('body', $.settings),
+    ),
 
     // ── Workloads and steps ──────────────────────────────────────────────
     workload_declaration: $ => seq('workload', field('name', $._name), field('body', $.step_block)),
@@ -307,7 +331,8 @@ module.exports = grammar({
     test_workload: $ => seq('workload', field('name', $._name)),
     test_profile: $ => seq('profile', choice(field('name', $._name), field('body', $.stage_block))),
     test_scenarios: $ => seq('scenarios', commaSep1($.scenario_composition)),
-    test_inject: $ => seq('inject', 'at', choice('client', seq('proxy', field('proxy', $._name)))),
+    // `inject at client`, `inject at proxy a`, `inject at proxy a, b`
+    test_inject: $ => seq('inject', 'at', choice('client', seq('proxy', commaSep1(field('proxy', $._name))))),
     test_seed: $ => seq('seed', $._expression),
     test_services: $ => seq('services', commaSep1($._name)),
 
@@ -321,7 +346,12 @@ module.exports = grammar({
     ),
 
     chaos_block: $ => block(choice($.chaos_faults, $.chaos_action, $.chaos_hold)),
-    chaos_faults: $ => seq('faults', commaSep1($.scenario_composition)),
+    // `faults outage`, `faults outage, slow at proxy provider` (only at that proxy)
+    chaos_faults: $ => seq(
+      'faults',
+      commaSep1($.scenario_composition),
+      optional(seq('at', 'proxy', field('proxy', $._name))),
+    ),
     chaos_action: $ => seq(choice('start', 'stop'), choice($.action_exec, $.action_http, $.action_service)),
     // `start pause cache`, `stop up cache`: a service action at one edge of the window
     action_service: $ => seq(
@@ -351,7 +381,14 @@ module.exports = grammar({
       optional($.every_clause),
     )),
 
-    slo_qualifier: $ => seq(choice('scenario', 'step'), field('name', $._name), ':'),
+    // `scenario baseline:`, `step chat:`, `proxy provider:` before an assertion. A leading
+    // `step a:` is this qualifier, not a step-scoped first operand (as in the pest grammar,
+    // whose qualifiers are read first).
+    slo_qualifier: $ => prec(PREC.qualifier, seq(
+      choice('scenario', 'step', 'proxy'),
+      field('name', $._name),
+      ':',
+    )),
 
     every_clause: $ => seq('in', 'every', field('window', $._expression)),
 
@@ -359,7 +396,16 @@ module.exports = grammar({
     _expression: $ => choice(
       $.binary_expression,
       $.unary_expression,
+      $.scoped_expression,
       $._postfixed,
+    ),
+
+    /** `step a: p50(latency)`: one operand (a primary with its postfixes) read at one step. */
+    scoped_expression: $ => seq(
+      'step',
+      field('step', $._name),
+      ':',
+      field('value', $._postfixed),
     ),
 
     _postfixed: $ => choice(
@@ -416,6 +462,8 @@ module.exports = grammar({
       $.object,
       $.parenthesized_expression,
       $.identifier,
+      // `step` alone: the request record's step name, `count(step == "ask")`
+      alias('step', $.identifier),
     ),
 
     parenthesized_expression: $ => seq('(', $._expression, ')'),

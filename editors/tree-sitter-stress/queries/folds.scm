@@ -2,6 +2,7 @@
 [
   (settings)
   (service_block)
+  (target_block)
   (step_block)
   (request_block)
   (retry_block)

@@ -19,6 +19,7 @@
   "cost" "users" "iterations" "hold" "for" "ramp" "to" "over" "rate" "pause" "limit" "max"
   "inject" "at" "client" "seed" "services" "scenarios" "chaos" "from" "faults" "start"
   "stop" "http" "tcp" "slo" "step" "in" "before" "during" "after"
+  "cwd" "log" "signal" "grace" "sample" "scrape" "resume" "restart" "down" "up"
 ] @keyword
 
 "repeat" @keyword.repeat
@@ -44,11 +45,13 @@
 (test_profile name: (name) @type)
 (test_services (name) @type)
 (test_inject proxy: (name) @type)
+(chaos_faults proxy: (name) @type)
 
 ; Steps, phases and stages, and the names a workload gives to values.
 (request_step name: (name) @label)
 (poll_step name: (name) @label)
 (slo_qualifier name: (name) @label)
+(scoped_expression step: (name) @label)
 (phase_expression name: (name) @label)
 (stage_modifier name: (name) @label)
 
@@ -70,18 +73,24 @@
 ; ── Functions, metrics, fault rules ───────────────────────────────────
 (fault_rule name: (name) @function.builtin)
 
+; Percentiles: `p95`, `p99.9`, `p9999`, and `p(99.9, latency)`.
+(call_expression
+  function: (identifier) @function.builtin
+  (#match? @function.builtin "^p[0-9.]*$"))
+
 (call_expression
   function: (identifier) @function.builtin
   (#any-of? @function.builtin
-    "p50" "p90" "p95" "p99" "p999" "max" "min" "mean" "count" "outcome" "rate" "retries_by"
+    "max" "min" "mean" "count" "outcome" "rate" "retries_by"
     "memory_growth" "max_rss" "cpu" "env" "pick" "next" "uniform" "words" "uuid" "len"
     "contains" "starts_with" "ends_with" "number"
     "lines" "csv" "jsonl" "yaml" "header" "constant" "linear" "exponential" "bandwidth"))
 
 (call_expression
   function: (identifier) @function.call
+  (#not-match? @function.call "^p[0-9.]*$")
   (#not-any-of? @function.call
-    "p50" "p90" "p95" "p99" "p999" "max" "min" "mean" "count" "outcome" "rate" "retries_by"
+    "max" "min" "mean" "count" "outcome" "rate" "retries_by"
     "memory_growth" "max_rss" "cpu" "env" "pick" "next" "uniform" "words" "uuid" "len"
     "contains" "starts_with" "ends_with" "number"
     "lines" "csv" "jsonl" "yaml" "header" "constant" "linear" "exponential" "bandwidth"))

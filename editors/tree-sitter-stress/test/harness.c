@@ -13,9 +13,12 @@
 //       the same, and every assertion comment holds: `# <- name` (the column of the `#`) or `#  ^^ name`
 //       (the caret columns) on the closest line above that is not an assertion.
 //
-// Query predicates evaluated: #eq?, #not-eq?, #any-of?, #not-any-of? (the ones the highlight
-// queries use; Neovim, Helix and Zed evaluate the same ones).
+// Query predicates evaluated: #eq?, #not-eq?, #any-of?, #not-any-of?, #match?, #not-match?
+// (the ones the highlight queries use; Neovim, Helix and Zed evaluate the same ones). A
+// #match? pattern is read as a POSIX extended regex: the queries keep to the part that
+// Neovim's Vim regexes and Helix's and Zed's Rust regexes read the same (`^`, `$`, `[…]`, `*`).
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -153,6 +156,20 @@ static bool predicates_hold(const TSQuery *q, const TSQueryMatch *m, const char 
           }
         }
       }
+    } else if (strcmp(base, "match?") == 0 && end - start == 3 &&
+               steps[start + 2].type == TSQueryPredicateStepTypeString) {
+      uint32_t plen;
+      const char *pattern = ts_query_string_value_for_id(q, steps[start + 2].value_id, &plen);
+      regex_t re;
+      if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0) {
+        *unknown = true;
+        continue;
+      }
+      uint32_t a = ts_node_start_byte(node), b = ts_node_end_byte(node);
+      char *subject = strndup(text + a, b - a);
+      result = regexec(&re, subject, 0, NULL, 0) == 0;
+      free(subject);
+      regfree(&re);
     } else {
       *unknown = true;
       continue;
