@@ -181,6 +181,30 @@ pub(in crate::artifacts::html) fn service_figure(
         ),
         _ => format!("sampled every {}", dur(record.sample_every_us)),
     };
+    // The chart shares the scenario's time axis; what the service did before the load (its
+    // start-up) and after (its shutdown) is said here, and is in services/NAME.csv.
+    let before = record
+        .samples
+        .iter()
+        .filter(|s| s.t_us < span.start_us)
+        .count();
+    let after = record.samples.iter().filter(|s| s.t_us > span.end_us).count();
+    let foot = if before + after == 0 {
+        foot
+    } else {
+        let peak_outside = record
+            .samples
+            .iter()
+            .filter(|s| s.t_us < span.start_us || s.t_us > span.end_us)
+            .map(|s| s.rss)
+            .max()
+            .unwrap_or(0);
+        format!(
+            "{foot}; outside this chart: {before} before this scenario (start-up included), {after} after it (shutdown included), peak rss {} (every sample is in services/{}.csv)",
+            Bytes(peak_outside),
+            crate::paths::path_component(&record.name)
+        )
+    };
     let label = format!("service {name}: memory and CPU over time");
     figure(
         html! { "Service " (name) ": memory and CPU" },
