@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Screenshots of the HTML report, to look at it like a user.
 #
-#   scripts/screenshot.sh            → docs/report.png (1400 px wide), /tmp/stress-shot/report-800.png
+#   bash docs/screenshots/take.sh    → docs/report-1400.png, docs/report-800.png
 #
 # 1. installs chromium when missing (apt-get);
-# 2. writes /tmp/stress-shot/report.html: `stress run scenarios/bad_day.stress --out …` when
-#    the binary writes report.html, else the synthetic multi-scenario page of the ignored test
-#    `artifacts::html::tests::write_sample_html` (SAMPLE=1 forces the synthetic page);
+# 2. writes /tmp/stress-shot/report.html: `stress run docs/screenshots/showcase.stress --out …`
+#    (embedded mock, ~20 s: stages, a chaos window, retries), or with SAMPLE=1 the synthetic
+#    multi-scenario page of the ignored test `artifacts::html::tests::write_sample_html`;
 # 3. screenshots it headless at 1400 px and at 800 px.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 OUT=/tmp/stress-shot
-WIDE=${WIDE:-1400,2400}
-NARROW=${NARROW:-800,2400}
+WIDE=${WIDE:-1400,2600}
+NARROW=${NARROW:-800,2600}
 
 chromium_bin() {
   for b in chromium chromium-browser google-chrome; do
@@ -34,9 +34,9 @@ CHROMIUM=$(chromium_bin)
 rm -rf "$OUT"
 mkdir -p "$OUT"
 if [ "${SAMPLE:-0}" != 1 ]; then
-  # Exit code 1 (an SLO failed) is expected on a bad day; the run's output goes to a log.
-  echo "running scenarios/bad_day.stress (log: $OUT.log)…" >&2
-  cargo run --release --quiet -- run scenarios/bad_day.stress --out "$OUT" >"$OUT.log" 2>&1 || true
+  # The report is wanted whatever the verdict; the run's output goes to a log.
+  echo "running docs/screenshots/showcase.stress (log: $OUT.log)…" >&2
+  cargo run --release --quiet -- run docs/screenshots/showcase.stress --out "$OUT" >"$OUT.log" 2>&1 || true
 fi
 if [ ! -s "$OUT/report.html" ]; then
   [ "${SAMPLE:-0}" = 1 ] || { tail -5 "$OUT.log" >&2 || true; }
@@ -56,6 +56,6 @@ shot() { # width,height png
   test -s "$2"
 }
 mkdir -p docs
-shot "$WIDE" docs/report.png
-shot "$NARROW" "$OUT/report-800.png"
-ls -l docs/report.png "$OUT/report-800.png"
+shot "$WIDE" docs/report-1400.png
+shot "$NARROW" docs/report-800.png
+ls -l docs/report-1400.png docs/report-800.png
