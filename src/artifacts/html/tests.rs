@@ -702,7 +702,7 @@ fn write_sample_text_and_markdown() {
     std::fs::write(dir.join("report.md"), md).expect("write report.md");
 }
 
-/// Writes a realistic page to /tmp/stress-shot/report.html for `scripts/screenshot.sh`.
+/// Writes a realistic page to /tmp/stress-shot/report.html for `docs/screenshots/take.sh`.
 #[test]
 #[ignore]
 fn write_sample_html() {
