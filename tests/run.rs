@@ -195,27 +195,9 @@ fn ctrl_c_exits_130_with_a_partial_report() {
         "target llm mock { latency 10ms }\nworkload w { request r: post llm \"/v1/chat/completions\" { json { messages: [] } } }\n\
          test \"t\" { workload w  profile { hold 5 users for 60s } }\n",
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stress"))
-        .args(["--color", "never", "run"])
-        .arg(&path)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
     // Wait until the load has started (the run announces it), not for a fixed time.
-    let mut stderr = child.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 256];
+    let (mut child, mut stderr, _) = crate::support::spawn_running(&[path.as_os_str()]);
     use std::io::Read;
-    while !String::from_utf8_lossy(&seen).contains("running test") {
-        let n = stderr.read(&mut buf).unwrap();
-        assert!(
-            n > 0,
-            "stress exited early: {}",
-            String::from_utf8_lossy(&seen)
-        );
-        seen.extend_from_slice(&buf[..n]);
-    }
     let started = std::time::Instant::now();
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -231,7 +213,8 @@ fn ctrl_c_exits_130_with_a_partial_report() {
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(5),
+        // A bound against a hang, not a timing: stopping takes well under a second.
+        started.elapsed() < std::time::Duration::from_secs(30),
         "Ctrl-C took {:?}",
         started.elapsed()
     );

@@ -90,26 +90,11 @@ fn a_dead_target_is_paced_and_every_artifact_says_could_not_run() {
     );
 }
 
-/// Spawns `stress run` and returns once it has announced its load on stderr.
+/// `support::spawn_running` with `--quiet`.
 fn spawn_running(args: &[&str]) -> (std::process::Child, std::process::ChildStderr, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stress"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .args(["--color", "never", "run", "--quiet"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 256];
-    while !String::from_utf8_lossy(&seen).contains("running test") {
-        let n = stderr.read(&mut buf).unwrap();
-        assert!(n > 0, "exited early: {}", String::from_utf8_lossy(&seen));
-        seen.extend_from_slice(&buf[..n]);
-    }
-    (child, stderr, String::from_utf8_lossy(&seen).into_owned())
+    let mut all: Vec<&std::ffi::OsStr> = vec!["--quiet".as_ref()];
+    all.extend(args.iter().map(|a| std::ffi::OsStr::new(a)));
+    crate::support::spawn_running(&all)
 }
 
 #[test]

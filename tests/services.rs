@@ -310,25 +310,7 @@ fn sigint_mid_test_stops_the_services_and_exits_130() {
         "service app {\n  exec \"echo $$ > PIDFILE; echo up; sh -c 'sleep 60' & sleep 60\"\n  ready log \"up\" within 5s\n}",
         "target t mock { latency 5ms }\nworkload w { request r: get t \"/health\" }\ntest \"t\" { services app  workload w  profile { hold 2 users for 60s } }",
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stress"))
-        .args(["--color", "never", "run"])
-        .arg(&path)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 256];
-    while !String::from_utf8_lossy(&seen).contains("running test") {
-        let n = stderr.read(&mut buf).unwrap();
-        assert!(
-            n > 0,
-            "stress exited early: {}",
-            String::from_utf8_lossy(&seen)
-        );
-        seen.extend_from_slice(&buf[..n]);
-    }
+    let (mut child, mut stderr, _) = crate::support::spawn_running(&[path.as_os_str()]);
     let pgid = pgid_from(&pidfile);
     assert!(group_exists(pgid));
     Command::new("kill")
@@ -350,25 +332,7 @@ fn sigkill_of_stress_leaves_no_process_of_the_service_behind() {
         "service app {\n  exec \"echo $$ > PIDFILE; sleep 1000 & sleep 1000 & echo up; wait\"\n  ready log \"up\" within 5s\n}",
         "target t mock { latency 5ms }\nworkload w { request r: get t \"/health\" }\ntest \"t\" { services app  workload w  profile { hold 1 users for 60s } }",
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stress"))
-        .args(["--color", "never", "run"])
-        .arg(&path)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 256];
-    while !String::from_utf8_lossy(&seen).contains("running test") {
-        let n = stderr.read(&mut buf).unwrap();
-        assert!(
-            n > 0,
-            "stress exited early: {}",
-            String::from_utf8_lossy(&seen)
-        );
-        seen.extend_from_slice(&buf[..n]);
-    }
+    let (mut child, _stderr, _) = crate::support::spawn_running(&[path.as_os_str()]);
     let pgid = pgid_from(&pidfile);
     // The shell and both workers (and the supervisor).
     let deadline = Instant::now() + Duration::from_secs(5);

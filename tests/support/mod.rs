@@ -6,6 +6,38 @@ use std::process::{Command, Output};
 use stress::diag::{Problem, RenderOptions, render};
 use stress::source::SourceFile;
 
+/// Spawns `stress --color never run ARGS…` from the repository root (stdout and stderr
+/// piped) and returns once it has announced its load on stderr ("running test …"): tests
+/// that signal a run wait for that, never for a fixed time. Returns the child, its stderr
+/// (to read the rest) and what stderr said so far.
+pub(crate) fn spawn_running(
+    args: &[&std::ffi::OsStr],
+) -> (std::process::Child, std::process::ChildStderr, String) {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stress"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .args(["--color", "never", "run"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("running test") {
+        let n = stderr.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "stress exited early: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+    (child, stderr, String::from_utf8_lossy(&seen).into_owned())
+}
+
 /// Parse + check one file in-process; every problem (errors and warnings) in order.
 /// Runs on a thread with a large stack, as the CLI does.
 pub(crate) fn check_text(

@@ -430,11 +430,15 @@ fn a_service_chart_per_service_and_scenario_with_its_samples_and_restart() {
     // What the chart's time axis leaves out is said, with the file that has it: `baseline`
     // (0–60 s) has `outage`'s 59 samples after it, `outage` (70–130 s) `baseline`'s 61 before.
     assert!(
-        html.contains("outside this chart: 0 before this scenario (start-up included), 59 after it"),
+        html.contains(
+            "outside this chart: 0 before this scenario (start-up included), 59 after it"
+        ),
         "baseline"
     );
     assert!(
-        html.contains("outside this chart: 61 before this scenario (start-up included), 0 after it"),
+        html.contains(
+            "outside this chart: 61 before this scenario (start-up included), 0 after it"
+        ),
         "outage"
     );
     assert!(html.contains("every sample is in services/cache.csv"));

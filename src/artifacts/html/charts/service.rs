@@ -188,7 +188,11 @@ pub(in crate::artifacts::html) fn service_figure(
         .iter()
         .filter(|s| s.t_us < span.start_us)
         .count();
-    let after = record.samples.iter().filter(|s| s.t_us > span.end_us).count();
+    let after = record
+        .samples
+        .iter()
+        .filter(|s| s.t_us > span.end_us)
+        .count();
     let foot = if before + after == 0 {
         foot
     } else {
