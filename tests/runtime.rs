@@ -93,7 +93,7 @@ fn a_dead_target_is_paced_and_every_artifact_says_could_not_run() {
 /// `support::spawn_running` with `--quiet`.
 fn spawn_running(args: &[&str]) -> (std::process::Child, std::process::ChildStderr, String) {
     let mut all: Vec<&std::ffi::OsStr> = vec!["--quiet".as_ref()];
-    all.extend(args.iter().map(|a| std::ffi::OsStr::new(a)));
+    all.extend(args.iter().map(std::ffi::OsStr::new));
     crate::support::spawn_running(&all)
 }
 
