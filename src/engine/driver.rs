@@ -51,9 +51,16 @@ pub(crate) async fn run_profile(ctx: Arc<Ctx>, cancel: CancellationToken) -> Res
         while let Some(joined) = tasks.try_join_next() {
             note(joined, &mut panics);
         }
+        // Slots at or after a timed stage's end are refused (the stage lasts what it says).
+        let deadline = match &stage.kind {
+            StageKind::Users { duration, .. } | StageKind::Rate { duration, .. } => {
+                Some(stage_start + duration.to_std())
+            }
+            StageKind::Iterations { .. } | StageKind::Pause { .. } => None,
+        };
         let limiter = stage
             .limit
-            .and_then(|r| Limiter::new(shard.rate(r)))
+            .and_then(|r| Limiter::new(shard.rate(r), deadline))
             .map(Arc::new);
         let phase = stage.phase;
         match &stage.kind {
@@ -154,7 +161,7 @@ pub(crate) async fn run_profile(ctx: Arc<Ctx>, cancel: CancellationToken) -> Res
                             biased;
                             _ = cancel.cancelled() => break,
                             _ = sleep_until(end) => break,
-                            _ = limiter.acquire() => {}
+                            started = limiter.acquire() => if !started { break },
                         }
                     }
                     match permits.clone().try_acquire_owned() {
@@ -247,6 +254,7 @@ impl FixedVu {
             let _live = LiveUser::new(&ctx);
             let mut pacing = Pacing::default();
             for _ in 0..self.iterations {
+                // An `iterations` stage has no end to refuse a slot at.
                 wait_limit(limiter.as_deref()).await;
                 let ended = worker::iteration(&ctx, &mut env, phase, None).await;
                 tokio::time::sleep(pacing.after(&ended)).await;
@@ -291,12 +299,15 @@ impl ClosedVu {
                 }
                 live.get_or_insert_with(|| LiveUser::new(&ctx));
                 // A VU waiting for a `limit` token stops when its stage ends, as an idle one
-                // does: the stage lasts what it says.
-                if until_stop(&mut self.control, wait_limit(limiter.as_deref()))
-                    .await
-                    .is_none()
-                {
-                    break;
+                // does: the stage lasts what it says. One whose slot would fall at or after the
+                // end stays (idle, counted active) until the end.
+                match until_stop(&mut self.control, wait_limit(limiter.as_deref())).await {
+                    None => break,
+                    Some(false) => {
+                        let _ = self.control.wait_for(|c| c.stop).await;
+                        break;
+                    }
+                    Some(true) => {}
                 }
                 let ended = worker::iteration(&ctx, &mut env, phase, None).await;
                 let pause = tokio::time::sleep(pacing.after(&ended));
@@ -323,9 +334,11 @@ async fn until_stop<F: std::future::Future>(
 }
 
 /// Waits for a `limit` slot.
-async fn wait_limit(limiter: Option<&Limiter>) {
-    if let Some(limiter) = limiter {
-        limiter.acquire().await;
+/// Waits for a `limit` slot: `false` when the stage ends before it.
+async fn wait_limit(limiter: Option<&Limiter>) -> bool {
+    match limiter {
+        Some(limiter) => limiter.acquire().await,
+        None => true,
     }
 }
 

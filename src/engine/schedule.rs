@@ -187,19 +187,23 @@ pub fn peak_users(stages: &[crate::plan::Stage]) -> u32 {
 }
 
 /// `limit R`: a token bucket of depth one on iteration starts, shared by every VU of a stage.
-/// Starts are spaced at least `1/R` apart; a VU that asks early waits for its slot.
+/// Starts are spaced at least `1/R` apart; a VU that asks early waits for its slot. A slot at
+/// or after the stage's end (`deadline`, for a timed stage) is refused: the stage lasts what
+/// it says, whichever of the stage's timer and the slot's timer fires first.
 #[derive(Debug)]
 pub struct Limiter {
     interval: std::time::Duration,
     next: Mutex<Option<Instant>>,
+    deadline: Option<Instant>,
 }
 
 impl Limiter {
     /// `None` for a rate that is not positive (no limit).
-    pub fn new(per_sec: f64) -> Option<Self> {
+    pub fn new(per_sec: f64, deadline: Option<Instant>) -> Option<Self> {
         (per_sec > 0.0 && per_sec.is_finite()).then(|| Limiter {
             interval: std::time::Duration::from_secs_f64(1.0 / per_sec),
             next: Mutex::new(None),
+            deadline,
         })
     }
 
@@ -214,12 +218,17 @@ impl Limiter {
         slot
     }
 
-    /// Waits for this caller's start slot.
-    pub async fn acquire(&self) {
+    /// Waits for this caller's start slot: `false` (at once) when the slot falls at or after
+    /// the deadline.
+    pub async fn acquire(&self) -> bool {
         let slot = self.reserve(Instant::now());
+        if self.deadline.is_some_and(|d| slot >= d) {
+            return false;
+        }
         if slot > Instant::now() {
             sleep_until(slot).await;
         }
+        true
     }
 }
 
@@ -439,15 +448,32 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn limiter_spaces_starts() {
-        let limiter = Limiter::new(10.0).unwrap();
+        let limiter = Limiter::new(10.0, None).unwrap();
         let start = Instant::now();
         let mut seen = Vec::new();
         for _ in 0..5 {
-            limiter.acquire().await;
+            assert!(limiter.acquire().await);
             seen.push(start.elapsed().as_millis());
         }
         assert_eq!(seen, vec![0, 100, 200, 300, 400]);
-        assert!(Limiter::new(0.0).is_none());
+        assert!(Limiter::new(0.0, None).is_none());
+    }
+
+    /// `hold … for 1s limit 10/s`: slots at 0, 100, …, 900 ms start; the one at 1 s (the
+    /// stage's end) is refused at once, without waiting for it.
+    #[tokio::test(start_paused = true)]
+    async fn limiter_refuses_a_slot_at_the_stage_end() {
+        let start = Instant::now();
+        let limiter = Limiter::new(10.0, Some(start + std::time::Duration::from_secs(1))).unwrap();
+        let mut started = 0;
+        for _ in 0..10 {
+            assert!(limiter.acquire().await);
+            started += 1;
+        }
+        assert_eq!(started, 10);
+        assert_eq!(start.elapsed().as_millis(), 900);
+        assert!(!limiter.acquire().await);
+        assert_eq!(start.elapsed().as_millis(), 900, "refused without waiting");
     }
 
     #[tokio::test(start_paused = true)]
