@@ -58,6 +58,10 @@ pub struct ProxyMetrics {
     /// Forwarded requests whose upstream could not be reached or failed before answering
     /// (answered 502).
     pub upstream_errors: u64,
+    /// Upstream errors by cause (`client error (Connect): invalid peer certificate:
+    /// UnknownIssuer`), at most [`ERROR_KINDS`] distinct ones (then `other`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub upstream_error_kinds: BTreeMap<String, u64>,
     /// From sending to the upstream to its response head, µs.
     pub upstream_latency: Histogram,
     /// Injected faults by rule (as written) and by kind.
@@ -79,6 +83,9 @@ pub struct FaultCount {
     pub count: u64,
 }
 
+/// How many distinct upstream error causes a proxy keeps (the rest count as `other`).
+pub(crate) const ERROR_KINDS: usize = 8;
+
 impl ProxyMetrics {
     pub fn new(name: &str, listen: &str, upstream: &str, predicates: usize) -> Self {
         ProxyMetrics {
@@ -88,6 +95,26 @@ impl ProxyMetrics {
             matches: vec![0; predicates],
             ..ProxyMetrics::default()
         }
+    }
+
+    /// Counts one upstream error (answered 502), with its cause.
+    pub fn upstream_error(&mut self, why: &str) {
+        self.upstream_errors += 1;
+        self.add_error_kind(why, 1);
+    }
+
+    fn add_error_kind(&mut self, why: &str, n: u64) {
+        let key = if self.upstream_error_kinds.len() < ERROR_KINDS
+            || self.upstream_error_kinds.contains_key(why)
+        {
+            why
+        } else {
+            "other"
+        };
+        *self
+            .upstream_error_kinds
+            .entry(key.to_string())
+            .or_default() += n;
     }
 
     /// Faults of one kind (`"503"`, `"reset"`, `"delay"`), over every rule.
@@ -136,6 +163,9 @@ impl ProxyMetrics {
         self.requests += other.requests;
         self.connections += other.connections;
         self.forwarded += other.forwarded;
+        for (why, n) in &other.upstream_error_kinds {
+            self.add_error_kind(why, *n);
+        }
         for (status, n) in &other.upstream_status {
             *self.upstream_status.entry(*status).or_default() += n;
         }

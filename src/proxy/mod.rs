@@ -37,6 +37,8 @@ pub struct ProxyConfig {
     /// Conditions to count per request (`proxy NAME: count(…)`), see
     /// [`crate::metrics::proxy_predicates`]; empty when no SLO reads them.
     pub predicates: Vec<Expr>,
+    /// `ca "path.pem"`: certificates trusted for an `https://` upstream, besides the system's.
+    pub ca: Option<String>,
 }
 
 /// The fault rules in force at a proxy while one scenario runs.
@@ -201,10 +203,9 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, String> {
     let upstream = if config.tcp {
         Upstream::Tcp(config.upstream.clone())
     } else {
-        Upstream::Http(
-            http::Upstream::parse(&config.upstream)?,
-            Box::new(http::client()),
-        )
+        let upstream = http::Upstream::parse(&config.upstream)?;
+        let client = http::client(&upstream, config.ca.as_deref())?;
+        Upstream::Http(upstream, Box::new(client))
     };
     let listener = TcpListener::bind(config.listen)
         .await
@@ -321,7 +322,7 @@ impl Proxies {
                 url.clone()
             } else {
                 return Err(format!(
-                    "proxy `{}`: upstream `{}` is neither a URL (`http://host:port`) nor a target",
+                    "proxy `{}`: upstream `{}` is neither a URL (`http://host:port`, `https://…`) nor a target",
                     p.name, p.upstream
                 ));
             };
@@ -337,6 +338,7 @@ impl Proxies {
                 upstream,
                 tcp: p.tcp,
                 predicates: predicates.clone(),
+                ca: p.ca.clone(),
             };
             match start(config).await {
                 Ok(h) => out.running.push(h),
