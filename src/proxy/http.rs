@@ -149,7 +149,7 @@ pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>, cancel: Ca
         let _ = stream.set_nodelay(true);
         {
             let mut rec = shared.recorder();
-            let slot = rec.current;
+            let slot = rec.now();
             rec.slot(slot).connections += 1;
         }
         let shared = shared.clone();
@@ -311,8 +311,8 @@ impl Scope for RequestScope<'_> {
 /// What the proxy knows of a request once its fate is decided, for the `count(…)` conditions
 /// of proxy SLOs (evaluated when its answer is known: [`Facts::answered`]).
 struct Facts {
-    /// The scenario it arrived in (`None`: before the first).
-    slot: Option<usize>,
+    /// The scenario it arrived in and where on its time line.
+    slot: super::Slot,
     call: u64,
     method: String,
     path: String,
@@ -666,7 +666,7 @@ async fn pump(
     ctl: Arc<ConnCtl>,
     progress: Arc<Progress>,
     shared: Arc<Shared>,
-    slot: Option<usize>,
+    slot: super::Slot,
 ) {
     let bytes = pump_frames(body, &tx, fault, &ctl, &progress).await;
     shared.recorder().slot(slot).bytes_down += bytes;
