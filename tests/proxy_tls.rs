@@ -175,3 +175,49 @@ async fn a_ca_file_that_is_not_pem_stops_the_proxy_at_start() {
     };
     assert!(e.contains("no PEM certificate"), "{e}");
 }
+
+/// End to end: `ca "ca.pem"` beside the file (paths are relative to it), `stress run` through
+/// the proxy to the TLS upstream, and the proxy's SLOs see the forwarded requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stress_run_trusts_the_ca_named_in_the_file() {
+    let (up, pem) = tls_upstream().await;
+    let ca = temp_file("proxy_tls", "run-ca.pem", &pem);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = format!(
+        r#"target via = "http://127.0.0.1:{port}"
+proxy provider {{
+  listen "127.0.0.1:{port}"
+  upstream "https://localhost:{up}"
+  ca "run-ca.pem"
+}}
+workload w {{
+  request models: get via "/v1/models" {{
+    check status == 200
+    check contains(body, "sni=localhost")
+  }}
+}}
+test "tls upstream" {{
+  workload w
+  profile {{ users 1, iterations 3 }}
+  slo {{
+    success_rate == 100%
+    proxy provider: forwarded == 3
+    proxy provider: upstream_errors == 0
+  }}
+}}
+"#,
+        up = up.port()
+    );
+    let path = ca.with_file_name("tls_run.stress");
+    std::fs::write(&path, text).unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        crate::support::stress(&["run", "--color", "never", path.to_str().unwrap()])
+    })
+    .await
+    .unwrap();
+    crate::support::assert_exit(&out, 0);
+}
