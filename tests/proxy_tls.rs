@@ -221,3 +221,72 @@ test "tls upstream" {{
     .unwrap();
     crate::support::assert_exit(&out, 0);
 }
+
+/// Without `ca`, `stress run` through the proxy gets 502s, and every artifact names the cause:
+/// the text report, summary.json (valid against the schema) and report.md.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reports_name_the_cause_of_upstream_errors() {
+    let (up, _) = tls_upstream().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = format!(
+        r#"target via = "http://127.0.0.1:{port}"
+proxy provider {{
+  listen "127.0.0.1:{port}"
+  upstream "https://localhost:{up}"
+}}
+workload w {{
+  request models: get via "/v1/models"
+}}
+test "untrusted upstream" {{
+  workload w
+  profile {{ users 1, iterations 3 }}
+  slo {{ proxy provider: upstream_errors == 0 }}
+}}
+"#,
+        up = up.port()
+    );
+    let path = temp_file("proxy_tls", "untrusted_run.stress", &text);
+    let out_dir = path.with_file_name("untrusted_out");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let args = [
+        "run".to_string(),
+        "--color".into(),
+        "never".into(),
+        "--out".into(),
+        out_dir.display().to_string(),
+        path.display().to_string(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::support::stress(&args)
+    })
+    .await
+    .unwrap();
+    crate::support::assert_exit(&out, 1);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("upstream error ×3:"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("UnknownIssuer"), "{line}");
+    let summary = crate::artifacts::read_json(&out_dir.join("summary.json"));
+    crate::artifacts::schema::validate_summary(&summary);
+    let cause = &summary["tests"][0]["proxies"][0]["upstream_error_causes"][0];
+    assert_eq!(cause["count"], 3, "{cause}");
+    assert!(
+        cause["name"]
+            .as_str()
+            .unwrap()
+            .contains("invalid peer certificate"),
+        "{cause}"
+    );
+    let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(md.contains("upstream error"), "{md}");
+    let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(html.contains("upstream error ×3"), "report.html");
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
