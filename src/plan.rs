@@ -39,6 +39,10 @@ pub struct Proxy {
     /// `proxy NAME tcp { … }`: forwards bytes, faults decided per connection.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub tcp: bool,
+    /// `ca "path.pem"`: certificates trusted for an `https://` upstream, besides the system's
+    /// roots (the path as resolved against the file's folder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -18,6 +18,7 @@ mod merge;
 mod proxy;
 mod proxy_slo;
 mod proxy_tcp;
+mod proxy_tls;
 mod robustness;
 mod run;
 mod runtime;

@@ -112,6 +112,7 @@ async fn proxy_to(up: &Upstream) -> ProxyHandle {
         upstream: format!("http://{}", up.addr),
         tcp: false,
         predicates: vec![],
+        ca: None,
     })
     .await
     .unwrap()

@@ -289,3 +289,69 @@ test "two proxies" {{
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(stdout.contains("PASSED: 10 of 10"), "{stdout}");
 }
+
+/// `proxy NAME: … before/during/after chaos` and `during STAGE` read what arrived at the proxy
+/// in that phase (on the scenario's clock). 10 requests a second for 3 s; the window, 1.05 s
+/// to 2.05 s, lies between arrivals, so about 11 come before it, 10 during and 9 after (the
+/// bounds leave room for a loaded machine); every one during it is answered 503 by the proxy,
+/// none outside it. The last SLO must fail with the phase's own value, 0.
+#[test]
+fn proxy_slos_split_by_phase() {
+    let port = free_port();
+    let text = format!(
+        r#"target llm mock {{ api openai, latency 1ms..2ms }}
+target gw = "http://127.0.0.1:{port}"
+proxy provider {{
+  listen "127.0.0.1:{port}"
+  upstream "llm"
+}}
+workload chat {{
+  request chat: post gw "/v1/chat/completions" {{
+    json {{ model: "m", messages: [{{ role: "user", content: "hi" }}] }}
+    timeout 2s
+  }}
+}}
+scenario outage {{ error_rate(100%, 503) }}
+test "phases" {{
+  workload chat
+  profile {{
+    rate 10/s for 1s as warm
+    rate 10/s for 2s as hot
+  }}
+  inject at proxy provider
+  chaos from 1050ms to 2050ms {{ faults outage at proxy provider }}
+  slo {{
+    proxy provider: requests before chaos >= 8
+    proxy provider: requests during chaos >= 8
+    proxy provider: requests after chaos >= 7
+    proxy provider: requests == requests before chaos + requests during chaos + requests after chaos
+    proxy provider: count(fault != none) before chaos == 0
+    proxy provider: count(fault != none) after chaos == 0
+    proxy provider: count(fault == 503) during chaos == requests during chaos
+    proxy provider: count(fault != none) == count(fault != none) during chaos
+    proxy provider: rate(injected) during chaos == 100%
+    proxy provider: forwarded == 0 during chaos
+    proxy provider: forwarded before chaos == requests before chaos
+    proxy provider: p95(upstream_latency) after chaos < 1s
+    proxy provider: requests during warm >= 8
+    proxy provider: requests during hot >= 17
+    proxy provider: requests during warm + requests during hot == requests
+    proxy provider: count(fault != none) before chaos >= 1
+  }}
+}}
+"#
+    );
+    let path = temp_file("proxy-slo", "phases.stress", &text);
+    let run = stress_bin(&["run", "--quiet", "--color", "never", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_exit(&run, 1);
+    assert!(
+        stderr.contains("proxy provider: count(fault != none) before chaos was 0, limit is >= 1"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches(" was ").count(),
+        1,
+        "only the last SLO fails:\n{stderr}"
+    );
+}

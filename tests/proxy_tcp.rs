@@ -44,6 +44,7 @@ async fn tcp_proxy(upstream: SocketAddr) -> ProxyHandle {
         upstream: upstream.to_string(),
         tcp: true,
         predicates: vec![],
+        ca: None,
     })
     .await
     .unwrap()

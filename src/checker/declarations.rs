@@ -316,11 +316,57 @@ impl<'a> Checker<'a> {
                         }
                     }
                 }
+                // `ca "certs/ca.pem"`: PEM certificates trusted for an `https://` upstream (on
+                // top of the system's roots), e.g. a test's self-signed one.
+                "ca" => {
+                    let ty = self.expr(&s.value, &Place::Const);
+                    self.expect_ty(&s.value, &ty, &Ty::Str);
+                    let upstream = p
+                        .settings
+                        .iter()
+                        .find(|u| u.key.text == "upstream")
+                        .and_then(|u| u.value.as_plain_str());
+                    if p.tcp.is_some() {
+                        self.bad_value(
+                            s.key.span,
+                            "a tcp proxy forwards bytes: it has no TLS to trust a `ca` for",
+                            "not at a tcp proxy",
+                            Some("remove `ca`; a tcp proxy passes TLS through untouched".into()),
+                        );
+                    } else if upstream
+                        .as_deref()
+                        .is_some_and(|u| u.starts_with("http://"))
+                    {
+                        self.bad_value(
+                            s.key.span,
+                            "`ca` trusts the certificate of an `https://` upstream; this one is `http://`",
+                            "needs an `https://` upstream",
+                            Some("write `upstream \"https://…\"`, or remove `ca`".into()),
+                        );
+                    } else if let (Some(path), Some(dir)) = (s.value.as_plain_str(), self.base_dir)
+                    {
+                        if let Err(err) = std::fs::metadata(dir.join(&path)) {
+                            let reason = match err.kind() {
+                                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                                std::io::ErrorKind::PermissionDenied => {
+                                    "permission denied".to_string()
+                                }
+                                _ => err.to_string(),
+                            };
+                            self.bad_value(
+                                s.value.span,
+                                &format!("CA file `{path}` cannot be read: {reason}"),
+                                "not a readable file",
+                                Some("paths are relative to the .stress file's folder".into()),
+                            );
+                        }
+                    }
+                }
                 other => self.unknown_setting(
                     "proxy setting",
                     other,
                     s.key.span,
-                    &["listen", "upstream"],
+                    &["listen", "upstream", "ca"],
                 ),
             }
         }

@@ -1,10 +1,10 @@
 //! `check` for SLOs under `proxy NAME:`: the assertion reads what that proxy measured
 //! (`requests`, `forwarded`, `upstream_errors`, `bytes_up`, `bytes_down`,
 //! `p95(upstream_latency)`, `count(…)` and `rate(…)` over the proxy's request record). What a
-//! proxy cannot measure (the client's metrics, a step, a phase, `in every`, a record field
-//! such as `attempt`) is a `not_at_proxy` error at the word, with a label at the qualifier.
+//! proxy cannot measure (the client's metrics, a step, `in every`, a record field such as
+//! `attempt`) is a `not_at_proxy` error at the word, with a label at the qualifier.
 
-use super::check::{Checker, Place};
+use super::check::{Checker, Place, SloCtx};
 use super::error::CheckError;
 use super::types::Ty;
 use crate::ast::*;
@@ -12,8 +12,10 @@ use crate::source::Span;
 use crate::vocab::{self, MetricArg, MetricFn, MetricName, ProxyMetric, ProxyQuantity};
 
 /// The `proxy NAME:` qualifier an assertion carries.
-pub(crate) struct ProxyAt<'a> {
+pub(crate) struct ProxyAt<'a, 'c> {
     pub(crate) name: &'a str,
+    /// The test's phases and chaos window, for `proxy NAME: requests during chaos`.
+    pub(crate) ctx: &'a SloCtx<'c>,
     pub(crate) prefix: Span,
     /// A `proxy NAME tcp { … }`: no requests, only connections.
     pub(crate) tcp: bool,
@@ -28,7 +30,13 @@ const TCP_MEASURES: &str = "connections, forwarded, upstream_errors, bytes_up, b
      p95(upstream_latency) (the connect time), count(…) and rate(…) over call, fault, injected, proxy";
 
 impl Checker<'_> {
-    pub(crate) fn not_at_proxy(&mut self, at: &ProxyAt<'_>, span: Span, what: &str, help: &str) {
+    pub(crate) fn not_at_proxy(
+        &mut self,
+        at: &ProxyAt<'_, '_>,
+        span: Span,
+        what: &str,
+        help: &str,
+    ) {
         self.problems.push(CheckError::NotAtProxy {
             what: what.to_string(),
             span: span.into(),
@@ -40,7 +48,7 @@ impl Checker<'_> {
 
     /// An assertion under `proxy NAME:`: a comparison whose sides read the proxy's
     /// measurements or constants.
-    pub(crate) fn proxy_assertion(&mut self, expr: &Expr, at: &ProxyAt<'_>) {
+    pub(crate) fn proxy_assertion(&mut self, expr: &Expr, at: &ProxyAt<'_, '_>) {
         let ExprKind::Binary { op, lhs, rhs } = &expr.kind else {
             self.problems.push(CheckError::BadSlo {
                 message: "an SLO compares a metric with a bound".into(),
@@ -80,7 +88,7 @@ impl Checker<'_> {
     }
 
     /// The type of one side under `proxy NAME:`, and whether it reads a measurement.
-    fn proxy_side(&mut self, e: &Expr, at: &ProxyAt<'_>) -> (Ty, bool) {
+    fn proxy_side(&mut self, e: &Expr, at: &ProxyAt<'_, '_>) -> (Ty, bool) {
         match &e.kind {
             ExprKind::Name(n) => {
                 if let Some(m) = ProxyMetric::from_name(&n.text) {
@@ -173,14 +181,10 @@ impl Checker<'_> {
                     }
                 }
             }
-            ExprKind::Phase { name, .. } => {
-                self.not_at_proxy(
-                    at,
-                    name.span,
-                    &format!("a phase (`{}`)", name.text),
-                    "a proxy's measurements are not split by phase: they cover each scenario whole",
-                );
-                (Ty::Any, true)
+            // `requests during chaos`: what arrived at the proxy in that phase.
+            ExprKind::Phase { base, phase, name } => {
+                self.phase_ref(*phase, name, at.ctx);
+                self.proxy_side(base, at)
             }
             ExprKind::StepOf { step, .. } => {
                 self.not_at_proxy(
@@ -211,7 +215,13 @@ impl Checker<'_> {
     }
 
     /// `count(…)`/`rate(…)` at a proxy: a condition over the proxy's request record.
-    fn proxy_condition(&mut self, f: &Name, func: MetricFn, arg: &Expr, at: &ProxyAt<'_>) -> Ty {
+    fn proxy_condition(
+        &mut self,
+        f: &Name,
+        func: MetricFn,
+        arg: &Expr,
+        at: &ProxyAt<'_, '_>,
+    ) -> Ty {
         let mut names = Vec::new();
         record_names(arg, &mut names);
         let mut client_only = false;

@@ -98,6 +98,7 @@ impl Checker<'_> {
                         name: &proxy.name.text,
                         prefix: proxy.span,
                         tcp: self.is_tcp_proxy(&proxy.name.text),
+                        ctx,
                     };
                     if let Some(step) = prefixes.iter().find(|p| p.kind == SloPrefixKind::Step) {
                         self.not_at_proxy(
@@ -112,7 +113,7 @@ impl Checker<'_> {
                             &at,
                             d.span,
                             "`in every`",
-                            "a proxy's measurements cover each scenario whole",
+                            "a proxy's measurements are split by scenario and phase, not by window",
                         );
                     }
                     self.proxy_assertion(expr, &at);
@@ -280,7 +281,7 @@ impl Checker<'_> {
         });
     }
 
-    fn phase_ref(&mut self, _phase: PhaseKind, name: &Name, ctx: &SloCtx<'_>) {
+    pub(super) fn phase_ref(&mut self, _phase: PhaseKind, name: &Name, ctx: &SloCtx<'_>) {
         if name.text == "chaos" {
             if !ctx.has_chaos {
                 self.problems.push(CheckError::UnknownPhase {

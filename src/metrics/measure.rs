@@ -269,7 +269,9 @@ fn measure(
             iterations()?;
             (sel.retries_by(*reason) as f64, Unit::Number)
         }
-        Metric::Proxy { proxy, measure } => return proxy_measure(proxy, measure, m, scope),
+        Metric::Proxy { proxy, measure } => {
+            return proxy_measure(proxy, measure, filter, m, scope);
+        }
         Metric::MemoryGrowth { .. }
         | Metric::MaxRss { .. }
         | Metric::Cpu { .. }
@@ -308,11 +310,14 @@ fn measure(
     })
 }
 
-/// A proxy's measurement over the scenario's whole run (`proxy NAME:`). Counts are values
-/// even when 0; a statistic, `count` or `rate` over no requests is `NoData`.
+/// A proxy's measurement over the scenario's whole run (`proxy NAME:`), or over the phases the
+/// filter names (`proxy NAME: requests during chaos`: the segments of the time line the
+/// proxy's requests arrived in). Counts are values even when 0; a statistic, `count` or
+/// `rate` over no requests is `NoData`.
 fn proxy_measure(
     proxy: &str,
     measure: &ProxyMeasure,
+    filter: &Filter,
     m: &Metrics,
     scope: &Scope<'_>,
 ) -> Result<(f64, Unit), Missing> {
@@ -326,7 +331,27 @@ fn proxy_measure(
         .iter()
         .find(|p| p.name == proxy)
         .ok_or_else(|| Missing::NoData(format!("proxy `{proxy}` recorded nothing")))?;
-    let no_requests = || Missing::NoData(format!("proxy `{proxy}` received no requests"));
+    let selected;
+    let (p, during) = match &filter.phase {
+        None => (p, String::new()),
+        Some(phase) => {
+            let PhaseSelect::Segments(list) = m.timeline.select(phase) else {
+                return Err(Missing::NoData(format!("no stage named `{}`", phase.name)));
+            };
+            selected = p.select(|s| list.contains(&s)).ok_or_else(|| {
+                Missing::NotMeasured(format!(
+                    "proxy `{proxy}`'s measurements were not split by phase (metrics.json from an older stress)"
+                ))
+            })?;
+            let when = match phase.when {
+                crate::ast::PhaseKind::Before => "before",
+                crate::ast::PhaseKind::During => "during",
+                crate::ast::PhaseKind::After => "after",
+            };
+            (&selected, format!(" {when} `{}`", phase.name))
+        }
+    };
+    let no_requests = || Missing::NoData(format!("proxy `{proxy}` received no requests{during}"));
     Ok(match measure {
         ProxyMeasure::Requests => (p.requests as f64, Unit::Number),
         ProxyMeasure::Connections => (p.connections as f64, Unit::Number),
@@ -342,8 +367,9 @@ fn proxy_measure(
                 Stat::Min => h.min().map(|v| v as f64),
                 Stat::Mean => h.mean(),
             };
-            let value = value
-                .ok_or_else(|| Missing::NoData(format!("proxy `{proxy}` forwarded no requests")))?;
+            let value = value.ok_or_else(|| {
+                Missing::NoData(format!("proxy `{proxy}` forwarded no requests{during}"))
+            })?;
             (round_sig(value, SIGFIG), Unit::Duration)
         }
         ProxyMeasure::Count(e) | ProxyMeasure::Rate(e) => {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::histogram::Histogram;
+use super::segment::Segment;
 use crate::plan::{Expr, Metric, ProxyMeasure, SloExpr, Test};
 
 /// The conditions of the test's `proxy NAME: count(…)`/`rate(…)` SLOs, each once, in the
@@ -58,6 +59,10 @@ pub struct ProxyMetrics {
     /// Forwarded requests whose upstream could not be reached or failed before answering
     /// (answered 502).
     pub upstream_errors: u64,
+    /// Upstream errors by cause (`client error (Connect): invalid peer certificate:
+    /// UnknownIssuer`), at most [`ERROR_KINDS`] distinct ones (then `other`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub upstream_error_kinds: BTreeMap<String, u64>,
     /// From sending to the upstream to its response head, µs.
     pub upstream_latency: Histogram,
     /// Injected faults by rule (as written) and by kind.
@@ -69,6 +74,20 @@ pub struct ProxyMetrics {
     /// Requests for which each of `Metrics::proxy_predicates` held, in that order.
     #[serde(default)]
     pub matches: Vec<u64>,
+    /// The same measurements split by where each request fell on the test's time line (the
+    /// profile stage and the part of the `chaos` window it arrived in, by its arrival at the
+    /// proxy on the scenario's clock), for `proxy NAME: … during chaos`. The entries' own
+    /// `segments` are empty; the fields above are their sum. Empty in metrics.json written
+    /// before proxies were split by phase.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<ProxySegment>,
+}
+
+/// What a proxy measured in one segment of the time line.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProxySegment {
+    pub segment: Segment,
+    pub metrics: ProxyMetrics,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +98,9 @@ pub struct FaultCount {
     pub count: u64,
 }
 
+/// How many distinct upstream error causes a proxy keeps (the rest count as `other`).
+pub(crate) const ERROR_KINDS: usize = 8;
+
 impl ProxyMetrics {
     pub fn new(name: &str, listen: &str, upstream: &str, predicates: usize) -> Self {
         ProxyMetrics {
@@ -88,6 +110,26 @@ impl ProxyMetrics {
             matches: vec![0; predicates],
             ..ProxyMetrics::default()
         }
+    }
+
+    /// Counts one upstream error (answered 502), with its cause.
+    pub fn upstream_error(&mut self, why: &str) {
+        self.upstream_errors += 1;
+        self.add_error_kind(why, 1);
+    }
+
+    fn add_error_kind(&mut self, why: &str, n: u64) {
+        let key = if self.upstream_error_kinds.len() < ERROR_KINDS
+            || self.upstream_error_kinds.contains_key(why)
+        {
+            why
+        } else {
+            "other"
+        };
+        *self
+            .upstream_error_kinds
+            .entry(key.to_string())
+            .or_default() += n;
     }
 
     /// Faults of one kind (`"503"`, `"reset"`, `"delay"`), over every rule.
@@ -136,6 +178,9 @@ impl ProxyMetrics {
         self.requests += other.requests;
         self.connections += other.connections;
         self.forwarded += other.forwarded;
+        for (why, n) in &other.upstream_error_kinds {
+            self.add_error_kind(why, *n);
+        }
         for (status, n) in &other.upstream_status {
             *self.upstream_status.entry(*status).or_default() += n;
         }
@@ -152,6 +197,49 @@ impl ProxyMetrics {
         for (mine, theirs) in self.matches.iter_mut().zip(&other.matches) {
             *mine += theirs;
         }
+        for theirs in &other.segments {
+            self.segment_mut(theirs.segment).merge(&theirs.metrics);
+        }
+    }
+
+    /// The measurements of one segment (made empty when it has none yet).
+    pub fn segment_mut(&mut self, segment: Segment) -> &mut ProxyMetrics {
+        let at = match self.segments.iter().position(|s| s.segment == segment) {
+            Some(i) => i,
+            None => {
+                let metrics =
+                    ProxyMetrics::new(&self.name, &self.listen, &self.upstream, self.matches.len());
+                self.segments.push(ProxySegment { segment, metrics });
+                self.segments.len() - 1
+            }
+        };
+        &mut self.segments[at].metrics
+    }
+
+    /// The sum of the segments `keep` selects (no segments of its own); `None` when these
+    /// measurements are not split by segment.
+    pub fn select(&self, keep: impl Fn(Segment) -> bool) -> Option<ProxyMetrics> {
+        if self.segments.is_empty() {
+            return None;
+        }
+        let mut out =
+            ProxyMetrics::new(&self.name, &self.listen, &self.upstream, self.matches.len());
+        for s in self.segments.iter().filter(|s| keep(s.segment)) {
+            out.merge(&s.metrics);
+        }
+        Some(out)
+    }
+
+    /// Fills the totals from the segments (what the recorder wrote there) and sorts them.
+    pub fn sum_segments(&mut self) {
+        let segments = std::mem::take(&mut self.segments);
+        for s in &segments {
+            let mut m = s.metrics.clone();
+            m.segments.clear();
+            self.merge(&m);
+        }
+        self.segments = segments;
+        self.segments.sort_by_key(|s| s.segment);
     }
 }
 
@@ -213,5 +301,44 @@ mod tests {
         assert_eq!(into.len(), 2);
         assert_eq!((into[0].name.as_str(), into[0].requests), ("p", 2));
         assert_eq!((into[1].name.as_str(), into[1].requests), ("q", 1));
+    }
+
+    #[test]
+    fn segments_sum_to_the_totals_and_merge_by_segment() {
+        use crate::metrics::ChaosPart;
+        let seg = |stage, chaos| Segment { stage, chaos };
+        let before = seg(0, ChaosPart::Before);
+        let during = seg(0, ChaosPart::During);
+        // As the recorder writes: nothing at the top, everything in segments.
+        let mut run = ProxyMetrics::new("p", "127.0.0.1:1", "http://u", 1);
+        for _ in 0..3 {
+            let m = run.segment_mut(before);
+            m.requests += 1;
+            m.forwarded += 1;
+            m.upstream_latency.record(1000);
+        }
+        let m = run.segment_mut(during);
+        m.requests += 2;
+        m.fault("r", "503".into());
+        m.fault("r", "503".into());
+        m.matches[0] += 2;
+        run.sum_segments();
+        assert_eq!((run.requests, run.forwarded, run.injected()), (5, 3, 2));
+        assert_eq!(run.matches, vec![2]);
+        let chaos = run.select(|s| s == during).unwrap();
+        assert_eq!(
+            (chaos.requests, chaos.forwarded, chaos.matches[0]),
+            (2, 0, 2)
+        );
+        assert!(chaos.segments.is_empty());
+        // Two runs merged (`stress merge`): totals and each segment add up.
+        let mut merged = run.clone();
+        merged.merge(&run);
+        assert_eq!(merged.requests, 10);
+        let calm = merged.select(|s| s == before).unwrap();
+        assert_eq!((calm.requests, calm.upstream_latency.count()), (6, 6));
+        // Measurements from before the split have no segments to select from.
+        let old = ProxyMetrics::new("p", "", "", 0);
+        assert!(old.select(|_| true).is_none());
     }
 }

@@ -19,6 +19,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -31,16 +32,50 @@ use super::{Shared, fault_kind};
 use crate::eval::{EvalError, Field, Scope, Value};
 use crate::plan::{Builtin, Fault};
 
-pub(super) type UpstreamClient = Client<HttpConnector, Incoming>;
+pub(super) type UpstreamClient = Client<HttpsConnector<HttpConnector>, Incoming>;
 type ProxyBody = BoxBody<Bytes, io::Error>;
 
-/// Connection: keep-alive pool to the upstream, no Nagle.
-pub(super) fn client() -> UpstreamClient {
+/// Connection: keep-alive pool to the upstream, no Nagle; `https://` over rustls (SNI and
+/// certificate checks against the upstream's host), trusting the system's roots and the
+/// certificates of `ca` (a PEM file). An `http://` upstream never builds the TLS roots.
+pub(super) fn client(upstream: &Upstream, ca: Option<&str>) -> Result<UpstreamClient, String> {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
-    Client::builder(TokioExecutor::new())
+    connector.enforce_http(false);
+    let mut roots = rustls::RootCertStore::empty();
+    if upstream.tls {
+        // Unreadable system certificates are skipped: a `ca` may be all the test needs.
+        let native = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(native.certs);
+        if let Some(path) = ca {
+            use rustls_pki_types::pem::PemObject;
+            let certs = rustls_pki_types::CertificateDer::pem_file_iter(path)
+                .map_err(|e| format!("ca `{path}`: {e}"))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("ca `{path}`: {e}"))?;
+            if certs.is_empty() {
+                return Err(format!("ca `{path}`: no PEM certificate in it"));
+            }
+            for cert in certs {
+                roots.add(cert).map_err(|e| format!("ca `{path}`: {e}"))?;
+            }
+        }
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let https = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(connector);
+    Ok(Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(30))
-        .build(connector)
+        .build(https))
 }
 
 /// Where requests go: `origin` + `prefix` + the request's path and query.
@@ -48,16 +83,22 @@ pub(super) struct Upstream {
     origin: String,
     authority: HeaderValue,
     prefix: String,
+    /// `https://`
+    tls: bool,
 }
 
 impl Upstream {
     pub(super) fn parse(text: &str) -> Result<Upstream, String> {
         let url = url::Url::parse(text).map_err(|e| format!("upstream `{text}`: {e}"))?;
-        if url.scheme() != "http" {
-            return Err(format!(
-                "upstream `{text}`: only `http://` upstreams are supported (https is not yet)"
-            ));
-        }
+        let tls = match url.scheme() {
+            "http" => false,
+            "https" => true,
+            other => {
+                return Err(format!(
+                    "upstream `{text}`: `{other}://` is not HTTP (write `http://` or `https://`)"
+                ));
+            }
+        };
         let host = url
             .host_str()
             .ok_or_else(|| format!("upstream `{text}` has no host"))?;
@@ -66,11 +107,28 @@ impl Upstream {
             None => host.to_string(),
         };
         Ok(Upstream {
-            origin: format!("http://{authority}"),
+            origin: format!("{}://{authority}", url.scheme()),
             authority: HeaderValue::from_str(&authority).map_err(|e| e.to_string())?,
             prefix: url.path().trim_end_matches('/').to_string(),
+            tls,
         })
     }
+}
+
+/// An upstream failure in words: each cause of the chain (`client error (Connect): invalid
+/// peer certificate: UnknownIssuer`), not hyper's outermost "client error (Connect)" alone.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Accepts connections until cancelled; each connection is served by hyper (HTTP/1.1,
@@ -91,7 +149,7 @@ pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>, cancel: Ca
         let _ = stream.set_nodelay(true);
         {
             let mut rec = shared.recorder();
-            let slot = rec.current;
+            let slot = rec.now();
             rec.slot(slot).connections += 1;
         }
         let shared = shared.clone();
@@ -253,8 +311,8 @@ impl Scope for RequestScope<'_> {
 /// What the proxy knows of a request once its fate is decided, for the `count(…)` conditions
 /// of proxy SLOs (evaluated when its answer is known: [`Facts::answered`]).
 struct Facts {
-    /// The scenario it arrived in (`None`: before the first).
-    slot: Option<usize>,
+    /// The scenario it arrived in and where on its time line.
+    slot: super::Slot,
     call: u64,
     method: String,
     path: String,
@@ -513,11 +571,12 @@ async fn forward(
     let response = match response {
         Ok(r) => r,
         Err(e) => {
-            shared.recorder().slot(facts.slot).upstream_errors += 1;
+            let why = error_chain(&e);
+            shared.recorder().slot(facts.slot).upstream_error(&why);
             facts.answered(&shared, Some(502));
             let mut r = Response::new(full(format!(
                 "{{\"error\":{{\"message\":\"stress proxy: upstream failed: {}\"}}}}",
-                e.to_string().replace('"', "'")
+                why.replace(['"', '\\'], "'")
             )));
             *r.status_mut() = StatusCode::BAD_GATEWAY;
             return Ok(r);
@@ -607,7 +666,7 @@ async fn pump(
     ctl: Arc<ConnCtl>,
     progress: Arc<Progress>,
     shared: Arc<Shared>,
-    slot: Option<usize>,
+    slot: super::Slot,
 ) {
     let bytes = pump_frames(body, &tx, fault, &ctl, &progress).await;
     shared.recorder().slot(slot).bytes_down += bytes;

@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::fault::FaultInjector;
 use crate::metrics::ProxyMetrics;
+use crate::metrics::{ChaosPart, Segment, Timeline};
 use crate::plan::{Chaos, Expr, Fault, Scenario};
 
 /// A proxy to start.
@@ -37,6 +38,8 @@ pub struct ProxyConfig {
     /// Conditions to count per request (`proxy NAME: count(…)`), see
     /// [`crate::metrics::proxy_predicates`]; empty when no SLO reads them.
     pub predicates: Vec<Expr>,
+    /// `ca "path.pem"`: certificates trusted for an `https://` upstream, besides the system's.
+    pub ca: Option<String>,
 }
 
 /// The fault rules in force at a proxy while one scenario runs.
@@ -83,17 +86,50 @@ impl ActiveFaults {
 /// runs (see [`ProxyHandle::stats_by_scenario`]).
 pub type ProxyStats = ProxyMetrics;
 
+/// Where on the time line a request (or connection) is recorded: the scenario it arrived in
+/// (`None`: before the first) and its segment on that scenario's clock.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slot {
+    scenario: Option<usize>,
+    segment: Segment,
+}
+
 /// Where a proxy records: one [`ProxyMetrics`] per scenario (by index in the test), plus what
-/// arrived before the first scenario started (folded into that scenario when it starts).
+/// arrived before the first scenario started (folded into that scenario when it starts). Each
+/// request is recorded in the segment of the time line it arrived in
+/// ([`ProxyMetrics::segments`]); the totals are summed when read.
 struct Recorder {
     current: Option<usize>,
+    /// When the current scenario started: the clock segments are placed by.
+    t0: Instant,
+    /// The test's stages and chaos window; without it, everything is in one segment.
+    timeline: Option<Timeline>,
     before: ProxyMetrics,
     by_scenario: Vec<Option<ProxyMetrics>>,
 }
 
 impl Recorder {
-    fn slot(&mut self, slot: Option<usize>) -> &mut ProxyMetrics {
-        match slot.or(self.current) {
+    /// The slot of what arrives now.
+    fn now(&self) -> Slot {
+        let segment = match (&self.timeline, self.current) {
+            (Some(t), Some(_)) => {
+                t.segment_at(u64::try_from(self.t0.elapsed().as_micros()).unwrap_or(u64::MAX))
+            }
+            // Before the first scenario: counted at its start.
+            (Some(t), None) => t.segment_at(0),
+            (None, _) => Segment {
+                stage: 0,
+                chaos: ChaosPart::Before,
+            },
+        };
+        Slot {
+            scenario: self.current,
+            segment,
+        }
+    }
+
+    fn shell(&mut self, scenario: Option<usize>) -> &mut ProxyMetrics {
+        match scenario.or(self.current) {
             None => &mut self.before,
             Some(i) => {
                 if self.by_scenario.len() <= i {
@@ -112,10 +148,14 @@ impl Recorder {
         }
     }
 
+    fn slot(&mut self, slot: Slot) -> &mut ProxyMetrics {
+        self.shell(slot.scenario).segment_mut(slot.segment)
+    }
+
     fn start_scenario(&mut self, index: usize) {
         if self.current.is_none() {
             let before = self.before.clone();
-            self.slot(Some(index)).merge(&before);
+            self.shell(Some(index)).merge(&before);
             let (name, listen, upstream, n) = (
                 before.name.clone(),
                 before.listen.clone(),
@@ -125,7 +165,8 @@ impl Recorder {
             self.before = ProxyMetrics::new(&name, &listen, &upstream, n);
         }
         self.current = Some(index);
-        self.slot(Some(index));
+        self.t0 = Instant::now();
+        self.shell(Some(index));
     }
 
     fn total(&self) -> ProxyMetrics {
@@ -133,7 +174,20 @@ impl Recorder {
         for s in self.by_scenario.iter().flatten() {
             total.merge(s);
         }
+        total.sum_segments();
         total
+    }
+
+    fn by_scenario(&self) -> Vec<Option<ProxyMetrics>> {
+        self.by_scenario
+            .iter()
+            .map(|s| {
+                s.clone().map(|mut s| {
+                    s.sum_segments();
+                    s
+                })
+            })
+            .collect()
     }
 }
 
@@ -175,9 +229,9 @@ impl Shared {
         self.stats.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The scenario a request that arrives now belongs to.
-    fn current_slot(&self) -> Option<usize> {
-        self.recorder().current
+    /// The scenario and segment a request that arrives now belongs to.
+    fn current_slot(&self) -> Slot {
+        self.recorder().now()
     }
 }
 
@@ -201,10 +255,9 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, String> {
     let upstream = if config.tcp {
         Upstream::Tcp(config.upstream.clone())
     } else {
-        Upstream::Http(
-            http::Upstream::parse(&config.upstream)?,
-            Box::new(http::client()),
-        )
+        let upstream = http::Upstream::parse(&config.upstream)?;
+        let client = http::client(&upstream, config.ca.as_deref())?;
+        Upstream::Http(upstream, Box::new(client))
     };
     let listener = TcpListener::bind(config.listen)
         .await
@@ -216,6 +269,8 @@ pub async fn start(config: ProxyConfig) -> Result<ProxyHandle, String> {
         faults: Mutex::new(None),
         stats: Mutex::new(Recorder {
             current: None,
+            t0: Instant::now(),
+            timeline: None,
             before: ProxyMetrics::new(
                 &config.name,
                 &addr.to_string(),
@@ -273,7 +328,13 @@ impl ProxyHandle {
     /// What the proxy saw in each scenario (`None`: the scenario did not run while it
     /// listened), indexed like the test's scenarios.
     pub fn stats_by_scenario(&self) -> Vec<Option<ProxyMetrics>> {
-        self.shared.recorder().by_scenario.clone()
+        self.shared.recorder().by_scenario()
+    }
+
+    /// Places what the proxy records on this test's time line (its stages and chaos window,
+    /// on each scenario's clock), so `proxy NAME: … during chaos` can select it.
+    pub fn set_timeline(&self, timeline: Timeline) {
+        self.shared.recorder().timeline = Some(timeline);
     }
 
     /// Stops accepting, drops every open connection and waits for the accept loop to end.
@@ -321,7 +382,7 @@ impl Proxies {
                 url.clone()
             } else {
                 return Err(format!(
-                    "proxy `{}`: upstream `{}` is neither a URL (`http://host:port`) nor a target",
+                    "proxy `{}`: upstream `{}` is neither a URL (`http://host:port`, `https://…`) nor a target",
                     p.name, p.upstream
                 ));
             };
@@ -337,9 +398,15 @@ impl Proxies {
                 upstream,
                 tcp: p.tcp,
                 predicates: predicates.clone(),
+                ca: p.ca.clone(),
             };
             match start(config).await {
-                Ok(h) => out.running.push(h),
+                Ok(h) => {
+                    if let Some(t) = plan.tests.get(test) {
+                        h.set_timeline(Timeline::new(t));
+                    }
+                    out.running.push(h);
+                }
                 Err(e) => {
                     out.shutdown().await;
                     return Err(format!("proxy `{}`: {e}", p.name));

@@ -216,7 +216,7 @@ async fn hold(mut client: TcpStream) {
 /// Counts the `count(…)` conditions of the test's proxy SLOs for one connection.
 fn count_predicates(
     shared: &Shared,
-    slot: Option<usize>,
+    slot: super::Slot,
     call: u64,
     delay: Duration,
     fault: Option<&Fault>,
@@ -272,7 +272,7 @@ impl Pump {
         mut from: OwnedReadHalf,
         mut to: OwnedWriteHalf,
         shared: &Shared,
-        slot: Option<usize>,
+        slot: super::Slot,
     ) -> End {
         let started = tokio::time::Instant::now();
         let piece = self
@@ -321,7 +321,7 @@ impl Pump {
         }
     }
 
-    fn count(&self, shared: &Shared, slot: Option<usize>, n: u64) {
+    fn count(&self, shared: &Shared, slot: super::Slot, n: u64) {
         let mut rec = shared.recorder();
         let stats = rec.slot(slot);
         if self.down {

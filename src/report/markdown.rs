@@ -185,6 +185,14 @@ fn write_proxy(out: &mut String, p: &super::ProxyReport) {
             p.bytes_down.to_string(),
         ]],
     );
+    if !p.upstream_error_causes.is_empty() {
+        let rows: Vec<Vec<String>> = p
+            .upstream_error_causes
+            .iter()
+            .map(|c| vec![code(&c.name), c.count.to_string()])
+            .collect();
+        table(out, &["upstream error", "count"], &[false, true], &rows);
+    }
     if !p.faults.is_empty() {
         let rows: Vec<Vec<String>> = p
             .faults

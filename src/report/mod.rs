@@ -75,6 +75,9 @@ pub struct ProxyReport {
     pub upstream_status: Vec<Count>,
     /// Forwarded requests whose upstream failed before its response head (answered 502).
     pub upstream_errors: u64,
+    /// The upstream errors by cause (`name`), e.g. a TLS handshake that failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub upstream_error_causes: Vec<Count>,
     /// From sending upstream to the response head, µs; `None` when nothing was forwarded.
     pub upstream_latency: Option<ProxyLatency>,
     /// Injected faults by rule (as written) and kind (`503`, `reset`, `delay`, …).
@@ -133,6 +136,15 @@ impl ProxyReport {
                 })
                 .collect(),
             upstream_errors: p.upstream_errors,
+            upstream_error_causes: p
+                .upstream_error_kinds
+                .iter()
+                .map(|(why, count)| Count {
+                    name: why.clone(),
+                    count: *count,
+                    pct: None,
+                })
+                .collect(),
             upstream_latency,
             faults: p
                 .faults

@@ -200,6 +200,9 @@ pub(crate) fn write_proxies(proxies: &[super::ProxyReport]) -> String {
                 p.upstream_errors
             );
         }
+        for c in &p.upstream_error_causes {
+            let _ = writeln!(out, "  upstream error ×{}: {}", c.count, c.name);
+        }
         let ms = |us: u64| format!("{:.1}ms", us as f64 / 1000.0);
         let what = if tcp {
             "connect time"

@@ -47,6 +47,9 @@ fn proxy_card(ti: usize, pi: usize, p: &ProxyReport) -> Markup {
                             @if p.upstream_errors > 0 { span.t-fail { (p.upstream_errors) } }
                             @else { "0" }
                         }))
+                        @for c in &p.upstream_error_causes {
+                            (kv(&format!("upstream error ×{}", c.count), html! { code { (c.name) } }))
+                        }
                         (kv("bytes up", html! { (p.bytes_up) }))
                         (kv("bytes down", html! { (p.bytes_down) }))
                     }

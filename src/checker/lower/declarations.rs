@@ -78,11 +78,22 @@ impl Lowerer<'_> {
             listen: String::new(),
             upstream: String::new(),
             tcp: p.tcp.is_some(),
+            ca: None,
         };
         for s in &p.settings {
             match s.key.text.as_str() {
                 "listen" => proxy.listen = self.string(&s.value),
                 "upstream" => proxy.upstream = self.string(&s.value),
+                // Relative to the file, as a data set's path.
+                "ca" => {
+                    let path = self.string(&s.value);
+                    proxy.ca = Some(match self.base_dir {
+                        Some(dir) if !dir.as_os_str().is_empty() => {
+                            dir.join(&path).display().to_string()
+                        }
+                        _ => path,
+                    });
+                }
                 _ => {}
             }
         }

@@ -34,11 +34,7 @@ impl Lowerer<'_> {
                     }
                 }
                 let (lhs, op, rhs) = match proxy {
-                    Some(proxy) => (
-                        self.proxy_expr(refs.lhs, proxy),
-                        refs.op,
-                        self.proxy_expr(refs.rhs, proxy),
-                    ),
+                    Some(proxy) => self.proxy_comparison(refs, proxy),
                     None => self.comparison(refs, step.as_ref(), captures),
                 };
                 test.slos.push(plan::Slo {
@@ -286,6 +282,30 @@ impl Lowerer<'_> {
     }
 
     /// A side under `proxy NAME:` (`check` let through only what a proxy measures).
+    /// `proxy NAME: L op R`; a qualifier at the end (`requests > 0 during chaos`) applies to
+    /// the metric(s) on the left, as at the client.
+    fn proxy_comparison(
+        &self,
+        refs: &SloRefs<'_>,
+        proxy: &str,
+    ) -> (plan::SloExpr, plan::CmpOp, plan::SloExpr) {
+        let mut l = self.proxy_expr(refs.lhs, proxy);
+        let mut r = self.proxy_expr(refs.rhs, proxy);
+        if let ExprKind::Phase { base, phase, name } = &refs.rhs.kind {
+            if !has_proxy_metric(base) {
+                set_phase(
+                    &mut l,
+                    &plan::PhaseRef {
+                        when: *phase,
+                        name: name.text.clone(),
+                    },
+                );
+                r = self.proxy_expr(base, proxy);
+            }
+        }
+        (l, refs.op, r)
+    }
+
     fn proxy_expr(&self, e: &ast::Expr, proxy: &str) -> plan::SloExpr {
         let at = |measure| plan::SloExpr::Metric {
             metric: plan::Metric::Proxy {
@@ -296,6 +316,17 @@ impl Lowerer<'_> {
         };
         match &e.kind {
             ExprKind::Paren(inner) => self.proxy_expr(inner, proxy),
+            ExprKind::Phase { base, phase, name } => {
+                let mut inner = self.proxy_expr(base, proxy);
+                set_phase(
+                    &mut inner,
+                    &plan::PhaseRef {
+                        when: *phase,
+                        name: name.text.clone(),
+                    },
+                );
+                inner
+            }
             ExprKind::Binary { op, lhs, rhs } => {
                 let (l, r) = (
                     Box::new(self.proxy_expr(lhs, proxy)),
@@ -400,6 +431,17 @@ fn has_metric(e: &ast::Expr) -> bool {
         ExprKind::Paren(inner)
         | ExprKind::Phase { base: inner, .. }
         | ExprKind::StepOf { base: inner, .. } => has_metric(inner),
+        _ => false,
+    }
+}
+
+/// Whether a side under `proxy NAME:` reads a proxy measurement.
+fn has_proxy_metric(e: &ast::Expr) -> bool {
+    match &e.kind {
+        ExprKind::Call { .. } => true,
+        ExprKind::Name(n) => vocab::ProxyMetric::from_name(&n.text).is_some(),
+        ExprKind::Binary { lhs, rhs, .. } => has_proxy_metric(lhs) || has_proxy_metric(rhs),
+        ExprKind::Paren(inner) | ExprKind::Phase { base: inner, .. } => has_proxy_metric(inner),
         _ => false,
     }
 }
