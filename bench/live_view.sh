@@ -6,7 +6,7 @@
 #      stale progress line once the report is printed;
 #   2. `--tui`: the full-screen view's panels mid-run (alternate screen on); afterwards the
 #      terminal is restored (alternate screen off, cursor shown, raw mode off) and the report
-#      is on the normal screen;
+#      is on the normal screen; the same with stdout redirected to a file (the report there);
 #   3. `--tui` then `q`: the run stops like Ctrl-C (partial report, exit 130), terminal restored;
 #   4. `--tui` without a terminal, or with `--quiet` / `--format json`: exit 2 with a message.
 # The load is scenarios/quickstart.stress (an embedded mock on loopback, nothing else needed)
@@ -132,6 +132,19 @@ expect "--tui, end" "$end" "EXIT=0" "PASSED: 4 of 4 SLO checks held" "TTY=icanon
 refuse "--tui, end" "$end" " Latency (last 10s) " " Requests per second" "q or Ctrl-C"
 [[ $(pane '#{alternate_on}') == 0 ]] || fail "--tui: still on the alternate screen"
 [[ $(pane '#{cursor_flag}') == 1 ]] || fail "--tui: cursor still hidden"
+
+# ── 2b. --tui with stdout redirected: the view on stderr, the report in the file ─────────────
+start 110 32 --tui "> '$work/report.txt'"
+wait_for " Latency (last 10s) " 15 || fail "--tui > file: the view never showed"
+mid=$(screen)
+expect "--tui > file" "$mid" " Load " " Responses "
+wait_for "EXIT=" 30 || fail "--tui > file: the run did not end"
+sleep 0.3
+end=$(history)
+expect "--tui > file, end" "$end" "EXIT=0" "TTY=icanon echo"
+refuse "--tui > file, end" "$end" " Latency (last 10s) "
+expect "--tui > file, report" "$(cat "$work/report.txt")" "PASSED: 4 of 4 SLO checks held"
+[[ $(pane '#{alternate_on}') == 0 ]] || fail "--tui > file: still on the alternate screen"
 
 # ── 3. --tui, then q ───────────────────────────────────────────────────────────────────────
 start 110 32 --tui

@@ -116,14 +116,15 @@ fn enter() -> std::io::Result<Terminal<CrosstermBackend<Stderr>>> {
     install_panic_hook();
     terminal::enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
+    // Cleared here: ratatui's `Terminal::clear` asks the terminal where the cursor is, writing
+    // the query to stdout, which may be redirected (then the answer never comes).
     execute!(
         std::io::stderr(),
         terminal::EnterAlternateScreen,
+        terminal::Clear(terminal::ClearType::All),
         cursor::Hide
     )?;
-    let mut term = Terminal::new(CrosstermBackend::new(std::io::stderr()))?;
-    term.clear()?;
-    Ok(term)
+    Terminal::new(CrosstermBackend::new(std::io::stderr()))
 }
 
 /// Gives the terminal back (once; later calls do nothing).
