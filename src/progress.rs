@@ -99,7 +99,7 @@ impl Snapshot {
 
     /// What the full-screen view keeps beside the counts.
     fn tally(&mut self, a: &Attempt, now: Instant) {
-        self.classes[crate::artifacts::model::status_class(a.status)] += 1;
+        self.classes[crate::samples::status_class(a.status)] += 1;
         if let Some(class) = a.error.filter(|_| a.failed) {
             if let Some(i) = crate::metrics::ERROR_CLASSES
                 .iter()

@@ -309,7 +309,7 @@ fn failures(s: &Snapshot) -> Vec<(&'static str, u64)> {
         .iter()
         .zip(s.by_error)
         .filter(|(_, n)| *n > 0)
-        .map(|(&class, n)| (crate::report::error_name(class), n))
+        .map(|(&class, n)| (class.name(), n))
         .collect()
 }
 
