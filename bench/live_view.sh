@@ -7,7 +7,8 @@
 #   2. `--tui`: the full-screen view's panels mid-run (alternate screen on); afterwards the
 #      terminal is restored (alternate screen off, cursor shown, raw mode off) and the report
 #      is on the normal screen; the same with stdout redirected to a file (the report there);
-#   3. `--tui` then `q`: the run stops like Ctrl-C (partial report, exit 130), terminal restored;
+#   3. `--tui` then `q`: the run stops like Ctrl-C (partial report, exit 130), terminal
+#      restored; `--tui` then SIGTERM: exit 143, terminal restored;
 #   4. `--tui` without a terminal, or with `--quiet` / `--format json`: exit 2 with a message.
 # The load is scenarios/quickstart.stress (an embedded mock on loopback, nothing else needed)
 # held for 5 s. Prints what it captured; exits 1 on the first failed check, 0 when all held
@@ -159,6 +160,25 @@ expect "--tui q" "$end" "interrupted: stopping the load and writing the partial 
 refuse "--tui q" "$end" " Latency (last 10s) " "q or Ctrl-C"
 [[ $(pane '#{alternate_on}') == 0 ]] || fail "--tui q: still on the alternate screen"
 [[ $(pane '#{cursor_flag}') == 1 ]] || fail "--tui q: cursor still hidden"
+
+# ── 3b. --tui, then SIGTERM from outside: exit 143, terminal restored ───────────────────────
+start 110 32 --tui
+wait_for " Latency (last 10s) " 15 || fail "--tui TERM: the view never showed"
+stress_pid=$(pgrep -P "$(pane '#{pane_pid}')" || true)
+if [[ -n $stress_pid ]]; then
+  kill -TERM "$stress_pid"
+  wait_for "EXIT=" 30 || fail "--tui TERM: the run did not stop"
+  sleep 0.3
+  end=$(history)
+  show "--tui, after SIGTERM" "$(tail -n 4 <<< "$end")"
+  expect "--tui TERM" "$end" "SIGTERM: stopping the load and writing the partial report" \
+    "(interrupted)" "EXIT=143" "TTY=icanon echo"
+  refuse "--tui TERM" "$end" " Latency (last 10s) "
+  [[ $(pane '#{alternate_on}') == 0 ]] || fail "--tui TERM: still on the alternate screen"
+  [[ $(pane '#{cursor_flag}') == 1 ]] || fail "--tui TERM: cursor still hidden"
+else
+  fail "--tui TERM: no stress process under the pane's shell"
+fi
 
 # ── 4. --tui where it cannot draw, or beside --quiet / --format json ───────────────────────
 # check_refused WHAT EXPECTED-MESSAGE ARGS...: `stress run ARGS` exits 2 saying the message.
