@@ -37,6 +37,11 @@ pub struct RunArgs {
     /// otherwise).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Show a full-screen live view instead of the status line (stages, VUs, rate, latency
+    /// histogram, status codes, requests per second); `q` or Ctrl-C stops the run as SIGINT
+    /// does. Needs stderr to be a terminal; the report prints as usual when the view closes.
+    #[arg(long, conflicts_with = "quiet")]
+    pub tui: bool,
     /// Write artifacts (reports, logs) to this folder.
     #[arg(long)]
     pub out: Option<PathBuf>,

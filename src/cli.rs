@@ -141,6 +141,23 @@ const VERSION: &str = match option_env!("STRESS_VERSION") {
     None => env!("CARGO_PKG_VERSION"),
 };
 
+/// `--tui` with `--format json`, as clap reports a conflict (`--tui` with `--quiet` is
+/// clap's own `conflicts_with`; a conflict with one value of `--format` cannot be declared).
+fn tui_conflict(args: &RunArgs) -> Option<clap::Error> {
+    if !(args.tui && args.format == crate::args::RunFormat::Json) {
+        return None;
+    }
+    let mut command = <Cli as clap::CommandFactory>::command();
+    command.build();
+    let run = command
+        .find_subcommand_mut("run")
+        .expect("`run` is a subcommand");
+    Some(run.error(
+        clap::error::ErrorKind::ArgumentConflict,
+        "the argument '--tui' cannot be used with '--format json'",
+    ))
+}
+
 /// Parses arguments, runs, returns the exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -154,6 +171,12 @@ pub fn main() -> ExitCode {
             });
         }
     };
+    if let Command::Run(args) = &cli.command {
+        if let Some(err) = tui_conflict(args) {
+            let _ = err.print();
+            return ExitCode::from(Exit::Invalid);
+        }
+    }
     // The flag, else STRESS_ANNOTATIONS (`none` or `github`; empty or other: ignored), else
     // on inside GitHub Actions.
     let from_env = std::env::var("STRESS_ANNOTATIONS")

@@ -138,6 +138,7 @@ pub const CODES: &[&str] = &[
     "stress::run::service",
     "stress::run::service_exited",
     "stress::run::shard",
+    "stress::run::tui",
     "stress::run::target",
     "stress::run::unknown_scenario",
     "stress::run::unreachable",

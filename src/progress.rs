@@ -1,7 +1,9 @@
 //! Live progress while a test runs: a redrawn line on a terminal (indicatif), a plain line
-//! every few seconds otherwise (CI logs), nothing with `--quiet`. The engine's sink updates a
-//! shared snapshot (one uncontended lock per attempt); a ticker thread renders it, so the
-//! engine never waits on the terminal.
+//! every few seconds otherwise (CI logs), nothing with `--quiet`, a full-screen view with
+//! `--tui` ([`tui`]). The engine's sink updates a shared snapshot (one uncontended lock per
+//! attempt); a ticker thread renders it, so the engine never waits on the terminal.
+
+mod tui;
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,14 +22,20 @@ pub enum Mode {
     /// A plain line every `PLAIN_EVERY`.
     Lines,
     Quiet,
+    /// The full-screen view of `--tui` (on stderr, which must be a terminal: see
+    /// [`tui_unavailable`]).
+    Tui,
 }
 
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
 impl Mode {
-    /// The mode for this process: `quiet` wins; a terminal outside CI gets the bar.
-    pub fn detect(quiet: bool) -> Mode {
-        if quiet {
+    /// The mode for this process: `--tui` (clap keeps it from `--quiet`) and `quiet` win; a
+    /// terminal outside CI gets the bar.
+    pub fn detect(quiet: bool, tui: bool) -> Mode {
+        if tui {
+            Mode::Tui
+        } else if quiet {
             Mode::Quiet
         } else if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
             Mode::Bar
@@ -35,6 +43,12 @@ impl Mode {
             Mode::Lines
         }
     }
+}
+
+/// Why `--tui` cannot draw in this process (`None`: it can). The view draws on stderr, so
+/// stdout may be redirected and still gets the report.
+pub fn tui_unavailable() -> Option<&'static str> {
+    (!std::io::stderr().is_terminal()).then_some("stderr is not a terminal")
 }
 
 /// The latency window of the live p95: the last 5 to 10 seconds.
@@ -51,6 +65,13 @@ struct Snapshot {
     /// Latency of the current window and of the one before (rotated every [`WINDOW`]).
     window: [Histogram; 2],
     window_started: Option<Instant>,
+    /// Kept for the full-screen view only (`Mode::Tui`):
+    /// attempts by answer, as the HTML report's chart: 1xx/2xx, 3xx, 4xx, 5xx, no answer;
+    classes: [u64; 5],
+    /// failed attempts by [`crate::metrics::ERROR_CLASSES`];
+    by_error: [u64; 8],
+    /// attempts finished in each second since the scenario started.
+    per_second: Vec<u64>,
 }
 
 impl Snapshot {
@@ -64,11 +85,36 @@ impl Snapshot {
         }
     }
 
-    /// p95 of the last 5–10 s.
-    fn recent_p95(&self) -> Option<u64> {
+    /// Latencies of the last 5–10 s.
+    fn recent(&self) -> Histogram {
         let mut both = self.window[0].clone();
         both.merge(&self.window[1]);
-        both.percentile(0.95)
+        both
+    }
+
+    /// p95 of the last 5–10 s.
+    fn recent_p95(&self) -> Option<u64> {
+        self.recent().percentile(0.95)
+    }
+
+    /// What the full-screen view keeps beside the counts.
+    fn tally(&mut self, a: &Attempt, now: Instant) {
+        self.classes[crate::samples::status_class(a.status)] += 1;
+        if let Some(class) = a.error.filter(|_| a.failed) {
+            if let Some(i) = crate::metrics::ERROR_CLASSES
+                .iter()
+                .position(|c| *c == class)
+            {
+                self.by_error[i] += 1;
+            }
+        }
+        if let Some(started) = self.started {
+            let second = usize::try_from(now.duration_since(started).as_secs()).unwrap_or(0);
+            if self.per_second.len() <= second {
+                self.per_second.resize(second + 1, 0);
+            }
+            self.per_second[second] += 1;
+        }
     }
 }
 
@@ -175,7 +221,13 @@ impl Progress {
             let shape = Shape::of(plan, test);
             let (snapshot, stop) = (snapshot.clone(), stop.clone());
             let name = plan.tests[test].name.clone();
-            std::thread::spawn(move || tick(&name, &shape, mode, &snapshot, &stop, &live_users))
+            std::thread::spawn(move || {
+                if mode == Mode::Tui {
+                    tui::show(&name, &shape, &snapshot, &stop, &live_users);
+                } else {
+                    tick(&name, &shape, mode, &snapshot, &stop, &live_users);
+                }
+            })
         });
         Progress {
             mode,
@@ -207,6 +259,9 @@ impl Progress {
         s.requests += 1;
         s.errors += u64::from(a.failed);
         s.window[0].record(a.latency_us());
+        if self.mode == Mode::Tui {
+            s.tally(a, Instant::now());
+        }
     }
 
     /// One finished iteration.
@@ -229,6 +284,10 @@ impl Progress {
 impl Drop for Progress {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // The full-screen view gives the terminal back before anything else is printed.
+        if self.mode == Mode::Tui {
+            self.finish();
+        }
     }
 }
 
@@ -398,7 +457,7 @@ fn status_line(test: &str, shape: &Shape, s: &Snapshot, status: &Status) -> Stri
             "{} / {} ({} left)",
             short(elapsed),
             short(total),
-            short(total.saturating_sub(elapsed) + Duration::from_nanos(999_999_999))
+            short(left(total, elapsed))
         ),
         (None, Some(n)) => format!(
             "{} · {}/{} iterations",
@@ -409,29 +468,16 @@ fn status_line(test: &str, shape: &Shape, s: &Snapshot, status: &Status) -> Stri
         _ => short(elapsed),
     };
     let live = status.live;
-    let stage = match shape.stage_at(elapsed) {
-        Some((stage, frac)) => {
-            let name = stage
-                .name
-                .as_ref()
-                .map_or_else(String::new, |n| format!(" · stage {n}"));
-            let target = match stage.load {
-                Load::Users(from, to) => {
-                    format!(" · VUs {live}/{:.0}", from + (to - from) * frac)
-                }
-                Load::Rate(from, to, max) => format!(
-                    " · target {} · VUs {live}/{max}",
-                    Rate(from + (to - from) * frac)
-                ),
-                Load::Pause => " · pause".to_string(),
-            };
-            format!("{name}{target}")
-        }
-        None => match shape.fixed_users {
-            Some(users) => format!(" · VUs {live}/{users}"),
-            None => String::new(),
-        },
+    let (name, ask) = asked(shape, elapsed);
+    let name = name.map_or_else(String::new, |n| format!(" · stage {n}"));
+    let target = match ask {
+        Ask::Users(users) => format!(" · VUs {live}/{users:.0}"),
+        Ask::Rate(rate, max) => format!(" · target {} · VUs {live}/{max}", Rate(rate)),
+        Ask::Pause => " · pause".to_string(),
+        Ask::Fixed(users) => format!(" · VUs {live}/{users}"),
+        Ask::Nothing => String::new(),
     };
+    let stage = format!("{name}{target}");
     let p95 = s
         .recent_p95()
         .map_or_else(|| "-".to_string(), |us| UnitDuration(us).to_string());
@@ -456,6 +502,40 @@ fn status_line(test: &str, shape: &Shape, s: &Snapshot, status: &Status) -> Stri
     )
 }
 
+/// What the plan asks for at some instant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ask {
+    /// Closed VUs, now.
+    Users(f64),
+    /// Arrivals per second now, with at most this many VUs.
+    Rate(f64, u32),
+    Pause,
+    /// `users N, iterations M`.
+    Fixed(u32),
+    /// Past the last stage.
+    Nothing,
+}
+
+/// The stage's name and what it asks for, `elapsed` into the scenario.
+fn asked(shape: &Shape, elapsed: Duration) -> (Option<&str>, Ask) {
+    match shape.stage_at(elapsed) {
+        Some((stage, frac)) => {
+            let ask = match stage.load {
+                Load::Users(from, to) => Ask::Users(from + (to - from) * frac),
+                Load::Rate(from, to, max) => Ask::Rate(from + (to - from) * frac, max),
+                Load::Pause => Ask::Pause,
+            };
+            (stage.name.as_deref(), ask)
+        }
+        None => (None, shape.fixed_users.map_or(Ask::Nothing, Ask::Fixed)),
+    }
+}
+
+/// Time left of `total`, in whole seconds rounded up (so `0s left` only at the end).
+fn left(total: Duration, elapsed: Duration) -> Duration {
+    total.saturating_sub(elapsed) + Duration::from_nanos(999_999_999)
+}
+
 fn short(d: Duration) -> String {
     UnitDuration::from_std(Duration::from_secs(d.as_secs())).to_string()
 }
@@ -464,14 +544,14 @@ fn short(d: Duration) -> String {
 mod tests {
     use super::*;
 
-    fn plan_of(text: &str) -> Plan {
+    pub(super) fn plan_of(text: &str) -> Plan {
         let file = crate::source::SourceFile::new("t.stress", text);
         let ast = crate::syntax::parse(&file).expect("parses");
         let checked = crate::checker::check(&file, &ast, None).expect("checks");
         crate::checker::lower(&checked)
     }
 
-    const STAGED: &str = "target t = \"http://127.0.0.1:1\"\nworkload w { request r: get t \"/\" }\n\
+    pub(super) const STAGED: &str = "target t = \"http://127.0.0.1:1\"\nworkload w { request r: get t \"/\" }\n\
         test \"t\" { workload w  profile { hold 10 users for 10s as warm  ramp to 30 users over 10s  pause 5s } }\n";
 
     #[test]

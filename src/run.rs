@@ -37,6 +37,14 @@ pub(crate) fn run(ui: &Ui, args: &RunArgs) -> Exit {
             return Exit::Invalid;
         }
     };
+    if args.tui {
+        if let Some(why) = crate::progress::tui_unavailable() {
+            eprintln!(
+                "error[stress::run::tui]: --tui needs a terminal: {why}\n  = help: run it in a terminal, or drop --tui (progress is then printed as plain lines)"
+            );
+            return Exit::Invalid;
+        }
+    }
     let mut files = Vec::new();
     for path in &args.files {
         let result = load(path, &args.set);
@@ -480,7 +488,7 @@ async fn run_test(
         progress: crate::progress::Progress::start(
             plan,
             test,
-            crate::progress::Mode::detect(args.quiet),
+            crate::progress::Mode::detect(args.quiet, args.tui),
             live_users,
         ),
         services: services.as_ref(),

@@ -27,6 +27,35 @@ pub enum ErrorClass {
     BodyParse,
 }
 
+impl ErrorClass {
+    /// Its name, as in reports and `requests.jsonl`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Connect => "connect",
+            ErrorClass::Reset => "reset",
+            ErrorClass::Status => "status",
+            ErrorClass::Check => "check",
+            ErrorClass::Body => "body",
+            ErrorClass::FdLimit => "fd_limit",
+            ErrorClass::BodyParse => "body_parse",
+        }
+    }
+}
+
+/// The answer class of an attempt's status, as an index: 0 1xx/2xx, 1 3xx, 2 4xx, 3 5xx,
+/// 4 no answer (timeout, refused, reset, …). The HTML report's chart and the live view count
+/// attempts by it.
+pub fn status_class(status: Option<u16>) -> usize {
+    match status {
+        Some(s) if s < 300 => 0,
+        Some(s) if s < 400 => 1,
+        Some(s) if s < 500 => 2,
+        Some(_) => 3,
+        None => 4,
+    }
+}
+
 /// The fault a rule injected for this attempt.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Injected {

@@ -80,6 +80,19 @@ pub fn clear_printer() {
         .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
 }
 
+/// Stops the run as Ctrl-C in a terminal would (SIGINT to this process): the live view calls
+/// it for `q` and for Ctrl-C, which raw mode delivers as a key instead of a signal. Going
+/// through the signal keeps one stop path: partial report, exit 130, and a second one stops
+/// at once.
+pub fn interrupt() {
+    #[cfg(unix)]
+    // SAFETY: kill(2) with this process's own id and a valid signal number has no memory
+    // effects; the handler installed by [`install`] receives it.
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGINT);
+    }
+}
+
 fn say(message: &str) {
     match PRINTER
         .lock()

@@ -62,13 +62,7 @@ pub struct SeriesPoint {
 
 /// The index in [`SeriesPoint::classes`] of an attempt with this status (`None`: no answer).
 pub fn status_class(status: Option<u16>) -> usize {
-    match status {
-        Some(s) if s < 300 => 0,
-        Some(s) if s < 400 => 1,
-        Some(s) if s < 500 => 2,
-        Some(_) => 3,
-        None => 4,
-    }
+    crate::samples::status_class(status)
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

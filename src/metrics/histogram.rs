@@ -115,6 +115,22 @@ impl Histogram {
             .map(|h| h.median_equivalent(h.value_at_quantile(q.clamp(0.0, 1.0))))
     }
 
+    /// How many recorded values fall in each bucket bounded above by `edges` (ascending): bucket
+    /// `i` counts values in `(edges[i-1], edges[i]]` (the first from 0), and one more bucket
+    /// at the end counts values above the last edge. Values are taken at the histogram's
+    /// precision (see [`Histogram::percentile`]). For the live view's bar chart.
+    pub fn counts_up_to(&self, edges: &[u64]) -> Vec<u64> {
+        let mut counts = vec![0; edges.len() + 1];
+        if let Some(h) = self.nonempty() {
+            for v in h.iter_recorded() {
+                let value = h.median_equivalent(v.value_iterated_to());
+                let i = edges.partition_point(|&edge| edge < value);
+                counts[i] += v.count_at_value();
+            }
+        }
+        counts
+    }
+
     /// The smallest value, to the histogram's precision (see [`Histogram::percentile`]).
     pub fn min(&self) -> Option<u64> {
         self.nonempty().map(|h| h.median_equivalent(h.min()))
@@ -241,6 +257,21 @@ mod tests {
         assert_eq!(h.percentile(0.95), None);
         assert_eq!(h.max(), None);
         assert_eq!(h.mean(), None);
+    }
+
+    #[test]
+    fn counts_up_to_edges_put_each_value_in_one_bucket() {
+        let mut h = Histogram::new();
+        for v in [500, 1_000, 1_500, 2_000, 40_000, 9_000_000] {
+            h.record(v);
+        }
+        // ≤1ms, ≤2ms, ≤50ms, above.
+        assert_eq!(
+            h.counts_up_to(&[1_000, 2_000, 50_000]),
+            vec![2, 2, 1, 1],
+            "each value counted once, edges inclusive"
+        );
+        assert_eq!(Histogram::new().counts_up_to(&[10]), vec![0, 0]);
     }
 
     #[test]

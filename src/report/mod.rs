@@ -369,16 +369,7 @@ pub struct ComparisonRow {
 
 /// An error class by name, as in reports and `requests.jsonl`.
 pub fn error_name(c: ErrorClass) -> &'static str {
-    match c {
-        ErrorClass::Timeout => "timeout",
-        ErrorClass::Connect => "connect",
-        ErrorClass::Reset => "reset",
-        ErrorClass::Status => "status",
-        ErrorClass::Check => "check",
-        ErrorClass::Body => "body",
-        ErrorClass::FdLimit => "fd_limit",
-        ErrorClass::BodyParse => "body_parse",
-    }
+    c.name()
 }
 
 fn pct(part: u64, whole: u64) -> Option<f64> {
