@@ -124,26 +124,34 @@ impl Stopped {
 pub(crate) fn install(runtime: &tokio::runtime::Runtime, cancel: CancellationToken) -> Stopped {
     let stopped = Stopped::default();
     let flag = stopped.clone();
+    // The handlers are registered here, before this returns (and so before the run says
+    // "running test"): registered inside the task, a signal that came before the task first
+    // ran took the default action and killed the process without a report.
+    let _entered = runtime.enter();
+    #[cfg(unix)]
+    let (mut int, mut term) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
+    };
+    #[cfg(unix)]
+    async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+        let received = match s.as_mut() {
+            Some(s) => s.recv().await.is_some(),
+            None => false,
+        };
+        if !received {
+            std::future::pending::<()>().await;
+        }
+    }
     runtime.spawn(async move {
-        #[cfg(unix)]
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         loop {
             #[cfg(unix)]
-            let exit = {
-                let sigterm = async {
-                    match term.as_mut() {
-                        Some(s) => s.recv().await,
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! {
-                    r = tokio::signal::ctrl_c() => match r {
-                        Ok(()) => Exit::Interrupted,
-                        Err(_) => return,
-                    },
-                    _ = sigterm => Exit::Terminated,
-                }
+            let exit = tokio::select! {
+                _ = next(&mut int) => Exit::Interrupted,
+                _ = next(&mut term) => Exit::Terminated,
             };
             #[cfg(not(unix))]
             let exit = match tokio::signal::ctrl_c().await {
