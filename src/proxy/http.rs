@@ -28,7 +28,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::{Shared, fault_kind};
+use super::{Decided, Shared, fault_kind};
 use crate::eval::{EvalError, Field, Scope, Value};
 use crate::plan::{Builtin, Fault};
 
@@ -254,34 +254,27 @@ impl AsyncWrite for CtlIo {
 /// answer), `injected` and `fault`.
 #[derive(Clone)]
 struct RequestScope<'a> {
-    /// The proxy's name (`proxy == "a"`).
-    proxy: &'a str,
-    call: u64,
+    /// `proxy`, `call` and, once decided, `injected` and `fault`.
+    decided: Decided<'a>,
     method: &'a str,
     path: &'a str,
     headers: &'a HeaderMap,
     body_size: Option<u64>,
     status: Option<u16>,
-    injected: bool,
-    fault: Option<&'a Fault>,
 }
 
 impl Scope for RequestScope<'_> {
     fn builtin(&mut self, builtin: &Builtin) -> Result<Value, EvalError> {
-        match builtin {
-            Builtin::Call => Ok(Value::Number(self.call as f64)),
-            Builtin::Injected => Ok(Value::Bool(self.injected)),
-            Builtin::Fault => Ok(crate::eval::fault_value(self.fault)),
-            _ => Err(EvalError::NotAvailable(
-                "at a proxy (a rule there sees call, method, path, header(…), body_size)",
-            )),
-        }
+        self.decided.builtin(
+            builtin,
+            "at a proxy (a rule there sees call, method, path, header(…), body_size)",
+        )
     }
 
     fn var(&mut self, name: &str) -> Result<Value, EvalError> {
         match name {
             "method" => Ok(Value::from(self.method)),
-            "proxy" => Ok(Value::from(self.proxy)),
+            "proxy" => Ok(Value::from(self.decided.proxy)),
             "path" => Ok(Value::from(self.path)),
             "body_size" => Ok(self
                 .body_size
@@ -327,34 +320,22 @@ impl Facts {
     /// The proxy answered `status` (`None`: no answer, the connection was closed or held):
     /// counts the conditions that hold.
     fn answered(&self, shared: &Shared, status: Option<u16>) {
-        if shared.predicates.is_empty() {
-            return;
-        }
-        let mut scope = RequestScope {
-            proxy: &shared.name,
-            call: self.call,
-            method: &self.method,
-            path: &self.path,
-            headers: &self.headers,
-            body_size: self.body_size,
-            status,
-            injected: self.injected,
-            fault: self.fault.as_ref(),
-        };
-        let hits: Vec<bool> = shared
-            .predicates
-            .iter()
-            .map(|p| crate::eval::eval(p, &mut scope).is_ok_and(|v| v.truthy()))
-            .collect();
-        let mut rec = shared.recorder();
-        let stats = rec.slot(self.slot);
-        for (i, hit) in hits.into_iter().enumerate() {
-            if hit {
-                if let Some(m) = stats.matches.get_mut(i) {
-                    *m += 1;
-                }
-            }
-        }
+        shared.count_matches(
+            self.slot,
+            &mut RequestScope {
+                decided: Decided {
+                    proxy: &shared.name,
+                    call: self.call,
+                    injected: self.injected,
+                    fault: self.fault.as_ref(),
+                },
+                method: &self.method,
+                path: &self.path,
+                headers: &self.headers,
+                body_size: self.body_size,
+                status,
+            },
+        );
     }
 }
 
@@ -383,15 +364,17 @@ async fn handle(
     let decision = active.as_ref().zip(call).and_then(|(a, call)| {
         let at_us = u64::try_from(a.t0.elapsed().as_micros()).unwrap_or(u64::MAX);
         let scope = RequestScope {
-            proxy: &shared.name,
-            call,
+            decided: Decided {
+                proxy: &shared.name,
+                call,
+                injected: false,
+                fault: None,
+            },
             method: req.method().as_str(),
             path: req.uri().path(),
             headers: req.headers(),
             body_size,
             status: None,
-            injected: false,
-            fault: None,
         };
         a.injector
             .decide_in(at_us, call, &scope)

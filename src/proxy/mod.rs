@@ -21,9 +21,39 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::fault::FaultInjector;
+use crate::eval::{EvalError, Scope, Value};
 use crate::metrics::ProxyMetrics;
 use crate::metrics::{ChaosPart, Segment, Timeline};
-use crate::plan::{Chaos, Expr, Fault, Scenario};
+use crate::plan::{Builtin, Chaos, Expr, Fault, Scenario};
+
+/// What every rule and condition at a proxy sees, HTTP or TCP: the proxy's name (`proxy`), the
+/// call (the request or connection number) and, once decided, whether and what was injected
+/// (as a proxy SLO's `count(…)` reads them).
+#[derive(Clone, Copy)]
+struct Decided<'a> {
+    proxy: &'a str,
+    call: u64,
+    injected: bool,
+    fault: Option<&'a Fault>,
+}
+
+impl Decided<'_> {
+    /// `call`, `injected`, `fault`; any other builtin is not available (`elsewhere` says what
+    /// a rule there sees).
+    fn builtin(&self, builtin: &Builtin, elsewhere: &'static str) -> Result<Value, EvalError> {
+        match builtin {
+            Builtin::Call => Ok(Value::Number(self.call as f64)),
+            Builtin::Injected => Ok(Value::Bool(self.injected)),
+            Builtin::Fault => Ok(crate::eval::fault_value(self.fault)),
+            _ => Err(EvalError::NotAvailable(elsewhere)),
+        }
+    }
+
+    /// `proxy`, or `None` for another name.
+    fn var(&self, name: &str) -> Option<Value> {
+        (name == "proxy").then(|| Value::from(self.proxy))
+    }
+}
 
 /// A proxy to start.
 #[derive(Clone, Debug)]
@@ -225,6 +255,26 @@ struct Shared {
 }
 
 impl Shared {
+    /// Counts, in segment `slot`, the `count(…)` conditions of the test's proxy SLOs that hold
+    /// for one request or connection as `scope` shows it.
+    fn count_matches<S: Scope>(&self, slot: Slot, scope: &mut S) {
+        if self.predicates.is_empty() {
+            return;
+        }
+        let hits: Vec<bool> = self
+            .predicates
+            .iter()
+            .map(|p| crate::eval::eval(p, scope).is_ok_and(|v| v.truthy()))
+            .collect();
+        let mut rec = self.recorder();
+        let stats = rec.slot(slot);
+        for (m, hit) in stats.matches.iter_mut().zip(hits) {
+            if hit {
+                *m += 1;
+            }
+        }
+    }
+
     fn recorder(&self) -> std::sync::MutexGuard<'_, Recorder> {
         self.stats.lock().unwrap_or_else(|e| e.into_inner())
     }

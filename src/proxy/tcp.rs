@@ -21,7 +21,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
-use super::{ActiveFaults, Shared, Upstream, fault_kind};
+use super::{ActiveFaults, Decided, Shared, Upstream, fault_kind};
 use crate::eval::{EvalError, Field, Scope, Value};
 use crate::plan::{Builtin, Fault};
 
@@ -62,30 +62,18 @@ pub(super) async fn serve(listener: TcpListener, shared: Arc<Shared>, cancel: Ca
 /// A connection as a rule sees it: `call` (the connection number) and `proxy`; once decided,
 /// as a proxy SLO's `count(…)` sees it: also `injected` and `fault`.
 #[derive(Clone)]
-struct ConnScope<'a> {
-    proxy: &'a str,
-    call: u64,
-    injected: bool,
-    fault: Option<&'a Fault>,
-}
+struct ConnScope<'a>(Decided<'a>);
 
 impl Scope for ConnScope<'_> {
     fn builtin(&mut self, builtin: &Builtin) -> Result<Value, EvalError> {
-        match builtin {
-            Builtin::Call => Ok(Value::Number(self.call as f64)),
-            Builtin::Injected => Ok(Value::Bool(self.injected)),
-            Builtin::Fault => Ok(crate::eval::fault_value(self.fault)),
-            _ => Err(EvalError::NotAvailable(
-                "at a TCP proxy (a rule there sees call and proxy)",
-            )),
-        }
+        self.0
+            .builtin(builtin, "at a TCP proxy (a rule there sees call and proxy)")
     }
 
     fn var(&mut self, name: &str) -> Result<Value, EvalError> {
-        match name {
-            "proxy" => Ok(Value::from(self.proxy)),
-            other => Err(EvalError::UnknownVar(other.to_string())),
-        }
+        self.0
+            .var(name)
+            .ok_or_else(|| EvalError::UnknownVar(name.to_string()))
     }
 
     fn response(&mut self, _step: Option<&str>, _field: Field<'_>) -> Result<Value, EvalError> {
@@ -107,12 +95,12 @@ async fn connection(
     let slot = shared.current_slot();
     let decision = active.zip(call).and_then(|(a, call)| {
         let at_us = u64::try_from(a.t0.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let scope = ConnScope {
+        let scope = ConnScope(Decided {
             proxy: &shared.name,
             call,
             injected: false,
             fault: None,
-        };
+        });
         a.injector
             .decide_in(at_us, call, &scope)
             .map(|d| (a.labels.get(d.rule).cloned().unwrap_or_default(), d))
@@ -221,29 +209,15 @@ fn count_predicates(
     delay: Duration,
     fault: Option<&Fault>,
 ) {
-    if shared.predicates.is_empty() {
-        return;
-    }
-    let mut scope = ConnScope {
-        proxy: &shared.name,
-        call,
-        injected: fault.is_some() || !delay.is_zero(),
-        fault,
-    };
-    let hits: Vec<bool> = shared
-        .predicates
-        .iter()
-        .map(|p| crate::eval::eval(p, &mut scope).is_ok_and(|v| v.truthy()))
-        .collect();
-    let mut rec = shared.recorder();
-    let stats = rec.slot(slot);
-    for (i, hit) in hits.into_iter().enumerate() {
-        if hit {
-            if let Some(m) = stats.matches.get_mut(i) {
-                *m += 1;
-            }
-        }
-    }
+    shared.count_matches(
+        slot,
+        &mut ConnScope(Decided {
+            proxy: &shared.name,
+            call,
+            injected: fault.is_some() || !delay.is_zero(),
+            fault,
+        }),
+    );
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
