@@ -84,6 +84,7 @@ pub const CODES: &[&str] = &[
     "stress::check::chaos_proxy_not_injected",
     "stress::check::composition_cycle",
     "stress::check::duplicate_name",
+    "stress::check::too_large",
     "stress::check::duplicate_statement",
     "stress::check::http_fault_at_tcp_proxy",
     "stress::check::incomparable",

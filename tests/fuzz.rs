@@ -595,6 +595,25 @@ fn worst_shapes_parse_in_linear_time() {
     ] {
         shapes.push((name.to_string(), format!("let x = {}1\n", ten_k(unit))));
     }
+    // `let`s that each read the one before twice (2^80 paths through the chain), and a `let`
+    // of itself, read by a capture (fuzz seed 22: the capture's unit walked every path).
+    let doubling: String = (1..=80)
+        .map(|i| format!("let a{i} = a{} + a{}\n", i - 1, i - 1))
+        .collect();
+    let workload = |value: &str| {
+        format!(
+            "target llm mock {{ api openai }}\nworkload w {{ request r: get llm \"/\" {{ capture t = {value} }} }}\n\
+             test \"t\" {{ workload w  profile {{ users 1, iterations 1 }} }}\n"
+        )
+    };
+    shapes.push((
+        "a doubling chain of lets".into(),
+        format!("let a0 = 1s\n{doubling}{}", workload("a80")),
+    ));
+    shapes.push((
+        "a let of itself".into(),
+        format!("let a = a + a * a - a\n{}", workload("a")),
+    ));
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let mut failures = Vec::new();

@@ -254,42 +254,76 @@ pub(crate) fn duration_valued(
     is_var: &dyn Fn(&str) -> bool,
     is_step: &dyn Fn(&str) -> bool,
 ) -> bool {
-    fn at(
-        e: &Expr,
-        ast: &File,
-        is_var: &dyn Fn(&str) -> bool,
-        is_step: &dyn Fn(&str) -> bool,
+    /// `lets`: what each `let` read so far is (`None` while it is being read: a cycle is not a
+    /// duration). Each `let` is read once, so `let a = b + b`, `let b = c + c`, … is linear,
+    /// not exponential, and `let a = a + a` ends.
+    struct Walk<'a> {
+        ast: &'a File,
+        lets: std::collections::HashMap<&'a str, Option<bool>>,
+        /// `let`s being read, one inside the other: bounded like every nesting.
         depth: usize,
-    ) -> bool {
-        let d = |x: &Expr| at(x, ast, is_var, is_step, depth);
-        match &e.kind {
-            ExprKind::Duration(_) => true,
-            ExprKind::Name(n) if is_var(&n.text) || depth > 4096 => false,
-            ExprKind::Name(n) if n.text == "latency" => true,
-            ExprKind::Name(n) => ast.items.iter().any(|item| match item {
-                Item::Let(l) if l.name.text == n.text => {
-                    at(&l.value, ast, &|_| false, &|_| false, depth + 1)
+    }
+    impl<'a> Walk<'a> {
+        fn at(
+            &mut self,
+            e: &'a Expr,
+            is_var: &dyn Fn(&str) -> bool,
+            is_step: &dyn Fn(&str) -> bool,
+        ) -> bool {
+            match &e.kind {
+                ExprKind::Duration(_) => true,
+                ExprKind::Name(n) if is_var(&n.text) || self.depth > 4096 => false,
+                ExprKind::Name(n) if n.text == "latency" => true,
+                ExprKind::Name(n) => {
+                    if let Some(known) = self.lets.get(n.text.as_str()) {
+                        return known.unwrap_or(false);
+                    }
+                    let ast = self.ast;
+                    let Some(value) = ast.items.iter().find_map(|item| match item {
+                        Item::Let(l) if l.name.text == n.text => Some(&l.value),
+                        _ => None,
+                    }) else {
+                        return false;
+                    };
+                    self.lets.insert(n.text.as_str(), None);
+                    self.depth += 1;
+                    let is = self.at(value, &|_| false, &|_| false);
+                    self.depth -= 1;
+                    self.lets.insert(n.text.as_str(), Some(is));
+                    is
+                }
+                ExprKind::Field { base, field } => {
+                    field.text == "latency" && base.as_name().is_some_and(|s| is_step(&s.text))
+                }
+                ExprKind::Paren(inner) => self.at(inner, is_var, is_step),
+                ExprKind::Unary {
+                    op: UnaryOp::Neg,
+                    operand,
+                } => self.at(operand, is_var, is_step),
+                ExprKind::Binary { op, lhs, rhs } => {
+                    if !matches!(
+                        op,
+                        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div
+                    ) {
+                        return false;
+                    }
+                    let (l, r) = (self.at(lhs, is_var, is_step), self.at(rhs, is_var, is_step));
+                    match op {
+                        BinaryOp::Add | BinaryOp::Sub => l || r,
+                        BinaryOp::Mul => l != r,
+                        _ => l && !r,
+                    }
                 }
                 _ => false,
-            }),
-            ExprKind::Field { base, field } => {
-                field.text == "latency" && base.as_name().is_some_and(|s| is_step(&s.text))
             }
-            ExprKind::Paren(inner) => d(inner),
-            ExprKind::Unary {
-                op: UnaryOp::Neg,
-                operand,
-            } => d(operand),
-            ExprKind::Binary { op, lhs, rhs } => match op {
-                BinaryOp::Add | BinaryOp::Sub => d(lhs) || d(rhs),
-                BinaryOp::Mul => d(lhs) != d(rhs),
-                BinaryOp::Div => d(lhs) && !d(rhs),
-                _ => false,
-            },
-            _ => false,
         }
     }
-    at(e, ast, is_var, is_step, 0)
+    Walk {
+        ast,
+        lets: std::collections::HashMap::new(),
+        depth: 0,
+    }
+    .at(e, is_var, is_step)
 }
 
 /// The type of a capture: boolean for comparisons and logic, money when it involves money,

@@ -19,6 +19,23 @@ pub enum CheckError {
         span: Option<SourceSpan>,
     },
 
+    #[error(
+        "`{name}` stands for {terms} terms once the constants it reads are copied in; stress reads at most {limit}"
+    )]
+    #[diagnostic(
+        code(stress::check::too_large),
+        help(
+            "a constant built from other constants is copied where it is used: build it from fewer repetitions (`let b = a * 4`, not `let b = a + a + a + a` over many lines)"
+        )
+    )]
+    TooLarge {
+        name: String,
+        terms: u64,
+        limit: u64,
+        #[label("this constant")]
+        span: SourceSpan,
+    },
+
     #[error("`{name}` is defined twice")]
     #[diagnostic(
         code(stress::check::duplicate_name),

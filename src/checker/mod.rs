@@ -6,6 +6,7 @@ mod declarations;
 mod domains;
 mod error;
 mod exprs;
+mod lets;
 mod lower;
 mod profiles;
 mod proxy_slos;
@@ -48,6 +49,12 @@ pub fn check<'a>(
     base_dir: Option<&'a Path>,
 ) -> Result<Checked<'a>, Vec<CheckError>> {
     use miette::Diagnostic;
+    // Before anything reads a `let`: one that stands for too many terms would make every
+    // reader of it slow.
+    let too_large = lets::too_large(ast);
+    if !too_large.is_empty() {
+        return Err(too_large);
+    }
     let mut checker = check::Checker::new(file, ast, base_dir);
     checker.run();
     let mut problems = checker.problems;
