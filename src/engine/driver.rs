@@ -155,12 +155,11 @@ pub(crate) async fn run_profile(ctx: Arc<Ctx>, cancel: CancellationToken) -> Res
                         },
                     };
                     if let Some(limiter) = &limiter {
-                        // An arrival still waiting for its token when the stage ends is not
-                        // started: the stage lasts what it says.
+                        // An arrival whose token falls at or after the stage's end is not
+                        // started (the limiter refuses it): the stage lasts what it says.
                         tokio::select! {
                             biased;
                             _ = cancel.cancelled() => break,
-                            _ = sleep_until(end) => break,
                             started = limiter.acquire() => if !started { break },
                         }
                     }
